@@ -1,0 +1,35 @@
+# The workbook's commands. Two to start: `make setup`, then `make all` (or `make smoke`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= full
+OUTPUT ?= build
+SUBMISSIONS ?= submissions
+
+.PHONY: help setup test smoke all validate outputs assign grade bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed  ## Create .venv, install the package and notebook tooling, register the kernel
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --user --name rnn-imdb --display-name "Python (rnn-imdb)" >/dev/null
+	@touch $@
+	@echo "Setup done. Next: make smoke (minutes) or make all (the full course run)."
+
+test: setup  ## Run the test suite (unit tests + every notebook in the smoke profile)
+	$(PY) -m pytest
+
+smoke: setup  ## Execute every notebook in the smoke profile into build/smoke
+	$(PY) -m course_utils.runner --profile smoke --output-dir $(OUTPUT)/smoke
+
+all: setup  ## Execute every notebook in the full profile into build/full
+	$(PY) -m course_utils.runner --profile full --output-dir $(OUTPUT)/full
+
+clean:  ## Remove executed outputs (keeps .venv and the data cache)
+	rm -rf $(OUTPUT) notebooks/outputs

@@ -1,0 +1,13 @@
+"""course_utils: the tested helpers behind the RNN-on-IMDB workbook.
+
+Modules, one per concern: ``config`` (profiles), ``data`` (the dataset), ``synthetic``
+(a tiny fake corpus), ``text`` (tokenization and padding), ``models``, ``training``,
+``evaluation`` (metrics and records), ``plots``, ``embeddings`` (GloVe), ``runner``
+(executing notebooks) and ``grading``.
+"""
+import os as _os
+
+# Keep TensorFlow's C++ start-up chatter out of notebook outputs (set before Keras loads TF).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+__version__ = "0.1.0"

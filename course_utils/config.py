@@ -1,0 +1,138 @@
+"""Configuration in one place: run profiles, environment variables and project constants.
+
+A notebook asks for a profile by name (``get_profile("smoke")``) and never defines
+its own constants, so the numbers that decide a run live here and nowhere else.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The repository students open in Colab; the setup cell reads it from here.
+REPO_URL = "https://github.com/rnn-imdb-workbook/rnn-imdb-workbook"
+
+#: Environment variables the package reads (documented in README.md).
+ENV_DATA_DIR = "IMDB_DATA_DIR"
+ENV_CACHE_DIR = "COURSE_UTILS_CACHE"
+ENV_PROFILE = "COURSE_PROFILE"
+ENV_OUTPUT_DIR = "COURSE_OUTPUT_DIR"
+ENV_GLOVE_PATH = "GLOVE_PATH"
+
+#: The official archive of the Large Movie Review Dataset v1.0 (Maas et al., 2011).
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+IMDB_ARCHIVE_NAME = "aclImdb_v1.tar.gz"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every number that decides how big and how long a run is.
+
+    Attributes
+    ----------
+    name : str
+        ``"smoke"`` (CI, minutes) or ``"full"`` (the real course run).
+    train_size, test_size : int or None
+        Reviews drawn (stratified, seeded) from each split; ``None`` keeps all 25,000.
+    vocab_size : int
+        Vocabulary size including the padding (0) and out-of-vocabulary (1) indices.
+    maxlen : int
+        Tokens kept per review after padding/truncation.
+    embedding_dim : int
+        Width of learned embeddings.
+    epochs : int
+        Maximum training epochs (early stopping may end sooner).
+    batch_size : int
+        Mini-batch size.
+    validation_fraction : float
+        Share of the training split held out for validation.
+    seed : int
+        Seed for sampling, weight initialisation and shuffling.
+    rnn_units : int
+        Width of recurrent layers.
+    """
+
+    name: str
+    train_size: int | None
+    test_size: int | None
+    vocab_size: int
+    maxlen: int
+    embedding_dim: int
+    epochs: int
+    batch_size: int
+    validation_fraction: float = 0.2
+    seed: int = 42
+    rnn_units: int = 64
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def replace(self, **changes) -> "Profile":
+        """Return a copy with some fields changed, e.g. ``profile.replace(epochs=1)``."""
+        return dataclasses.replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", train_size=2000, test_size=1000, vocab_size=5000, maxlen=128,
+        embedding_dim=32, epochs=1, batch_size=64, rnn_units=16,
+    ),
+    "full": Profile(
+        name="full", train_size=None, test_size=None, vocab_size=20000, maxlen=256,
+        embedding_dim=64, epochs=6, batch_size=64, rnn_units=64,
+    ),
+}
+
+
+def get_profile(name: str | None = None, **overrides) -> Profile:
+    """Return the named profile, or the one in ``$COURSE_PROFILE``, else ``"full"``.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``"smoke"`` or ``"full"``.
+    **overrides
+        Fields to change, e.g. ``seed=7`` (a notebook's papermill parameter).
+
+    Raises
+    ------
+    ValueError
+        If the name is not a known profile.
+    """
+    name = name or os.environ.get(ENV_PROFILE) or "full"
+    if name not in PROFILES:
+        raise ValueError(
+            f"Unknown profile {name!r}. Choose one of {sorted(PROFILES)} "
+            f"(or set ${ENV_PROFILE})."
+        )
+    profile = PROFILES[name]
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return profile.replace(**overrides) if overrides else profile
+
+
+def cache_dir() -> Path:
+    """Directory for downloaded archives and parsed caches.
+
+    ``$COURSE_UTILS_CACHE`` if set, else ``$XDG_CACHE_HOME/course_utils``, else
+    ``~/.cache/course_utils``.
+    """
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "course_utils"
+
+
+def output_dir(path: str | os.PathLike | None = None, profile: Profile | str | None = None) -> Path:
+    """Where a notebook writes figures and metrics records; created if missing.
+
+    ``path`` if given, else ``$COURSE_OUTPUT_DIR``, else ``outputs/<profile>`` in the
+    working directory.
+    """
+    if path is None:
+        path = os.environ.get(ENV_OUTPUT_DIR)
+    if path is None:
+        name = profile.name if isinstance(profile, Profile) else (profile or get_profile().name)
+        path = Path("outputs") / name
+    out = Path(path).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -1,0 +1,91 @@
+"""Train, evaluate and record one model: the steps every training notebook shares."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .config import Profile
+from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
+from .models import count_params
+from .text import EncodedData
+from .training import TrainingResult, fit_model
+
+
+@dataclass
+class Experiment:
+    """A trained model with its training history, test scores and metrics record."""
+
+    model: keras.Model
+    encoded: EncodedData
+    training: TrainingResult
+    scores: np.ndarray
+    record: MetricsRecord
+
+    @property
+    def metrics(self) -> pd.Series:
+        """The test metrics as a Series (for display)."""
+        return pd.Series(classification_metrics(self.encoded.y_test, self.scores), name=self.record.model)
+
+    def plot_learning_curves(self, output_dir=None) -> None:
+        """Show (and save) loss/accuracy per epoch."""
+        plots.show(plots.learning_curves(self.training.history, title=self.record.model),
+                   output_dir, f"{self.record.model}_learning_curves")
+
+    def plot_evaluation(self, output_dir=None) -> None:
+        """Show (and save) the confusion matrix and ROC curve on the test set."""
+        y = self.encoded.y_test
+        plots.show(plots.confusion(y, self.scores, title=f"{self.record.model}: test set"),
+                   output_dir, f"{self.record.model}_confusion")
+        plots.show(plots.roc_curves({self.record.model: (y, self.scores)}, title=f"{self.record.model}: ROC"),
+                   output_dir, f"{self.record.model}_roc")
+
+    def misclassified(self, n: int = 5) -> pd.DataFrame:
+        """The most confidently wrong test reviews, decoded back to the tokens the model saw."""
+        texts = [self.encoded.vocab.decode(row) for row in self.encoded.x_test]
+        frame = misclassified(texts, self.encoded.y_test, self.scores, n=n)
+        frame["text"] = frame["text"].str.slice(0, 400) + "..."
+        return frame
+
+    def predict(self, reviews: Sequence[str]) -> pd.DataFrame:
+        """Score any reviews a student types: probability of 'positive' and the verdict."""
+        return predict_reviews(self.model, self.encoded, reviews)
+
+
+def predict_reviews(model: keras.Model, encoded: EncodedData, reviews: Sequence[str]) -> pd.DataFrame:
+    """Probability that each review is positive; any string works (unknown words -> <oov>)."""
+    if isinstance(reviews, str):
+        reviews = [reviews]
+    x = np.concatenate([encoded.encode_review(r) for r in reviews]) if len(reviews) else \
+        np.zeros((0, encoded.maxlen), dtype=np.int32)
+    scores = predict_scores(model, x) if len(x) else np.zeros(0)
+    return pd.DataFrame({"review": list(reviews), "p(positive)": np.round(scores, 3),
+                         "verdict": np.where(scores >= 0.5, "positive", "negative")})
+
+
+def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
+                   output_dir: str | os.PathLike, *, notebook: str = "", epochs: int | None = None,
+                   batch_size: int | None = None, verbose: bool = True, **fit_kwargs) -> Experiment:
+    """Fit on the training split (validation carved from it), score the test set once,
+    and write the metrics record, test scores and history under ``output_dir``."""
+    output_dir = Path(output_dir)
+    name = model.name
+    result = fit_model(model, encoded.x_train, encoded.y_train, epochs=epochs or profile.epochs,
+                       batch_size=batch_size or profile.batch_size, seed=profile.seed,
+                       validation_fraction=profile.validation_fraction,
+                       history_path=output_dir / "histories" / f"{name}.json", verbose=verbose,
+                       **fit_kwargs)
+    scores = predict_scores(model, encoded.x_test)
+    record = MetricsRecord.from_scores(
+        name, profile.name, encoded.y_test, scores, params=count_params(model), epochs=result.epochs,
+        train_seconds=round(result.train_seconds, 2), notebook=notebook, backend=keras.backend.backend(),
+        extra={"maxlen": encoded.maxlen, "vocab_size": len(encoded.vocab), "best_epoch": result.best_epoch,
+               "test_reviews": int(len(encoded.y_test))})
+    save_record(record, output_dir, encoded.y_test, scores)
+    return Experiment(model, encoded, result, scores, record)

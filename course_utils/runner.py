@@ -1,0 +1,125 @@
+"""Execute the workbook's notebooks in order with papermill: ``python -m course_utils.runner``.
+
+Each notebook runs with its ``parameters`` cell set to the chosen profile, writes an
+executed copy into the output directory, and the run stops at the first failure with a
+message naming the notebook and the cell.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import config
+from .progress import ENV_PROGRESS
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names the notebook and the cell."""
+
+
+def discover(directory: str | os.PathLike = NOTEBOOK_DIR, only: Sequence[str] = ()) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) in order, optionally filtered by prefix or name."""
+    paths = sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        wanted = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
+        unknown = [o for o in only if not any(p.name.startswith(o) or p.stem == o for p in paths)]
+        if unknown:
+            raise ValueError(f"No notebook matches {unknown}; available: {[p.stem for p in paths]}.")
+        return wanted
+    return paths
+
+
+def _relative(path: Path, start: Path) -> str:
+    return os.path.relpath(path.resolve(), start.resolve())
+
+
+def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: int | None = None,
+                     kernel_name: str = "python3", timeout: int | None = None,
+                     extra_parameters: dict | None = None) -> Path:
+    """Run one notebook with papermill into ``output_dir/executed``; return the executed copy.
+
+    Raises
+    ------
+    NotebookFailed
+        Naming the notebook, the failing cell and the exception.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    executed = output_dir / "executed" / notebook.name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    # Paths handed to the kernel are relative to the notebook's folder, so no machine path
+    # ends up in an executed (or committed) notebook.
+    parameters = {"profile": profile, "output_dir": _relative(output_dir, notebook.parent),
+                  "seed": seed, **(extra_parameters or {})}
+    env_before = os.environ.get(ENV_PROGRESS)
+    os.environ[ENV_PROGRESS] = "0"  # no progress-bar spam in stored outputs
+    try:
+        pm.execute_notebook(str(notebook), str(executed), parameters=parameters,
+                            kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
+                            execution_timeout=timeout, log_output=False)
+    except PapermillExecutionError as exc:
+        raise NotebookFailed(
+            f"{notebook.name} failed in cell {exc.exec_count or exc.cell_index} "
+            f"(cell index {exc.cell_index}): {exc.ename}: {exc.evalue}\n"
+            f"The executed copy with the traceback is {executed}."
+        ) from exc
+    finally:
+        if env_before is None:
+            os.environ.pop(ENV_PROGRESS, None)
+        else:
+            os.environ[ENV_PROGRESS] = env_before
+    return executed
+
+
+def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: Sequence[str] = (),
+            notebook_dir: str | os.PathLike = NOTEBOOK_DIR, seed: int | None = None,
+            stream=sys.stdout) -> dict[str, float]:
+    """Execute the notebooks in order; return seconds per notebook. Stops at the first failure."""
+    config.get_profile(profile)  # fail fast on an unknown profile
+    out = config.output_dir(output_dir or Path("build") / profile)
+    notebooks = discover(notebook_dir, only)
+    if not notebooks:
+        raise ValueError(f"No notebooks found in {notebook_dir}.")
+    timings: dict[str, float] = {}
+    total = time.perf_counter()
+    for i, nb in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {nb.stem} ({profile}) ...", end=" ", flush=True, file=stream)
+        start = time.perf_counter()
+        try:
+            execute_notebook(nb, out, profile=profile, seed=seed)
+        except NotebookFailed:
+            print("FAILED", file=stream, flush=True)
+            raise
+        timings[nb.stem] = time.perf_counter() - start
+        print(f"ok ({timings[nb.stem]:.0f} s)", file=stream, flush=True)
+    print(f"All {len(notebooks)} notebooks ran in {time.perf_counter() - total:.0f} s; "
+          f"outputs in {out}", file=stream, flush=True)
+    return timings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m course_utils.runner --profile smoke [--only 01 03]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default=os.environ.get(config.ENV_PROFILE, "smoke"),
+                        choices=sorted(config.PROFILES))
+    parser.add_argument("--output-dir", default=None, help="default: build/<profile>")
+    parser.add_argument("--only", nargs="*", default=(), help="notebook prefixes, e.g. 01 03")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
+    except (NotebookFailed, ValueError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""From review text to integer sequences and back, in plain Python and NumPy (no TensorFlow).
+
+The vocabulary reserves index 0 for padding and 1 for out-of-vocabulary words, so
+any string a student types can be encoded: unknown words become ``<oov>``, never a
+``KeyError``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .fileio import write_json_atomic
+
+PAD, OOV = 0, 1
+PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
+_HTML = re.compile(r"<[^>]{0,40}>")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def standardize(text: str) -> str:
+    """Lowercase, turn HTML tags such as ``<br />`` into spaces, and drop punctuation."""
+    if not isinstance(text, str):
+        raise TypeError(f"standardize expects a str, got {type(text).__name__}.")
+    return " ".join(_TOKEN.findall(_HTML.sub(" ", text.lower())))
+
+
+def tokenize(text: str) -> list[str]:
+    """Split a review into standardized word tokens (``"Don't!"`` -> ``["don't"]``)."""
+    if not isinstance(text, str):
+        raise TypeError(f"tokenize expects a str, got {type(text).__name__}.")
+    return _TOKEN.findall(_HTML.sub(" ", text.lower()))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A word index built from training text: ``words[i]`` is the word with index ``i``."""
+
+    words: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.words[:2] != (PAD_TOKEN, OOV_TOKEN):
+            raise ValueError("A Vocabulary's first two words must be '<pad>' and '<oov>'.")
+        object.__setattr__(self, "_index", {w: i for i, w in enumerate(self.words)})
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._index
+
+    @classmethod
+    def build(cls, texts: Iterable[str], max_size: int = 20000, min_count: int = 1) -> "Vocabulary":
+        """Count tokens in ``texts`` (the training split only!) and keep the ``max_size`` most
+        frequent, counting the two reserved entries; ties break alphabetically."""
+        return cls.from_tokens((tokenize(t) for t in texts), max_size, min_count)
+
+    @classmethod
+    def from_tokens(cls, token_lists: Iterable[Sequence[str]], max_size: int = 20000,
+                    min_count: int = 1) -> "Vocabulary":
+        """Like :meth:`build`, from texts that are already tokenized."""
+        if max_size < 3:
+            raise ValueError(f"max_size must leave room for words beyond <pad> and <oov>, got {max_size}.")
+        counts = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        return cls((PAD_TOKEN, OOV_TOKEN, *ranked[: max_size - 2]))
+
+    def index(self, word: str) -> int:
+        """The index of ``word``, or ``OOV`` (1) if it is not in the vocabulary."""
+        return self._index.get(word, OOV)
+
+    def encode(self, text: str) -> list[int]:
+        """Turn one text into a list of indices (unknown words -> 1)."""
+        get = self._index.get
+        return [get(t, OOV) for t in tokenize(text)]
+
+    def encode_many(self, texts: Iterable[str]) -> list[list[int]]:
+        """Encode many texts."""
+        return [self.encode(t) for t in texts]
+
+    def encode_tokens(self, tokens: Iterable[str]) -> list[int]:
+        """Encode an already tokenized text."""
+        get = self._index.get
+        return [get(t, OOV) for t in tokens]
+
+    def decode(self, ids: Iterable[int], *, skip_padding: bool = True) -> str:
+        """Turn indices back into words; padding is dropped, unknown words read ``<oov>``."""
+        words = self.words
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == PAD and skip_padding:
+                continue
+            out.append(words[i] if 0 <= i < len(words) else OOV_TOKEN)
+        return " ".join(out)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the vocabulary as JSON (atomically)."""
+        return write_json_atomic(path, {"words": list(self.words)})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        """Read a vocabulary written by :meth:`save`."""
+        return cls(tuple(json.loads(Path(path).read_text(encoding="utf-8"))["words"]))
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, *, padding: str = "pre",
+                  truncating: str = "pre", value: int = PAD) -> np.ndarray:
+    """Pad or truncate each sequence to ``maxlen``; returns an ``int32`` array ``(n, maxlen)``.
+
+    ``padding="pre"`` puts the zeros first; ``truncating="pre"`` drops tokens from the
+    start (keeping a review's ending, where verdicts tend to be).
+    """
+    if maxlen < 1:
+        raise ValueError(f"maxlen must be a positive integer, got {maxlen}.")
+    for name, val in (("padding", padding), ("truncating", truncating)):
+        if val not in ("pre", "post"):
+            raise ValueError(f"{name} must be 'pre' or 'post', got {val!r}.")
+    out = np.full((len(sequences), maxlen), value, dtype=np.int32)
+    for row, seq in enumerate(sequences):
+        seq = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
+        if len(seq):
+            if padding == "pre":
+                out[row, maxlen - len(seq):] = seq
+            else:
+                out[row, :len(seq)] = seq
+    return out
+
+
+def sequence_lengths(sequences: Sequence[Sequence[int]]) -> np.ndarray:
+    """Length of each sequence, as an array."""
+    return np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+
+
+def length_percentiles(sequences: Sequence[Sequence[int]],
+                       q: Sequence[float] = (50, 75, 90, 95, 99)) -> dict[float, int]:
+    """Percentiles of sequence length, to choose ``maxlen`` from data rather than folklore."""
+    lengths = sequence_lengths(sequences)
+    return {p: int(np.percentile(lengths, p)) for p in q}
+
+
+def truncation_share(sequences: Sequence[Sequence[int]], maxlen: int) -> float:
+    """Fraction of reviews that lose tokens when cut to ``maxlen``."""
+    return float(np.mean(sequence_lengths(sequences) > maxlen))
+
+
+def token_coverage(texts: Iterable[str], vocab_sizes: Sequence[int]) -> dict[int, float]:
+    """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``."""
+    counts = Counter()
+    for text in texts:
+        counts.update(tokenize(text))
+    freq = np.sort(np.fromiter(counts.values(), dtype=np.int64))[::-1]
+    cum = np.cumsum(freq)
+    total = cum[-1] if len(cum) else 1
+    return {int(k): float(cum[min(k, len(cum)) - 1] / total) if len(cum) else 0.0 for k in vocab_sizes}
+
+
+@dataclass(frozen=True)
+class EncodedData:
+    """Padded model inputs for both splits, with the vocabulary that made them."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    vocab: Vocabulary
+    maxlen: int
+    padding: str = "pre"
+    truncating: str = "pre"
+
+    def encode_review(self, text: str) -> np.ndarray:
+        """Turn any string into a model input of shape ``(1, maxlen)``; never raises KeyError."""
+        return encode_review(text, self.vocab, self.maxlen, padding=self.padding,
+                             truncating=self.truncating)
+
+
+def encode_review(text: str, vocab: Vocabulary, maxlen: int, *, padding: str = "pre",
+                  truncating: str = "pre") -> np.ndarray:
+    """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input."""
+    if not isinstance(text, str):
+        raise TypeError(f"encode_review expects the review as a str, got {type(text).__name__}.")
+    return pad_sequences([vocab.encode(text)], maxlen, padding=padding, truncating=truncating)
+
+
+def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_texts: Sequence[str],
+                   y_test: Sequence[int], *, vocab_size: int, maxlen: int, padding: str = "pre",
+                   truncating: str = "pre") -> EncodedData:
+    """Build the vocabulary on the training texts only, then encode and pad both splits."""
+    train_tokens = [tokenize(t) for t in train_texts]  # tokenized once, used twice
+    vocab = Vocabulary.from_tokens(train_tokens, max_size=vocab_size)
+    pad = dict(maxlen=maxlen, padding=padding, truncating=truncating)
+    return EncodedData(
+        x_train=pad_sequences([vocab.encode_tokens(t) for t in train_tokens], **pad),
+        y_train=np.asarray(y_train, dtype=np.int32),
+        x_test=pad_sequences(vocab.encode_many(test_texts), **pad),
+        y_test=np.asarray(y_test, dtype=np.int32),
+        vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating,
+    )

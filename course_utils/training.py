@@ -1,0 +1,115 @@
+"""One seeded, reproducible way to train every model of the workbook."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .fileio import write_json_atomic
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend; on TensorFlow also ask for deterministic ops.
+
+    Same seed, backend and hardware (CPU) -> the same weights and metrics, run after run.
+    """
+    keras.utils.set_random_seed(int(seed))
+    if keras.backend.backend() == "tensorflow":  # TensorFlow-only switch, behind a check
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+
+
+def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """Stratified, seeded hold-out carved from the training data: ``x_tr, x_val, y_tr, y_val``.
+
+    (Keras's own ``validation_split`` takes the *last* rows, which in IMDB are all one class.)
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}.")
+    return train_test_split(x, y, test_size=fraction, random_state=seed, stratify=y)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Times each epoch and prints one short line per epoch (no progress-bar spam)."""
+
+    def __init__(self, verbose: bool = True) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+        if self.verbose:
+            logs = logs or {}
+            parts = [f"{k}={v:.4f}" for k, v in logs.items()
+                     if k in ("loss", "accuracy", "val_loss", "val_accuracy")]
+            print(f"epoch {epoch + 1:>2}  {self.seconds[-1]:5.1f}s  " + "  ".join(parts), flush=True)
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`fit_model` did: the per-epoch history, timings and the epoch kept."""
+
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    best_epoch: int
+    validation_size: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        """Epochs actually run."""
+        return len(self.epoch_seconds)
+
+    @property
+    def train_seconds(self) -> float:
+        """Total seconds spent in training epochs."""
+        return float(sum(self.epoch_seconds))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the history as JSON (atomically)."""
+        return write_json_atomic(path, asdict(self))
+
+
+def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
+              seed: int, validation_fraction: float = 0.2, patience: int = 2,
+              reduce_lr_patience: int = 1, min_delta: float = 1e-3,
+              history_path: str | os.PathLike | None = None, verbose: bool = True) -> TrainingResult:
+    """Train on a seeded, stratified split of the *training* data (the test set stays unseen).
+
+    Early stopping watches validation loss and restores the best weights; the learning rate
+    halves when validation loss stalls. The history (with per-epoch seconds) is saved to
+    ``history_path`` if given.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)}.")
+    x_tr, x_val, y_tr, y_val = validation_split(np.asarray(x), np.asarray(y), validation_fraction, seed)
+    log = EpochLog(verbose)
+    callbacks = [
+        log,
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
+                                      restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                          patience=reduce_lr_patience, min_lr=1e-5, verbose=0),
+    ]
+    keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
+    history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
+                        batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    val_loss = hist.get("val_loss", [0.0])
+    result = TrainingResult(history=hist, epoch_seconds=log.seconds,
+                            best_epoch=int(np.argmin(val_loss)) + 1, validation_size=len(y_val))
+    if history_path is not None:
+        result.save(history_path)
+    return result

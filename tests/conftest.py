@@ -1,0 +1,32 @@
+"""Shared fixtures: isolated cache/output folders and small synthetic archives."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["COURSE_PROGRESS"] = "0"
+
+from course_utils.synthetic import make_synthetic_archive  # noqa: E402
+
+#: The real data, when the environment provides it (CI does, from ../shared/data).
+REAL_DATA_DIR = os.environ.get("IMDB_DATA_DIR")
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch) -> Path:
+    """An empty cache directory and no $IMDB_DATA_DIR: nothing leaks in from the machine."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(cache))
+    monkeypatch.delenv("IMDB_DATA_DIR", raising=False)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def synthetic_archive(tmp_path_factory) -> Path:
+    """A small archive in the official layout: 20 reviews per split and label."""
+    return make_synthetic_archive(tmp_path_factory.mktemp("synthetic") / "aclImdb_v1.tar.gz",
+                                  n_per_class=20, seed=0)

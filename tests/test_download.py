@@ -1,0 +1,86 @@
+"""The real download path, against a local HTTP server on 127.0.0.1."""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+
+import pytest
+
+from course_utils import data
+from course_utils.data import DataError, load_imdb
+
+pytestmark = pytest.mark.network
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    payload = b""
+    cut_after: int | None = None
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        if self.path != "/aclImdb_v1.tar.gz":
+            self.send_error(404, "Not Found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
+        body = self.payload if self.cut_after is None else self.payload[: self.cut_after]
+        self.wfile.write(body)
+        self.wfile.flush()
+        if self.cut_after is not None:
+            self.close_connection = True
+
+
+@pytest.fixture
+def server(synthetic_archive):
+    handler = type("Handler", (_Handler,), {"payload": synthetic_archive.read_bytes(), "cut_after": None})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.handler = handler
+    httpd.sha256 = hashlib.sha256(handler.payload).hexdigest()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_with_the_right_checksum_then_load_from_cache(isolated, server, monkeypatch):
+    imdb = load_imdb(url=f"{server.base}/aclImdb_v1.tar.gz", sha256=server.sha256)
+    assert len(imdb.train) == 40
+    assert (isolated / "aclImdb_v1.tar.gz").read_bytes() == server.handler.payload
+    monkeypatch.setattr(data, "download", lambda *a, **k: pytest.fail("downloaded twice"))
+    assert len(load_imdb(url=f"{server.base}/aclImdb_v1.tar.gz", sha256=server.sha256).test) == 40
+
+
+def test_wrong_checksum_is_rejected_and_leaves_nothing(isolated, server):
+    with pytest.raises(DataError, match=r"SHA-256 [0-9a-f]{64}, expected 0{64}.*discarded"):
+        load_imdb(url=f"{server.base}/aclImdb_v1.tar.gz", sha256="0" * 64)
+    assert _files(isolated) == []
+
+
+def test_http_404(isolated, server):
+    with pytest.raises(DataError, match="HTTP 404"):
+        data.download(f"{server.base}/missing.tar.gz", isolated / "x.tar.gz", sha256=None)
+    assert _files(isolated) == []
+
+
+def test_connection_cut_mid_file_leaves_no_partial_file(isolated, server):
+    server.handler.cut_after = len(server.handler.payload) // 3
+    with pytest.raises(DataError, match="cut off|IncompleteRead"):
+        data.download(f"{server.base}/aclImdb_v1.tar.gz", isolated / "aclImdb_v1.tar.gz",
+                      sha256=server.sha256)
+    assert _files(isolated) == []
+
+
+def test_official_url_and_checksum_are_the_documented_ones():
+    from course_utils import config
+    assert config.IMDB_URL == "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+    assert config.IMDB_SHA256 == "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"

@@ -1,0 +1,100 @@
+"""Tokenization, vocabulary, encoding and padding."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import text
+from course_utils.text import OOV, PAD, Vocabulary, encode_review, pad_sequences
+
+TRAIN = ["The movie was great, GREAT!<br /><br />Loved it.", "A dull movie. Dull, dull acting."]
+
+
+def test_standardize_strips_html_punctuation_and_case():
+    assert text.standardize("Great<br /><br />FILM!!! Don't miss.") == "great film don't miss"
+    assert text.tokenize("10/10 😀 <i>wow</i>") == ["10", "10", "wow"]
+    assert text.tokenize("") == []
+    with pytest.raises(TypeError, match="expects a str"):
+        text.tokenize(None)
+
+
+def test_vocabulary_reserves_padding_and_oov_and_ranks_by_frequency():
+    vocab = Vocabulary.build(TRAIN, max_size=6)
+    assert vocab.words[:2] == ("<pad>", "<oov>")
+    assert vocab.words[2:] == ("dull", "great", "movie", "a")  # 3, 2, 2 then alphabetical ties
+    assert len(vocab) == 6
+    assert vocab.index("unseen") == OOV
+
+
+def test_vocabulary_is_built_from_the_texts_it_is_given_only():
+    vocab = Vocabulary.build(TRAIN, max_size=100)
+    assert "masterpiece" not in vocab  # a test-only word stays unknown
+    assert vocab.encode("masterpiece movie") == [OOV, vocab.index("movie")]
+
+
+def test_encode_decode_round_trip_and_padding_is_skipped():
+    vocab = Vocabulary.build(TRAIN, max_size=100)
+    ids = vocab.encode("Loved the great movie")
+    assert vocab.decode(ids) == "loved the great movie"
+    assert vocab.decode([0, 0, *ids]) == "loved the great movie"
+    assert vocab.decode([OOV, 10_000]) == "<oov> <oov>"
+
+
+def test_encode_review_never_raises_on_student_input():
+    vocab = Vocabulary.build(TRAIN, max_size=100)
+    for review in ["", "😀😀😀", "ZZZQX blorp!!!", "great " * 1000, "<br />"]:
+        row = encode_review(review, vocab, maxlen=8)
+        assert row.shape == (1, 8) and row.dtype == np.int32
+    assert encode_review("", vocab, 4).tolist() == [[0, 0, 0, 0]]
+    assert encode_review("qqq great", vocab, 4).tolist() == [[0, 0, OOV, vocab.index("great")]]
+    with pytest.raises(TypeError, match="as a str"):
+        encode_review(123, vocab, 4)
+
+
+@pytest.mark.parametrize("padding,truncating,expected", [
+    ("pre", "pre", [[0, 0, 1, 2], [3, 4, 5, 6]]),
+    ("post", "pre", [[1, 2, 0, 0], [3, 4, 5, 6]]),
+    ("pre", "post", [[0, 0, 1, 2], [1, 2, 3, 4]]),
+    ("post", "post", [[1, 2, 0, 0], [1, 2, 3, 4]]),
+])
+def test_pad_sequences_pre_and_post(padding, truncating, expected):
+    out = pad_sequences([[1, 2], [1, 2, 3, 4, 5, 6]], 4, padding=padding, truncating=truncating)
+    assert out.tolist() == expected
+
+
+def test_pad_sequences_validates_arguments():
+    with pytest.raises(ValueError, match="maxlen"):
+        pad_sequences([[1]], 0)
+    with pytest.raises(ValueError, match="padding must be 'pre' or 'post'"):
+        pad_sequences([[1]], 3, padding="left")
+    assert pad_sequences([[]], 3).tolist() == [[PAD] * 3]
+
+
+def test_length_percentiles_and_truncation_share():
+    seqs = [[1] * n for n in range(1, 101)]
+    pct = text.length_percentiles(seqs, q=(50, 90))
+    assert pct == {50: 50, 90: 90}
+    assert text.truncation_share(seqs, 80) == pytest.approx(0.2)
+
+
+def test_token_coverage_is_monotone_and_reaches_one():
+    cov = text.token_coverage(["a a a a b b c", "a b d"], [1, 2, 10])
+    assert cov[1] == pytest.approx(5 / 10)
+    assert cov[2] == pytest.approx(8 / 10)
+    assert cov[10] == pytest.approx(1.0)
+
+
+def test_vocabulary_save_and_load(tmp_path):
+    vocab = Vocabulary.build(TRAIN, max_size=100)
+    loaded = Vocabulary.load(vocab.save(tmp_path / "vocab.json"))
+    assert loaded == vocab and loaded.encode(TRAIN[0]) == vocab.encode(TRAIN[0])
+    with pytest.raises(ValueError, match="first two words"):
+        Vocabulary(("a", "b"))
+
+
+def test_encode_dataset_builds_vocab_on_train_only():
+    enc = text.encode_dataset(TRAIN, [1, 0], ["masterpiece movie"], [1], vocab_size=50, maxlen=5)
+    assert enc.x_train.shape == (2, 5) and enc.x_test.shape == (1, 5)
+    assert "masterpiece" not in enc.vocab
+    assert enc.x_test.tolist() == [[0, 0, 0, OOV, enc.vocab.index("movie")]]
+    assert enc.encode_review("great").shape == (1, 5)

@@ -1,0 +1,77 @@
+"""Seeded, reproducible training on synthetic data."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from course_utils import models, training
+from course_utils.synthetic import synthetic_review
+from course_utils.text import encode_dataset
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1] * 60)
+    texts = [synthetic_review(int(y), rng, mean_words=20) for y in labels]
+    return encode_dataset(texts[:80], labels[:80], texts[80:], labels[80:], vocab_size=60, maxlen=24)
+
+
+def _train(enc, tmp_path=None, seed=7):
+    training.seed_everything(seed)
+    model = models.build_gru(len(enc.vocab), enc.maxlen, units=4, embedding_dim=6)
+    result = training.fit_model(model, enc.x_train, enc.y_train, epochs=2, batch_size=16, seed=seed,
+                                history_path=tmp_path / "h.json" if tmp_path else None, verbose=False)
+    return model, result
+
+
+def test_same_seed_same_numbers(encoded):
+    m1, r1 = _train(encoded)
+    m2, r2 = _train(encoded)
+    assert r1.history == r2.history
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_other_seed_other_numbers(encoded):
+    _, r1 = _train(encoded, seed=7)
+    _, r2 = _train(encoded, seed=8)
+    assert r1.history["loss"] != r2.history["loss"]
+
+
+def test_history_timing_and_file(encoded, tmp_path, capsys):
+    _, result = _train(encoded, tmp_path)
+    assert result.epochs == 2 and len(result.epoch_seconds) == 2 and result.train_seconds > 0
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    saved = json.loads((tmp_path / "h.json").read_text())
+    assert saved["history"]["loss"] == result.history["loss"] and saved["validation_size"] == 16
+    assert 1 <= result.best_epoch <= 2
+
+
+def test_validation_split_is_stratified_and_seeded():
+    x = np.arange(100).reshape(100, 1)
+    y = np.array([0] * 50 + [1] * 50)  # sorted by label, like IMDB
+    x_tr, x_val, y_tr, y_val = training.validation_split(x, y, 0.2, seed=1)
+    assert len(y_val) == 20 and y_val.sum() == 10
+    assert np.array_equal(x_val, training.validation_split(x, y, 0.2, seed=1)[1])
+    with pytest.raises(ValueError, match="validation fraction"):
+        training.validation_split(x, y, 1.5, seed=1)
+
+
+def test_fit_model_validates(encoded):
+    model = models.build_gru(len(encoded.vocab), encoded.maxlen, units=2)
+    with pytest.raises(ValueError, match="x has 80 rows but y has 79"):
+        training.fit_model(model, encoded.x_train, encoded.y_train[:-1], epochs=1, batch_size=8, seed=0)
+    with pytest.raises(ValueError, match="epochs and batch_size must be positive"):
+        training.fit_model(model, encoded.x_train, encoded.y_train, epochs=0, batch_size=8, seed=0)
+
+
+def test_epoch_log_prints_one_line_per_epoch(encoded, capsys):
+    training.seed_everything(0)
+    model = models.build_dense(len(encoded.vocab), encoded.maxlen, embedding_dim=4, hidden_units=2)
+    training.fit_model(model, encoded.x_train, encoded.y_train, epochs=2, batch_size=16, seed=0,
+                       patience=5)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    assert len(lines) == 2 and "val_accuracy=" in lines[0]
