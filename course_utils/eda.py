@@ -40,7 +40,7 @@ def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool =
         for word in list(counts):
             if word in ENGLISH_STOP_WORDS or len(word) < 2:
                 del counts[word]
-    top = counts.most_common(n)
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]  # ties: alphabetical
     return pd.Series(dict(top), name="count", dtype=np.int64)
 
 

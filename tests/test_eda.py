@@ -1,0 +1,44 @@
+"""Exploratory helpers of notebook 01."""
+from __future__ import annotations
+
+import pandas as pd
+
+from course_utils import eda
+
+
+def _frame(texts, labels):
+    return pd.DataFrame({"id": range(len(texts)), "text": texts, "label": labels, "rating": 1})
+
+
+def test_html_residue_counts_reviews_and_occurrences():
+    table = eda.html_residue(["a<br /><br />b", "<i>c</i><br/>", "plain"])
+    assert table.loc["br"].tolist() == [2, 3]
+    assert table.loc["i"].tolist() == [1, 2]
+
+
+def test_word_lengths_and_frequent_words():
+    assert eda.word_lengths(["a b c", ""]).tolist() == [3, 0]
+    top = eda.frequent_words(["the great great film", "the film"], n=2)
+    assert top.index.tolist() == ["film", "great"]
+
+
+def test_distinctive_words_point_the_right_way():
+    words = eda.distinctive_words(["great fun", "great joy", "awful mess", "awful waste"], [1, 1, 0, 0],
+                                  n=1, min_count=2)
+    assert words["positive"].index[0] == "great" and words["negative"].index[0] == "awful"
+
+
+def test_duplicate_report_inside_and_across_splits():
+    train = _frame(["Great film!", "great film", "Bad.", "unique"], [1, 1, 0, 1])
+    test = _frame(["BAD", "other", "other"], [1, 0, 0])
+    report = eda.duplicate_report(train, test)
+    assert report.loc["train"].tolist() == [1, 1, 0]
+    assert report.loc["test"].tolist() == [1, 1, 0]
+    assert report.loc["train ∩ test"].tolist() == [1, 1, 1]  # "bad" labelled 0 in train, 1 in test
+
+
+def test_examples_are_balanced_and_shortened():
+    frame = _frame(["x" * 900, "y", "z", "w"], [1, 1, 0, 0])
+    out = eda.examples(frame, n=1, width=10)
+    assert sorted(out.label) == ["negative", "positive"]
+    assert out.text.str.len().max() <= 14

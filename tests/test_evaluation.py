@@ -1,0 +1,67 @@
+"""Metrics, the metrics record schema, and the misclassified-review helper."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from course_utils import evaluation
+from course_utils.evaluation import MetricsRecord
+
+Y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
+S = np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.1, 0.4, 0.7])  # TP=3, FN=1, FP=1, TN=3
+
+
+def test_metrics_match_hand_computed_values():
+    m = evaluation.classification_metrics(Y, S)
+    assert m["accuracy"] == pytest.approx(6 / 8)
+    assert m["precision"] == pytest.approx(3 / 4)
+    assert m["recall"] == pytest.approx(3 / 4)
+    assert m["f1"] == pytest.approx(3 / 4)
+    assert m["cohen_kappa"] == pytest.approx(0.5)        # (0.75 - 0.5) / (1 - 0.5)
+    assert m["roc_auc"] == pytest.approx(14 / 16)        # pairs ranked correctly
+
+
+def test_threshold_and_validation():
+    assert evaluation.classification_metrics(Y, S, threshold=0.65)["accuracy"] == pytest.approx(7 / 8)
+    with pytest.raises(ValueError, match="8 values but y_score has 3"):
+        evaluation.classification_metrics(Y, S[:3])
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        evaluation.classification_metrics(Y + 1, S)
+
+
+def test_majority_baseline():
+    scores = evaluation.majority_baseline_scores([0, 1, 1], 4)
+    assert scores.tolist() == [1.0] * 4
+    m = evaluation.classification_metrics(Y, evaluation.majority_baseline_scores(Y, len(Y)))
+    assert m["accuracy"] == 0.5 and m["cohen_kappa"] == 0.0 and m["roc_auc"] == 0.5
+
+
+def test_record_round_trip_with_scores(tmp_path):
+    rec = MetricsRecord.from_scores("lstm", "smoke", Y, S, params=123, epochs=2, train_seconds=1.5)
+    path = evaluation.save_record(rec, tmp_path, Y, S)
+    assert path == tmp_path / "metrics" / "lstm.json"
+    table = evaluation.load_records(tmp_path)
+    assert table.loc["lstm", "accuracy"] == pytest.approx(0.75) and table.loc["lstm", "params"] == 123
+    y, s = evaluation.load_scores(tmp_path, "lstm")
+    assert np.array_equal(y, Y) and np.allclose(s, S)
+    assert evaluation.load_scores(tmp_path, "gru") is None
+
+
+def test_invalid_record_names_the_file_and_fields(tmp_path):
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "broken.json").write_text(json.dumps({"model": "x", "accuracy": 1}))
+    with pytest.raises(ValueError, match=r"broken.json is not a valid metrics record.*'cohen_kappa'"):
+        evaluation.load_records(tmp_path)
+
+
+def test_empty_records_folder_gives_an_empty_table(tmp_path):
+    table = evaluation.load_records(tmp_path)
+    assert table.empty and "accuracy" in table.columns
+
+
+def test_misclassified_orders_by_confidence():
+    frame = evaluation.misclassified([f"t{i}" for i in range(8)], Y, S, n=5)
+    assert frame.text.tolist() == ["t2", "t4"]  # 0.3 is wrong by 0.2, 0.6 only by 0.1
+    assert frame.index.tolist() == [2, 4]

@@ -1,0 +1,64 @@
+"""Every notebook runs top to bottom under papermill in the smoke profile."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import evaluation, runner
+from course_utils.evaluation import METRIC_NAMES
+from course_utils.synthetic import make_synthetic_archive
+
+pytestmark = pytest.mark.notebooks
+NOTEBOOKS = runner.discover()
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    """Run all notebooks once, in order, into a temporary output folder.
+
+    Uses the real data when $IMDB_DATA_DIR is set (CI), else a synthetic corpus.
+    """
+    out = tmp_path_factory.mktemp("smoke-run")
+    saved = {k: os.environ.get(k) for k in ("IMDB_DATA_DIR", "COURSE_UTILS_CACHE")}
+    if not os.environ.get("IMDB_DATA_DIR"):
+        archive = make_synthetic_archive(tmp_path_factory.mktemp("data") / "aclImdb_v1.tar.gz",
+                                         n_per_class=1200, seed=1)
+        os.environ["IMDB_DATA_DIR"] = str(archive.parent)
+        os.environ["COURSE_UTILS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        timings = runner.run_all("smoke", out)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return out, timings
+
+
+@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS])
+def test_notebook_ran_clean(executed, name):
+    out, timings = executed
+    assert name in timings
+    nb = nbformat.read(out / "executed" / f"{name}.ipynb", 4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error"
+            if output["output_type"] == "stream" and output["name"] == "stderr":
+                pytest.fail(f"{name} wrote to stderr: {output['text'][:300]}")
+
+
+def test_training_notebooks_write_valid_metrics_records(executed):
+    out, _ = executed
+    table = evaluation.load_records(out)
+    assert {"majority", "dense"} <= set(table.index)
+    for model, row in table.iterrows():
+        assert row["profile"] == "smoke"
+        for metric in METRIC_NAMES:
+            assert 0.0 <= row[metric] <= 1.0 or (metric == "cohen_kappa" and -1 <= row[metric] <= 1)
+    assert table.loc["dense", "params"] > 0 and table.loc["dense", "train_seconds"] > 0
+    assert (out / "figures" / "dense_learning_curves.png").exists()

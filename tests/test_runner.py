@@ -1,0 +1,57 @@
+"""The papermill runner: order, parameters, and a clear message on failure."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from course_utils import runner
+from course_utils.notebook import PARAMETERS_CELL
+
+
+def _notebook(path, *code):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(PARAMETERS_CELL)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(c) for c in code]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_discover_orders_and_filters(tmp_path):
+    for name in ("02_b.ipynb", "01_a.ipynb", "notes.ipynb"):
+        _notebook(tmp_path / name, "1")
+    assert [p.name for p in runner.discover(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
+    assert [p.name for p in runner.discover(tmp_path, ["02"])] == ["02_b.ipynb"]
+    with pytest.raises(ValueError, match="No notebook matches \\['07'\\]"):
+        runner.discover(tmp_path, ["07"])
+
+
+@pytest.mark.notebooks
+def test_run_passes_parameters_and_stops_at_the_failing_cell(tmp_path):
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    _notebook(nbdir / "01_ok.ipynb",
+              "import json, pathlib\n"
+              "pathlib.Path(output_dir, 'seen.json').write_text(json.dumps([profile, seed]))")
+    _notebook(nbdir / "02_bad.ipynb", "x = 1", "raise ValueError('broken on purpose')")
+    _notebook(nbdir / "03_never.ipynb", "open('ran', 'w')")
+    out = tmp_path / "out"
+    with pytest.raises(runner.NotebookFailed) as info:
+        runner.run_all("smoke", out, notebook_dir=nbdir, seed=5)
+    message = str(info.value)
+    assert "02_bad.ipynb failed in cell" in message and "ValueError: broken on purpose" in message
+    assert json.loads((out / "seen.json").read_text()) == ["smoke", 5]
+    assert not (nbdir / "ran").exists()
+    executed = nbformat.read(out / "executed" / "01_ok.ipynb", 4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])][0]
+    assert "output_dir = \"../out\"" in injected.source  # relative: no machine path
+
+
+def test_main_reports_failure_with_exit_code(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "run_all", lambda *a, **k: (_ for _ in ()).throw(
+        runner.NotebookFailed("03_x.ipynb failed in cell 4")))
+    assert runner.main(["--profile", "smoke"]) == 1
+    assert "error: 03_x.ipynb failed in cell 4" in capsys.readouterr().err
