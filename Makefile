@@ -31,5 +31,14 @@ smoke: setup  ## Execute every notebook in the smoke profile into build/smoke
 all: setup  ## Execute every notebook in the full profile into build/full
 	$(PY) -m course_utils.runner --profile full --output-dir $(OUTPUT)/full
 
+outputs: setup  ## Re-execute the notebooks (full profile, default parameters) and commit-ready write them back
+	$(PY) -m course_utils.runner --profile full --refresh-committed
+	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json --write
+
+validate: setup  ## Re-run the committed notebooks under nbval; metrics within tolerance of the committed ones
+	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/ --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
+	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json
+
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
 	rm -rf $(OUTPUT) notebooks/outputs

@@ -52,6 +52,12 @@ class Profile:
         Seed for sampling, weight initialisation and shuffling.
     rnn_units : int
         Width of recurrent layers.
+    dropout : float
+        Dropout used by the recurrent models (cuDNN-safe: between layers, not recurrent).
+    rnn_head : str
+        ``"pool"`` (max and mean over time steps) or ``"last"`` (final state), see ``models``.
+    learning_rate : float
+        Adam's learning rate.
     """
 
     name: str
@@ -65,7 +71,17 @@ class Profile:
     validation_fraction: float = 0.2
     seed: int = 42
     rnn_units: int = 64
+    dropout: float = 0.4
+    rnn_head: str = "pool"
+    learning_rate: float = 1e-3
     extra: dict = field(default_factory=dict, compare=False)
+
+    def rnn_kwargs(self, **overrides) -> dict:
+        """Keyword arguments for ``models.build_recurrent`` and friends from this profile."""
+        kwargs = dict(units=self.rnn_units, embedding_dim=self.embedding_dim, dropout=self.dropout,
+                      head=self.rnn_head, learning_rate=self.learning_rate)
+        kwargs.update(overrides)
+        return kwargs
 
     def replace(self, **changes) -> "Profile":
         """Return a copy with some fields changed, e.g. ``profile.replace(epochs=1)``."""

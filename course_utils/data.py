@@ -56,7 +56,7 @@ class ImdbData:
 
     def __repr__(self) -> str:
         return (f"ImdbData(train={len(self.train):,} reviews, test={len(self.test):,} reviews, "
-                f"source={self.source!r})")
+                f"source={Path(self.source).name!r})")  # the file name only: no machine paths in outputs
 
 
 # --------------------------------------------------------------------------- reading

@@ -30,6 +30,28 @@ def _check_rate(name: str, value: float) -> None:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}.")
 
 
+@keras.saving.register_keras_serializable(package="course_utils")
+class MaskedGlobalMaxPooling1D(layers.Layer):
+    """Max over time that ignores masked (padding) steps; Keras's own layer drops the mask."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return keras.ops.max(inputs, axis=1)
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        very_negative = keras.ops.full_like(inputs, -1e9)
+        return keras.ops.max(keras.ops.where(keep, inputs, very_negative), axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 def embedding_layer(vocab_size: int, embedding_dim: int, *, mask_zero: bool = False,
                     embedding_matrix: np.ndarray | None = None, trainable: bool = True,
                     name: str = "embedding") -> layers.Embedding:
@@ -137,7 +159,7 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
     if head == "pool":
-        x = layers.Concatenate(name="pools")([layers.GlobalMaxPooling1D(name="max_pool")(x),
+        x = layers.Concatenate(name="pools")([MaskedGlobalMaxPooling1D(name="max_pool")(x),
                                               layers.GlobalAveragePooling1D(name="avg_pool")(x)])
     outputs = layers.Dense(1, activation="sigmoid", name="sentiment")(x)
     return compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)

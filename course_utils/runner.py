@@ -41,7 +41,7 @@ def _relative(path: Path, start: Path) -> str:
 
 def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: int | None = None,
                      kernel_name: str = "python3", timeout: int | None = None,
-                     extra_parameters: dict | None = None) -> Path:
+                     extra_parameters: dict | None = None, keep_default_output: bool = False) -> Path:
     """Run one notebook with papermill into ``output_dir/executed``; return the executed copy.
 
     Raises
@@ -56,8 +56,9 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
     executed.parent.mkdir(parents=True, exist_ok=True)
     # Paths handed to the kernel are relative to the notebook's folder, so no machine path
     # ends up in an executed (or committed) notebook.
-    parameters = {"profile": profile, "output_dir": _relative(output_dir, notebook.parent),
-                  "seed": seed, **(extra_parameters or {})}
+    parameters = {"profile": profile, "seed": seed, **(extra_parameters or {})}
+    if not keep_default_output:
+        parameters["output_dir"] = _relative(output_dir, notebook.parent)
     env_before = os.environ.get(ENV_PROGRESS)
     os.environ[ENV_PROGRESS] = "0"  # no progress-bar spam in stored outputs
     try:
@@ -76,6 +77,31 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
         else:
             os.environ[ENV_PROGRESS] = env_before
     return executed
+
+
+def refresh_committed(profile: str = "full", *, only: Sequence[str] = (),
+                      notebook_dir: str | os.PathLike = NOTEBOOK_DIR, stream=sys.stdout) -> dict[str, float]:
+    """Execute notebooks with their *default* parameters and write them back, cleaned.
+
+    This produces the committed outputs students see on GitHub and Colab (outputs go to
+    ``notebooks/outputs/<profile>``, which git ignores).
+    """
+    import nbformat
+
+    from .nbclean import write_clean
+
+    timings: dict[str, float] = {}
+    notebooks = discover(notebook_dir, only)
+    for i, nb in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {nb.stem} ({profile}, in place) ...", end=" ", flush=True, file=stream)
+        start = time.perf_counter()
+        scratch = Path(notebook_dir) / "outputs" / profile
+        scratch.mkdir(parents=True, exist_ok=True)
+        executed = execute_notebook(nb, scratch, profile=profile, keep_default_output=True)
+        write_clean(nbformat.read(executed, 4), nb)
+        timings[nb.stem] = time.perf_counter() - start
+        print(f"ok ({timings[nb.stem]:.0f} s)", file=stream, flush=True)
+    return timings
 
 
 def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: Sequence[str] = (),
@@ -112,9 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output-dir", default=None, help="default: build/<profile>")
     parser.add_argument("--only", nargs="*", default=(), help="notebook prefixes, e.g. 01 03")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--refresh-committed", action="store_true",
+                        help="execute with default parameters and write the notebooks back, cleaned")
     args = parser.parse_args(argv)
     try:
-        run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
+        if args.refresh_committed:
+            refresh_committed(args.profile, only=args.only)
+        else:
+            run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
     except (NotebookFailed, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1

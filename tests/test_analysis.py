@@ -1,0 +1,94 @@
+"""Probes, the TF-IDF reference, the random search and the validation checks."""
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_utils import baselines, models, probes, search, validation
+from course_utils.synthetic import synthetic_review
+from course_utils.text import OOV
+
+
+class LastTokenModel:
+    """A stand-in model whose output depends only on the last token: a perfect short memory."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return (np.asarray(x)[:, -1:] == 5).astype(float)
+
+
+def test_position_sensitivity_sees_a_short_memory():
+    x = np.full((20, 32), 5, dtype="int32")
+    series = probes.position_sensitivity(LastTokenModel(), x, window=8, n_windows=4)
+    assert series.index.tolist() == [0, 8, 16, 24]
+    assert series.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_accuracy_by_length_buckets():
+    table = probes.accuracy_by_length([1, 1, 0, 0], [0.9, 0.2, 0.1, 0.1], [10, 150, 150, 600],
+                                      bins=(0, 100, 200, 10_000))
+    assert table.index.tolist() == ["0–99", "100–199", "200+"]
+    assert table["reviews"].tolist() == [1, 2, 1]
+    assert table["accuracy"].tolist() == [1.0, 0.5, 1.0]
+
+
+def test_masked_max_pooling_ignores_padding():
+    x = keras.ops.convert_to_tensor(np.array([[[-1.0], [-2.0], [-3.0]]], dtype="float32"))
+    mask = keras.ops.convert_to_tensor(np.array([[False, True, True]]))
+    pooled = models.MaskedGlobalMaxPooling1D()(x, mask=mask)
+    assert keras.ops.convert_to_numpy(pooled).tolist() == [[-2.0]]   # not the padded -1
+    assert keras.ops.convert_to_numpy(models.MaskedGlobalMaxPooling1D()(x)).tolist() == [[-1.0]]
+
+
+def test_tfidf_reference_learns_the_synthetic_task():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 100)
+    texts = [synthetic_review(int(label), rng) for label in y]
+    fitted = baselines.tfidf_logreg(texts[:150], y[:150], texts[150:], min_df=1)
+    assert ((fitted.scores >= 0.5) == y[150:]).mean() > 0.9
+    assert fitted.params > 10 and fitted.train_seconds > 0
+
+
+def test_sample_configs_is_seeded_and_distinct():
+    space = {"a": [1, 2, 3], "b": ["x", "y"]}
+    first = search.sample_configs(space, 4, seed=1)
+    assert first == search.sample_configs(space, 4, seed=1)
+    assert len({tuple(c.items()) for c in first}) == 4
+    assert len(search.sample_configs(space, 100, seed=1)) == 6
+    assert search.grid_size(space) == 6
+    assert search.grid_cost(space, 600.0, folds=3)["hours"] == 3.0
+
+
+def test_stratified_subset_keeps_both_classes():
+    x = np.arange(100)
+    y = np.array([0] * 50 + [1] * 50)
+    xs, ys = search.stratified_subset(x, y, 10, seed=0)
+    assert len(ys) == 10 and ys.sum() == 5
+
+
+def test_random_search_respects_its_budget():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 30, size=(60, 10)).astype("int32")
+    y = np.array([0, 1] * 30)
+    trials = search.random_search(lambda units: models.build_gru(30, 10, units=units, embedding_dim=4),
+                                  {"units": [2, 3, 4]}, x, y, n_trials=3, epochs=1, batch_size=16,
+                                  seed=0, budget_seconds=0.0)
+    assert len(trials) == 1  # the budget is checked before each trial after the first
+    assert {"units", "val_accuracy", "seconds"} <= set(trials.columns)
+
+
+def test_validation_compares_within_tolerance_and_checks_targets(tmp_path):
+    records = pd.DataFrame({"accuracy": [0.885, 0.905, 0.5], "f1": [0.88, 0.9, 0.67],
+                            "roc_auc": [0.95, 0.96, 0.5]}, index=pd.Index(["lstm", "bigru", "majority"]))
+    reference = validation.reference_from_records(records)
+    assert validation.compare(reference, records) == []
+    shifted = records.assign(accuracy=records.accuracy - 0.02)
+    assert validation.compare(reference, shifted, tolerance=0.01)[0].startswith("lstm.accuracy: 0.8650")
+    assert validation.compare({"gru": {"accuracy": 0.9}}, records) == ["gru: no metrics record in the re-run"]
+    assert validation.check_targets(records) == []
+    problems = validation.check_targets(shifted)
+    assert any(p.startswith("bigru: test accuracy 0.8850 < target 0.89") for p in problems)
+    assert any(p.startswith("best model bigru") for p in problems)

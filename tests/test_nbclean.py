@@ -1,0 +1,24 @@
+"""Committed notebooks are written clean and atomically."""
+from __future__ import annotations
+
+import nbformat
+
+from course_utils import nbclean
+
+
+def test_clean_strips_execution_noise(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell("profile = 'full'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    code = nbformat.v4.new_code_cell("1 + 1", execution_count=7)
+    code.metadata.update({"papermill": {"duration": 1.2}, "execution": {}, "tags": ["keep"]})
+    code.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=7)]
+    nb.cells = [injected, code]
+    nb.metadata.update({"papermill": {"parameters": {}}, "kernelspec": {"name": "python3"},
+                        "language_info": {"name": "python", "version": "3.11.7"}})
+    path = nbclean.write_clean(nb, tmp_path / "n.ipynb")
+    back = nbformat.read(path, 4)
+    assert len(back.cells) == 1 and back.cells[0].metadata == {"tags": ["keep"]}
+    assert back.cells[0].execution_count is None and back.cells[0].outputs[0]["execution_count"] is None
+    assert back.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
+    assert '"id"' not in path.read_text()
