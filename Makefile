@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PROFILE ?= full
 OUTPUT ?= build
 SUBMISSIONS ?= submissions
+ASSIGNMENT ?=
+WORKERS ?= 2
+TIMEOUT ?= 300
 
 .PHONY: help setup test smoke all validate outputs assign grade bench clean
 
@@ -40,5 +43,13 @@ validate: setup  ## Re-run the committed notebooks under nbval; metrics within t
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
 	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json
 
+assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
+	$(PY) -m course_utils.grading assign
+
+grade: setup  ## Grade a folder: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir
+	@test -n "$(ASSIGNMENT)" || { echo "Set ASSIGNMENT, e.g. make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=submissions/a1"; exit 2; }
+	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
+	  --workers $(WORKERS) --timeout $(TIMEOUT)
+
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
-	rm -rf $(OUTPUT) notebooks/outputs
+	rm -rf $(OUTPUT) notebooks/outputs dist grades

@@ -77,18 +77,19 @@ class Vocabulary:
         """The index of ``word``, or ``OOV`` (1) if it is not in the vocabulary."""
         return self._index.get(word, OOV)
 
-    def encode(self, text: str) -> list[int]:
-        """Turn one text into a list of indices (unknown words -> 1)."""
-        get = self._index.get
-        return [get(t, OOV) for t in tokenize(text)]
+    def encode(self, text: str, *, drop_unknown: bool = False) -> list[int]:
+        """Turn one text into a list of indices (unknown words -> 1, or left out)."""
+        return self.encode_tokens(tokenize(text), drop_unknown=drop_unknown)
 
-    def encode_many(self, texts: Iterable[str]) -> list[list[int]]:
+    def encode_many(self, texts: Iterable[str], *, drop_unknown: bool = False) -> list[list[int]]:
         """Encode many texts."""
-        return [self.encode(t) for t in texts]
+        return [self.encode(t, drop_unknown=drop_unknown) for t in texts]
 
-    def encode_tokens(self, tokens: Iterable[str]) -> list[int]:
-        """Encode an already tokenized text."""
+    def encode_tokens(self, tokens: Iterable[str], *, drop_unknown: bool = False) -> list[int]:
+        """Encode an already tokenized text; ``drop_unknown`` leaves out-of-vocabulary words out."""
         get = self._index.get
+        if drop_unknown:
+            return [i for i in (get(t, OOV) for t in tokens) if i != OOV]
         return [get(t, OOV) for t in tokens]
 
     def decode(self, ids: Iterable[int], *, skip_padding: bool = True) -> str:
@@ -175,32 +176,39 @@ class EncodedData:
     maxlen: int
     padding: str = "pre"
     truncating: str = "pre"
+    drop_unknown: bool = False
 
     def encode_review(self, text: str) -> np.ndarray:
         """Turn any string into a model input of shape ``(1, maxlen)``; never raises KeyError."""
         return encode_review(text, self.vocab, self.maxlen, padding=self.padding,
-                             truncating=self.truncating)
+                             truncating=self.truncating, drop_unknown=self.drop_unknown)
 
 
 def encode_review(text: str, vocab: Vocabulary, maxlen: int, *, padding: str = "pre",
-                  truncating: str = "pre") -> np.ndarray:
+                  truncating: str = "pre", drop_unknown: bool = False) -> np.ndarray:
     """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input."""
     if not isinstance(text, str):
         raise TypeError(f"encode_review expects the review as a str, got {type(text).__name__}.")
-    return pad_sequences([vocab.encode(text)], maxlen, padding=padding, truncating=truncating)
+    return pad_sequences([vocab.encode(text, drop_unknown=drop_unknown)], maxlen, padding=padding,
+                         truncating=truncating)
 
 
 def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_texts: Sequence[str],
                    y_test: Sequence[int], *, vocab_size: int, maxlen: int, padding: str = "pre",
-                   truncating: str = "pre") -> EncodedData:
-    """Build the vocabulary on the training texts only, then encode and pad both splits."""
+                   truncating: str = "pre", drop_unknown: bool = False) -> EncodedData:
+    """Build the vocabulary on the training texts only, then encode and pad both splits.
+
+    ``drop_unknown=True`` leaves out-of-vocabulary words out instead of encoding them as
+    ``<oov>``: test reviews hold more unseen names than training reviews, and a learned
+    ``<oov>`` vector carries the training set's sentiment into them.
+    """
     train_tokens = [tokenize(t) for t in train_texts]  # tokenized once, used twice
     vocab = Vocabulary.from_tokens(train_tokens, max_size=vocab_size)
     pad = dict(maxlen=maxlen, padding=padding, truncating=truncating)
     return EncodedData(
-        x_train=pad_sequences([vocab.encode_tokens(t) for t in train_tokens], **pad),
+        x_train=pad_sequences([vocab.encode_tokens(t, drop_unknown=drop_unknown) for t in train_tokens], **pad),
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=pad_sequences(vocab.encode_many(test_texts), **pad),
+        x_test=pad_sequences(vocab.encode_many(test_texts, drop_unknown=drop_unknown), **pad),
         y_test=np.asarray(y_test, dtype=np.int32),
-        vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating,
+        vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating, drop_unknown=drop_unknown,
     )
