@@ -58,6 +58,11 @@ class Profile:
         ``"pool"`` (max and mean over time steps) or ``"last"`` (final state), see ``models``.
     learning_rate : float
         Adam's learning rate.
+    drop_unknown : bool
+        Leave out-of-vocabulary words out of model inputs (see ``text.encode_dataset``).
+    embeddings : str
+        How recurrent models start their embedding: ``"glove"`` (pretrained vectors,
+        fine-tuned; notebook 08 shows why) or ``"learned"`` (random, from scratch).
     """
 
     name: str
@@ -74,6 +79,8 @@ class Profile:
     dropout: float = 0.4
     rnn_head: str = "pool"
     learning_rate: float = 1e-3
+    drop_unknown: bool = True
+    embeddings: str = "glove"
     extra: dict = field(default_factory=dict, compare=False)
 
     def rnn_kwargs(self, **overrides) -> dict:

@@ -88,4 +88,12 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
         extra={"maxlen": encoded.maxlen, "vocab_size": len(encoded.vocab), "best_epoch": result.best_epoch,
                "test_reviews": int(len(encoded.y_test))})
     save_record(record, output_dir, encoded.y_test, scores)
+    (output_dir / "models").mkdir(parents=True, exist_ok=True)
+    model.save(output_dir / "models" / f"{name}.keras")  # later notebooks may reuse it
     return Experiment(model, encoded, result, scores, record)
+
+
+def load_trained(output_dir: str | os.PathLike, name: str) -> keras.Model | None:
+    """A model an earlier notebook trained and saved (None if that notebook has not run)."""
+    path = Path(output_dir) / "models" / f"{name}.keras"
+    return keras.models.load_model(path) if path.exists() else None

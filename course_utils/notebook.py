@@ -49,8 +49,18 @@ def start(profile: str | None = None, output_dir: str | os.PathLike | None = Non
     prof = config.get_profile(profile, seed=seed)
     out = config.output_dir(output_dir, prof)
     plots.use_course_style()
+    _quiet_backend()
     seed_everything(prof.seed)
     return Session(prof, out)
+
+
+def _quiet_backend() -> None:
+    """Keep TensorFlow's Python-side chatter (e.g. retracing notices) out of notebook outputs."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        tf.get_logger().setLevel("ERROR")
 
 
 def environment_summary() -> str:

@@ -64,7 +64,9 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
     try:
         pm.execute_notebook(str(notebook), str(executed), parameters=parameters,
                             kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
-                            execution_timeout=timeout, log_output=False)
+                            execution_timeout=timeout, log_output=False,
+                            # the kernel's own start-up warnings would break the progress lines
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as exc:
         raise NotebookFailed(
             f"{notebook.name} failed in cell {exc.exec_count or exc.cell_index} "

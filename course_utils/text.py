@@ -212,3 +212,13 @@ def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_text
         y_test=np.asarray(y_test, dtype=np.int32),
         vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating, drop_unknown=drop_unknown,
     )
+
+
+def unknown_rate(vocab: Vocabulary, texts: Iterable[str]) -> float:
+    """Share of running tokens in ``texts`` that are outside ``vocab`` (would become ``<oov>``)."""
+    known = total = 0
+    for text in texts:
+        tokens = tokenize(text)
+        total += len(tokens)
+        known += sum(1 for t in tokens if t in vocab)
+    return (total - known) / total if total else 0.0

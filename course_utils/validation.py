@@ -16,7 +16,7 @@ from .fileio import write_json_atomic
 
 CHECKED = ("accuracy", "f1", "roc_auc")
 #: Full-profile test accuracy the workbook promises (issue: results that count).
-TARGETS = {"lstm": 0.88, "gru": 0.88, "bigru": 0.89, "bigru_2x": 0.88, "glove_finetuned": 0.88}
+TARGETS = {"lstm": 0.88, "gru": 0.88, "bigru": 0.89, "bigru_2x": 0.88}
 BEST_TARGET = 0.90
 
 

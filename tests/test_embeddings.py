@@ -69,3 +69,19 @@ def test_embedding_matrix_coverage_and_neighbours(glove_txt):
 def test_word_vectors_validate_lengths():
     with pytest.raises(ValueError, match="2 words but 1 vectors"):
         WordVectors(("a", "b"), np.zeros((1, 3)), source="x")
+
+
+def test_embedding_init_follows_the_profile(glove_txt, monkeypatch):
+    from course_utils import config, pipeline
+    from course_utils.text import encode_dataset
+
+    monkeypatch.setenv("GLOVE_PATH", str(glove_txt))
+    pipeline._glove_cache.clear()
+    enc = encode_dataset(["good movie", "bad movie"], [1, 0], ["good"], [1], vocab_size=10, maxlen=4)
+    profile = config.get_profile("smoke")
+    init = pipeline.embedding_init(profile.replace(embeddings="glove"), enc)
+    assert init["embedding_dim"] == 3 and init["embedding_matrix"].shape == (len(enc.vocab), 3)
+    assert pipeline.embedding_init(profile.replace(embeddings="learned"), enc) == {}
+    with pytest.raises(ValueError, match="'glove' or 'learned'"):
+        pipeline.embedding_init(profile.replace(embeddings="word2vec"), enc)
+    pipeline._glove_cache.clear()

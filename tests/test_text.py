@@ -98,3 +98,13 @@ def test_encode_dataset_builds_vocab_on_train_only():
     assert "masterpiece" not in enc.vocab
     assert enc.x_test.tolist() == [[0, 0, 0, OOV, enc.vocab.index("movie")]]
     assert enc.encode_review("great").shape == (1, 5)
+
+
+def test_unknown_rate_and_drop_unknown():
+    vocab = Vocabulary.build(TRAIN, max_size=100)
+    assert text.unknown_rate(vocab, ["great zzz", "movie"]) == pytest.approx(1 / 3)
+    assert text.unknown_rate(vocab, [""]) == 0.0
+    assert vocab.encode("great zzz movie", drop_unknown=True) == [vocab.index("great"), vocab.index("movie")]
+    enc = text.encode_dataset(TRAIN, [1, 0], ["zzz great"], [1], vocab_size=50, maxlen=3, drop_unknown=True)
+    assert enc.x_test.tolist() == [[0, 0, enc.vocab.index("great")]]
+    assert enc.encode_review("qqq great").tolist() == [[0, 0, enc.vocab.index("great")]]
