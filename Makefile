@@ -51,5 +51,8 @@ grade: setup  ## Grade a folder: make grade ASSIGNMENT=a1_data_preparation SUBMI
 	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
 	  --workers $(WORKERS) --timeout $(TIMEOUT)
 
+bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
+	$(PY) -m course_utils.bench --output bench $(BENCH_ARGS)
+
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
 	rm -rf $(OUTPUT) notebooks/outputs dist grades

@@ -23,12 +23,15 @@ def accuracy_by_length(y_true, y_score, lengths, bins=(0, 100, 200, 300, 500, 10
 
 
 def position_sensitivity(model, x: np.ndarray, *, window: int = 16, n_windows: int = 12,
-                         sample: int = 256, seed: int = 0) -> pd.Series:
-    """How much the prediction moves when a window of tokens is hidden, by distance from the end.
+                         sample: int = 256, seed: int = 0, fill: int = PAD) -> pd.Series:
+    """How much the prediction moves when a window of tokens is removed, by distance from the end.
 
     For each window (counted back from the last token), the tokens there are replaced by
-    ``<oov>`` in ``sample`` reviews and the mean absolute change in p(positive) is
-    recorded. A model with short memory reacts only to the last windows.
+    ``fill`` in ``sample`` reviews and the mean absolute change in p(positive) is recorded.
+    The default, padding, removes the words for a model that masks padding (its recurrent
+    layers skip those steps); ``fill=OOV`` would instead insert "unknown word" vectors,
+    which a model trained with ``drop_unknown`` has never learned. A model with short
+    memory reacts only to the last windows.
     """
     if window < 1 or n_windows < 1:
         raise ValueError("window and n_windows must be positive.")
@@ -45,7 +48,7 @@ def position_sensitivity(model, x: np.ndarray, *, window: int = 16, n_windows: i
             break
         occluded = x.copy()
         block = occluded[:, start:end]
-        block[block != PAD] = OOV
+        block[block != PAD] = fill
         has_tokens = (x[:, start:end] != PAD).any(axis=1)
         if not has_tokens.any():
             continue

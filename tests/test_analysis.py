@@ -92,3 +92,12 @@ def test_validation_compares_within_tolerance_and_checks_targets(tmp_path):
     problems = validation.check_targets(shifted)
     assert any(p.startswith("bigru: test accuracy 0.8850 < target 0.89") for p in problems)
     assert any(p.startswith("best model bigru") for p in problems)
+
+
+def test_position_sensitivity_can_fill_with_unknown_words():
+    class SeesOOV:
+        def predict(self, x, batch_size=None, verbose=0):
+            return (np.asarray(x) == OOV).any(axis=1, keepdims=True).astype(float)
+    x = np.full((10, 16), 5, dtype="int32")
+    assert probes.position_sensitivity(SeesOOV(), x, window=8, n_windows=2).tolist() == [0.0, 0.0]
+    assert probes.position_sensitivity(SeesOOV(), x, window=8, n_windows=2, fill=OOV).tolist() == [1.0, 1.0]

@@ -1,0 +1,255 @@
+"""``make bench``: what each model of the workbook costs on this machine and backend.
+
+For each architecture: seconds per training epoch at the full profile's settings (median and
+spread over repetitions, after a warm-up), inference throughput, peak memory and parameters;
+the data pipeline (cold and warm load, tokenizing 50k reviews); the same LSTM written as a
+plain Keras script, to show the overhead of our helpers; and how epoch time grows with the
+share of the training set and the sequence length. Each measurement runs in a fresh process,
+so peak memory belongs to one model. Results go to Markdown, CSV and a plot.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .fileio import atomic_path, write_text_atomic
+
+ARCHITECTURES = ("dense", "simple_rnn", "lstm", "gru", "bigru", "glove_bigru")
+
+
+def _summary(seconds: Sequence[float]) -> dict[str, float]:
+    return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
+            "max_s": round(max(seconds), 3), "reps": len(seconds)}
+
+
+def _peak_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def _encoded(profile: config.Profile, fraction: float, maxlen: int):
+    from .pipeline import prepare
+    _, enc = prepare(profile, maxlen=maxlen)
+    n = max(2, int(len(enc.y_train) * fraction))
+    rows = np.random.default_rng(0).permutation(len(enc.y_train))[:n]
+    return enc, enc.x_train[rows], enc.y_train[rows]
+
+
+def _build(arch: str, profile: config.Profile, enc):
+    from . import models, pipeline
+    vocab, maxlen = len(enc.vocab), enc.maxlen
+    if arch == "dense":
+        return models.build_dense(vocab, maxlen, embedding_dim=profile.embedding_dim)
+    if arch == "glove_bigru":
+        return models.build_bigru(vocab, maxlen, **profile.rnn_kwargs(**pipeline.embedding_init(profile, enc, kind="glove")))
+    kind = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}[arch]
+    return models.build_recurrent(kind, vocab, maxlen, bidirectional=arch == "bigru", **profile.rnn_kwargs())
+
+
+def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
+    """The same LSTM as ``models.build_lstm(head="last")``, written without course_utils."""
+    import keras
+    from keras import layers
+    inputs = keras.Input(shape=(maxlen,), dtype="int32")
+    x = layers.Embedding(vocab, dim, mask_zero=True)(inputs)
+    x = layers.SpatialDropout1D(0.4)(x)
+    x = layers.LSTM(units)(x)
+    x = layers.Dropout(0.4)(x)
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
+                  metrics=["accuracy", keras.metrics.AUC(name="auc")])
+    return model
+
+
+def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0, maxlen: int | None = None,
+                reps: int = 3, warmup: int = 1, predict: bool = True) -> dict:
+    """Time ``warmup + reps`` one-epoch fits of one architecture (in this process)."""
+    from . import training
+    from .models import count_params
+    profile = config.get_profile(profile_name)
+    enc, x, y = _encoded(profile, fraction, maxlen or profile.maxlen)
+    training.seed_everything(profile.seed)
+    if arch == "plain_keras_lstm":
+        model = _plain_keras_lstm(len(enc.vocab), enc.maxlen, profile.rnn_units, profile.embedding_dim)
+        x_tr, x_val, y_tr, y_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)
+        fit = lambda: model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=1,  # noqa: E731
+                                batch_size=profile.batch_size, verbose=0)
+    else:
+        if arch == "course_utils_lstm":
+            from .models import build_lstm
+            model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
+        else:
+            model = _build(arch, profile, enc)
+        fit = lambda: training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size,  # noqa: E731
+                                         seed=profile.seed, validation_fraction=profile.validation_fraction,
+                                         verbose=False)
+    seconds = []
+    for i in range(warmup + reps):
+        start = time.perf_counter()
+        fit()
+        if i >= warmup:
+            seconds.append(time.perf_counter() - start)
+    result = {"arch": arch, "train_reviews": len(y), "maxlen": enc.maxlen, "params": count_params(model),
+              **_summary(seconds)}
+    if predict:
+        model.predict(enc.x_test[:512], batch_size=256, verbose=0)  # warm-up
+        start = time.perf_counter()
+        model.predict(enc.x_test, batch_size=256, verbose=0)
+        result["reviews_per_s"] = round(len(enc.x_test) / (time.perf_counter() - start), 1)
+    result["peak_mib"] = _peak_mib()
+    return result
+
+
+def measure_pipeline(reps: int = 3) -> list[dict]:
+    """Cold load (archive), warm load (cache) and tokenizing + encoding all 50k reviews."""
+    from .data import load_imdb
+    from .text import encode_dataset
+    rows = []
+    cold = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        load_imdb(use_cache=False, progress=False)
+        cold.append(time.perf_counter() - start)
+    load_imdb(progress=False)  # make sure the cache exists
+    warm = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        data = load_imdb(progress=False)
+        warm.append(time.perf_counter() - start)
+    tok = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label,
+                       vocab_size=20000, maxlen=256, drop_unknown=True)
+        tok.append(time.perf_counter() - start)
+    for name, values in (("load: cold (archive)", cold), ("load: warm (cache)", warm),
+                         ("tokenize + encode 50k reviews", tok)):
+        rows.append({"step": name, **_summary(values)})
+    return rows
+
+
+def _in_subprocess(kind: str, **kwargs) -> dict | list:
+    cmd = [sys.executable, "-m", "course_utils.bench", "_one", kind, json.dumps(kwargs)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark {kind} {kwargs} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def environment() -> dict[str, str]:
+    """Machine, backend and library versions the numbers belong to."""
+    import keras
+    info = {"machine": f"{platform.machine()} · {os.cpu_count()} cores · {platform.processor() or 'cpu'}",
+            "python": platform.python_version(), "keras": keras.__version__,
+            "backend": keras.backend.backend()}
+    try:
+        backend = __import__(info["backend"] if info["backend"] != "torch" else "torch")
+        info[f"{info['backend']} version"] = getattr(backend, "__version__", "?")
+    except ImportError:
+        pass
+    return info
+
+
+def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHITECTURES, reps: int = 3,
+        warmup: int = 1, profile: str = "full", scaling: bool = True, pipeline: bool = True,
+        fractions: Sequence[float] = (0.25, 0.5, 1.0), lengths: Sequence[int] = (128, 256, 512),
+        scaling_archs: Sequence[str] = ("lstm", "gru"), stream=sys.stdout) -> dict[str, pd.DataFrame]:
+    """Run the benchmarks and write ``results.md``, CSV files and ``scaling.png``."""
+    out = Path(output_dir)
+    tables: dict[str, pd.DataFrame] = {}
+    common = dict(profile_name=profile, reps=reps, warmup=warmup)
+
+    def log(msg):
+        print(msg, file=stream, flush=True)
+
+    if pipeline:
+        log("data pipeline ...")
+        tables["pipeline"] = pd.DataFrame(_in_subprocess("pipeline", reps=reps))
+    rows = []
+    for arch in archs:
+        log(f"architecture {arch} ...")
+        rows.append(_in_subprocess("model", arch=arch, **common))
+    tables["models"] = pd.DataFrame(rows)
+    log("overhead: plain Keras LSTM vs course_utils LSTM ...")
+    plain = _in_subprocess("model", arch="plain_keras_lstm", predict=False, **common)
+    ours = _in_subprocess("model", arch="course_utils_lstm", predict=False, **common)
+    tables["overhead"] = pd.DataFrame([plain, ours]).assign(
+        ratio_to_plain=lambda f: (f["median_s"] / plain["median_s"]).round(3))
+    if scaling:
+        default_len = config.get_profile(profile).maxlen
+        points = [(f, default_len) for f in fractions] + [(1.0, m) for m in lengths if m != default_len]
+        srows = []
+        for arch in scaling_archs:
+            for fraction, maxlen in points:
+                log(f"scaling {arch}: {fraction:.0%} of the training set, maxlen {maxlen} ...")
+                srows.append({"fraction": fraction, **_in_subprocess(
+                    "model", arch=arch, fraction=fraction, maxlen=maxlen, predict=False, **common)})
+        tables["scaling"] = pd.DataFrame(srows)
+    _write(out, tables, environment())
+    return tables
+
+
+def _write(out: Path, tables: dict[str, pd.DataFrame], env: dict[str, str]) -> None:
+    lines = ["# Benchmark results", "", *(f"- **{k}**: {v}" for k, v in env.items()), ""]
+    for name, table in tables.items():
+        write_text_atomic(out / f"{name}.csv", table.to_csv(index=False))
+        lines += [f"## {name}", "", table.to_markdown(index=False), ""]
+    write_text_atomic(out / "results.md", "\n".join(lines))
+    if "scaling" in tables:
+        scale = tables["scaling"]
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        for arch, group in scale.groupby("arch"):
+            by_frac = group[group.maxlen == group[group.fraction == 1.0].maxlen.iloc[0]].sort_values("train_reviews")
+            axes[0].plot(by_frac.train_reviews, by_frac.median_s, marker="o", label=arch)
+            by_len = group[group.fraction == 1.0].sort_values("maxlen")
+            axes[1].plot(by_len.maxlen, by_len.median_s, marker="o", label=arch)
+        axes[0].set(xlabel="training reviews", ylabel="seconds per epoch", title="Epoch time vs data")
+        axes[1].set(xlabel="maxlen (tokens)", ylabel="seconds per epoch", title="Epoch time vs sequence length")
+        for ax in axes:
+            ax.legend()
+        with atomic_path(out / "scaling.png") as tmp:
+            fig.savefig(tmp, format="png", bbox_inches="tight")
+        plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m course_utils.bench [--quick] [--archs lstm gru] [--reps 3] [--output bench]``."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["_one"]:
+        kind, kwargs = argv[1], json.loads(argv[2])
+        result = measure_pipeline(**kwargs) if kind == "pipeline" else measure_one(**kwargs)
+        print(json.dumps(result))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="bench")
+    parser.add_argument("--archs", nargs="*", default=list(ARCHITECTURES), choices=ARCHITECTURES)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--profile", default="full", choices=sorted(config.PROFILES))
+    parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smoke profile, one repetition: checks the harness")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.profile, args.reps, args.warmup = "smoke", 1, 0
+    run(args.output, archs=args.archs, reps=args.reps, warmup=args.warmup, profile=args.profile,
+        scaling=not args.no_scaling, lengths=(64, 128) if args.quick else (128, 256, 512))
+    print(f"results: {Path(args.output) / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
