@@ -20,14 +20,17 @@ def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> 
     if "language_info" in nb.metadata:
         nb.metadata["language_info"] = {"name": nb.metadata["language_info"].get("name", "python")}
     nb.nbformat, nb.nbformat_minor = 4, 4
-    for i, cell in enumerate(nb.cells):
+    count = 0
+    for cell in nb.cells:
         cell.pop("id", None)
         cell.metadata = {k: cell.metadata[k] for k in KEEP_CELL_METADATA if k in cell.metadata}
         if cell.cell_type == "code":
-            cell.execution_count = None
+            # Stable 1, 2, 3... numbering: nbval treats an unnumbered cell with outputs as unrun.
+            count += 1 if cell.get("outputs") or cell.execution_count else 0
+            cell.execution_count = count if cell.get("outputs") or cell.execution_count else None
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "execute_result":
-                    output["execution_count"] = None
+                    output["execution_count"] = cell.execution_count
                 if "metadata" in output:
                     output["metadata"] = {}
     return nb

