@@ -185,10 +185,13 @@ def build_bigru(vocab_size: int, maxlen: int, **kwargs) -> keras.Model:
     return build_recurrent("gru", vocab_size, maxlen, bidirectional=True, **kwargs)
 
 
+def _size(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
 def count_params(model: keras.Model, *, trainable_only: bool = False) -> int:
     """Number of (trainable) parameters of a built model."""
-    weights = model.trainable_weights if trainable_only else model.weights
-    return int(sum(int(np.prod(w.shape)) for w in weights))
+    return _size(model.trainable_weights if trainable_only else model.weights)
 
 
 def summary_table(model: keras.Model) -> "pd.DataFrame":
@@ -205,7 +208,7 @@ def summary_table(model: keras.Model) -> "pd.DataFrame":
         except (AttributeError, ValueError):
             shape = "?"
         rows.append({"layer": layer.name, "type": type(layer).__name__, "output shape": shape,
-                     "parameters": int(sum(int(np.prod(w.shape)) for w in layer.weights))})
+                     "parameters": _size(layer.weights)})
     table = pd.DataFrame(rows).set_index("layer")
     table.attrs["total"] = int(table["parameters"].sum())
     return table

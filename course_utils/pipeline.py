@@ -30,7 +30,9 @@ def embedding_init(profile: Profile, encoded: EncodedData, *, kind: str | None =
         raise ValueError(f"embeddings must be 'glove' or 'learned', got {kind!r}.")
     from .embeddings import embedding_matrix, load_glove
 
-    vectors = _glove_cache.get("vectors") or _glove_cache.setdefault("vectors", load_glove())
+    if "vectors" not in _glove_cache:  # loaded once per process, shared by every model
+        _glove_cache["vectors"] = load_glove()
+    vectors = _glove_cache["vectors"]
     matrix = embedding_matrix(encoded.vocab, vectors, seed=profile.seed)
     return {"embedding_matrix": matrix, "embedding_dim": vectors.dim}
 
