@@ -1,22 +1,102 @@
-"""From a profile to model-ready arrays in one call, shared by every training notebook."""
+"""From a profile to model-ready arrays in one call, shared by every training notebook.
+
+Tokenizing and encoding 50,000 reviews takes seconds on every notebook start; the encoded
+arrays are therefore cached (``.npz`` in the cache directory) under a key made of the
+reviews themselves and every encoding setting, so a changed review, vocabulary size or
+``maxlen`` never reuses a stale file.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
+import numpy as np
+
+from . import config
 from .config import Profile
 from .data import ImdbData, load_profile_data
-from .text import EncodedData, encode_dataset
+from .fileio import atomic_path
+from .text import EncodedData, Vocabulary, encode_dataset
+
+#: Bump when the encoding (tokenizer, vocabulary rules) changes; old caches are then unused.
+ENCODING_FORMAT = 1
+
+
+def _encoding_key(data: ImdbData, settings: dict) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(repr((ENCODING_FORMAT, sorted(settings.items()))).encode())
+    for frame in (data.train, data.test):
+        digest.update(frame["label"].to_numpy(dtype=np.int64).tobytes())
+        for text in frame["text"]:
+            digest.update(text.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _load_encoded(path: Path, settings: dict) -> EncodedData | None:
+    """The cached arrays, or None (and the file deleted) if it is missing or damaged."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test", "words")}
+        vocab = Vocabulary(tuple(str(w) for w in arrays.pop("words")))
+        if arrays["x_train"].shape[1:] != (settings["maxlen"],) or len(vocab) > settings["vocab_size"]:
+            raise ValueError("cache does not match its settings")
+    except Exception:  # a damaged or foreign file is never trusted
+        path.unlink(missing_ok=True)
+        return None
+    return EncodedData(**arrays, vocab=vocab, **_encoded_fields(settings))
+
+
+def _encoded_fields(settings: dict) -> dict:
+    """The ``EncodedData`` fields among the encoding settings."""
+    return {k: settings[k] for k in ("maxlen", "padding", "truncating", "drop_unknown")}
+
+
+def _save_encoded(path: Path, encoded: EncodedData) -> None:
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, x_train=encoded.x_train, y_train=encoded.y_train, x_test=encoded.x_test,
+                         y_test=encoded.y_test, words=np.array(encoded.vocab.words, dtype=str))
+    except OSError:  # a read-only cache is no reason to fail
+        pass
+
+
+def encode_cached(data: ImdbData, *, vocab_size: int, maxlen: int, padding: str = "pre",
+                  truncating: str = "pre", drop_unknown: bool = False, use_cache: bool = True) -> EncodedData:
+    """``text.encode_dataset`` on both splits of ``data``, reusing a cached result when the
+    reviews and settings are the same (``use_cache=False`` always recomputes)."""
+    settings = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
+                    truncating=truncating, drop_unknown=bool(drop_unknown))
+    path = None
+    if use_cache:
+        path = config.cache_dir() / f"encoded-{_encoding_key(data, settings)}.npz"
+        cached = _load_encoded(path, settings)
+        if cached is not None:
+            return cached
+    encoded = encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label,
+                             **settings)
+    if path is not None:
+        _save_encoded(path, encoded)
+    return encoded
 
 
 def prepare(profile: Profile, *, vocab_size: int | None = None, maxlen: int | None = None,
             padding: str = "pre", truncating: str = "pre", path: str | os.PathLike | None = None,
-            data: ImdbData | None = None, drop_unknown: bool | None = None) -> tuple[ImdbData, EncodedData]:
-    """Load the profile's reviews and encode them (vocabulary from the training split only)."""
+            data: ImdbData | None = None, drop_unknown: bool | None = None,
+            use_cache: bool = True) -> tuple[ImdbData, EncodedData]:
+    """Load the profile's reviews and encode them (vocabulary from the training split only).
+
+    The encoded arrays are cached between notebooks (see :func:`encode_cached`).
+    """
     data = data if data is not None else load_profile_data(profile, path, progress=False)
-    encoded = encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label,
-                             vocab_size=vocab_size or profile.vocab_size,
-                             maxlen=maxlen or profile.maxlen, padding=padding, truncating=truncating,
-                             drop_unknown=profile.drop_unknown if drop_unknown is None else drop_unknown)
+    encoded = encode_cached(data, vocab_size=vocab_size or profile.vocab_size,
+                            maxlen=maxlen or profile.maxlen, padding=padding, truncating=truncating,
+                            drop_unknown=profile.drop_unknown if drop_unknown is None else drop_unknown,
+                            use_cache=use_cache)
     return data, encoded
 
 
