@@ -26,9 +26,10 @@ def html_residue(texts: Iterable[str]) -> pd.DataFrame:
         tags = [t.lower() for t in _TAG.findall(text)]
         total.update(tags)
         reviews.update(set(tags))
-    frame = pd.DataFrame({"reviews": pd.Series(reviews), "occurrences": pd.Series(total)})
-    frame.index.name = "tag"
-    return frame.sort_values("occurrences", ascending=False).astype(int)
+    frame = pd.DataFrame({"reviews": pd.Series(reviews), "occurrences": pd.Series(total)},
+                         index=pd.Index(sorted(total), name="tag"))
+    # ties break alphabetically (a stable sort of sorted tags), so the table is the same every run
+    return frame.sort_values("occurrences", ascending=False, kind="stable").astype(int)
 
 
 def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool = True) -> pd.Series:
@@ -50,13 +51,14 @@ def distinctive_words(texts: Iterable[str], labels: Iterable[int], n: int = 15,
     counts = {0: Counter(), 1: Counter()}
     for text, label in zip(texts, labels):
         counts[int(label)].update(tokenize(text))
-    vocab = [w for w in set(counts[0]) | set(counts[1]) if counts[0][w] + counts[1][w] >= min_count]
+    vocab = sorted(w for w in set(counts[0]) | set(counts[1]) if counts[0][w] + counts[1][w] >= min_count)
     neg = np.array([counts[0][w] for w in vocab], dtype=float) + 1
     pos = np.array([counts[1][w] for w in vocab], dtype=float) + 1
     log_odds = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
     series = pd.Series(log_odds, index=vocab, name="log-odds (positive vs negative)")
-    return {"positive": series.sort_values(ascending=False).head(n),
-            "negative": (-series).sort_values(ascending=False).head(n).rename("log-odds (negative vs positive)")}
+    top = dict(ascending=False, kind="stable")  # vocab is sorted: ties break alphabetically, every run
+    return {"positive": series.sort_values(**top).head(n),
+            "negative": (-series).sort_values(**top).head(n).rename("log-odds (negative vs positive)")}
 
 
 def duplicate_report(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:

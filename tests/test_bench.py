@@ -15,16 +15,34 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
         archive = make_synthetic_archive(tmp_path / "data" / "aclImdb_v1.tar.gz", n_per_class=1200)
         monkeypatch.setenv("IMDB_DATA_DIR", str(archive.parent))
         monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
-    tables = bench.run(tmp_path / "bench", archs=["dense"], reps=1, warmup=0, profile="smoke",
+    tables = bench.run(tmp_path / "bench", archs=["dense", "gru"], reps=2, warmup=0, profile="smoke",
                        pipeline=False, fractions=(0.5, 1.0), lengths=(64,), scaling_archs=("gru",))
-    models = tables["models"]
-    assert models.loc[0, "arch"] == "dense" and models.loc[0, "params"] > 0
-    assert models.loc[0, "median_s"] > 0 and models.loc[0, "reviews_per_s"] > 0 and models.loc[0, "peak_mib"] > 0
+    models = tables["models"].set_index("arch")
+    assert list(models.index) == ["dense", "gru"] and (models["params"] > 0).all()
+    assert (models["median_s"] > 0).all() and (models["reviews_per_s"] > 0).all() and (models["peak_mib"] > 0).all()
+    assert (models["reps"] == 2).all() and (models["min_s"] <= models["median_s"]).all()
     overhead = tables["overhead"].set_index("arch")
     assert overhead.loc["plain_keras_lstm", "ratio_to_plain"] == 1.0
+    assert overhead.loc["plain_keras_lstm", "ratio_of_fastest"] == 1.0
     assert overhead.loc["course_utils_lstm", "params"] == overhead.loc["plain_keras_lstm", "params"]
+    assert (overhead["reps"] == 2).all() and (overhead["ratio_to_plain"] > 0).all()
     scaling = tables["scaling"]
     assert sorted(zip(scaling.fraction, scaling.maxlen)) == [(0.5, 128), (1.0, 64), (1.0, 128)]
+    # the full-data, default-length point is the models table's measurement, not a second one
+    reused = scaling[(scaling.fraction == 1.0) & (scaling.maxlen == 128)].iloc[0]
+    assert reused["median_s"] == models.loc["gru", "median_s"]
+    half = scaling[scaling.fraction == 0.5].iloc[0]
+    assert half["train_reviews"] == models.loc["gru", "train_reviews"] // 2
     report = (tmp_path / "bench" / "results.md").read_text()
     assert "## models" in report and "backend" in report
     assert (tmp_path / "bench" / "scaling.png").exists() and (tmp_path / "bench" / "models.csv").exists()
+
+
+def test_pipeline_measurements_cover_every_step(tmp_path, monkeypatch, synthetic_archive):
+    monkeypatch.setenv("IMDB_DATA_DIR", str(synthetic_archive.parent))
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    rows = bench.measure_pipeline(reps=2)
+    assert [r["step"] for r in rows] == ["load: cold (archive)", "load: warm (cache)",
+                                         "tokenize + encode 50k reviews", "encoded arrays: warm (cache)"]
+    assert all(r["reps"] == 2 and 0 < r["min_s"] <= r["median_s"] <= r["max_s"] for r in rows)
+    assert list((tmp_path / "cache").glob("encoded-*.npz"))  # the warm step read a real cache
