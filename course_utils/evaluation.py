@@ -101,15 +101,38 @@ def save_record(record: MetricsRecord, output_dir: str | os.PathLike, y_true=Non
     return path
 
 
-def load_records(output_dir: str | os.PathLike) -> pd.DataFrame:
-    """All metrics records under ``<output_dir>/metrics`` as a DataFrame indexed by model."""
+def _notebook_number(name: str) -> int | None:
+    head = name.split("_", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def load_records(output_dir: str | os.PathLike, *, up_to: str | None = None) -> pd.DataFrame:
+    """All metrics records under ``<output_dir>/metrics`` as a DataFrame indexed by model.
+
+    Parameters
+    ----------
+    output_dir : path
+        The folder the notebooks write into.
+    up_to : str, optional
+        A notebook name such as ``"05_lstm"``: keep only records written by notebooks
+        numbered up to this one, so the table a notebook shows is the same whether or not
+        later notebooks have already run into the folder.
+    """
+    limit = None
+    if up_to is not None:
+        limit = _notebook_number(up_to)
+        if limit is None:
+            raise ValueError(f"up_to must be a numbered notebook name like '05_lstm', got {up_to!r}.")
     folder = Path(output_dir) / RECORDS_SUBDIR
     rows = []
     for path in sorted(folder.glob("*.json")):
         try:
-            rows.append(asdict(MetricsRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))))
+            row = asdict(MetricsRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path.name} is not a valid metrics record: {exc}") from exc
+        number = _notebook_number(row["notebook"] or "")
+        if limit is None or (number is not None and number <= limit):
+            rows.append(row)
     columns = [f.name for f in fields(MetricsRecord)]
     return pd.DataFrame(rows, columns=columns).set_index("model")
 

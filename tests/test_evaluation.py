@@ -65,3 +65,15 @@ def test_misclassified_orders_by_confidence():
     frame = evaluation.misclassified([f"t{i}" for i in range(8)], Y, S, n=5)
     assert frame.text.tolist() == ["t2", "t4"]  # 0.3 is wrong by 0.2, 0.6 only by 0.1
     assert frame.index.tolist() == [2, 4]
+
+
+def test_records_up_to_a_notebook_ignore_later_notebooks(tmp_path):
+    for model, nb in [("dense", "03_dense_baseline"), ("lstm", "05_lstm"), ("bigru", "07_bigru"),
+                      ("mine", "")]:
+        rec = MetricsRecord.from_scores(model, "smoke", Y, S, params=1, epochs=1, train_seconds=1.0, notebook=nb)
+        evaluation.save_record(rec, tmp_path, Y, S)
+    assert list(evaluation.load_records(tmp_path, up_to="05_lstm").index) == ["dense", "lstm"]
+    assert list(evaluation.load_records(tmp_path, up_to="07_bigru").index) == ["bigru", "dense", "lstm"]
+    assert sorted(evaluation.load_records(tmp_path).index) == ["bigru", "dense", "lstm", "mine"]
+    with pytest.raises(ValueError, match="numbered notebook"):
+        evaluation.load_records(tmp_path, up_to="lstm")
