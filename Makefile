@@ -39,7 +39,7 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters) a
 	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 
 validate: setup  ## Re-run the committed notebooks under nbval; metrics within tolerance of the committed ones
-	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/ --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
 	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json
 
