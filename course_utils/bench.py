@@ -218,16 +218,20 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
     def log(msg):
         print(msg, file=stream, flush=True)
 
+    def keep(name: str, table: pd.DataFrame) -> None:  # on disk at once: a late error loses nothing
+        tables[name] = table
+        write_text_atomic(out / f"{name}.csv", table.to_csv(index=False))
+
     if pipeline:
         log("data pipeline ...")
-        tables["pipeline"] = pd.DataFrame(_in_subprocess("pipeline", reps=reps))
+        keep("pipeline", pd.DataFrame(_in_subprocess("pipeline", reps=reps)))
     rows = []
     for arch in archs:
         log(f"architecture {arch} ...")
         rows.append(_in_subprocess("model", arch=arch, **common))
-    tables["models"] = pd.DataFrame(rows)
+        keep("models", pd.DataFrame(rows))
     log("overhead: plain Keras LSTM vs course_utils LSTM ...")
-    tables["overhead"] = pd.DataFrame(_in_subprocess("overhead", **common))
+    keep("overhead", pd.DataFrame(_in_subprocess("overhead", **common)))
     if scaling:
         default_len = config.get_profile(profile).maxlen
         points = [(f, default_len) for f in fractions] + [(1.0, m) for m in lengths if m != default_len]
@@ -242,7 +246,7 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
                 log(f"scaling {arch}: {fraction:.0%} of the training set, maxlen {maxlen} ...")
                 srows.append({"fraction": fraction, **_in_subprocess(
                     "model", arch=arch, fraction=fraction, maxlen=maxlen, predict=False, **common)})
-        tables["scaling"] = pd.DataFrame(srows)
+                keep("scaling", pd.DataFrame(srows))
     _write(out, tables, environment())
     return tables
 
@@ -250,7 +254,6 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
 def _write(out: Path, tables: dict[str, pd.DataFrame], env: dict[str, str]) -> None:
     lines = ["# Benchmark results", "", *(f"- **{k}**: {v}" for k, v in env.items()), ""]
     for name, table in tables.items():
-        write_text_atomic(out / f"{name}.csv", table.to_csv(index=False))
         lines += [f"## {name}", "", table.to_markdown(index=False), ""]
     write_text_atomic(out / "results.md", "\n".join(lines))
     if "scaling" in tables:
