@@ -154,29 +154,14 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
     from .pipeline import encode_cached
     from .text import encode_dataset
     rows = []
-    cold = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        load_imdb(use_cache=False, progress=False)
-        cold.append(time.perf_counter() - start)
-    load_imdb(progress=False)  # make sure the cache exists
-    warm = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        data = load_imdb(progress=False)
-        warm.append(time.perf_counter() - start)
+    cold = [_timed(lambda: load_imdb(use_cache=False, progress=False)) for _ in range(reps)]
+    data = load_imdb(progress=False)  # makes sure the cache exists
+    warm = [_timed(lambda: load_imdb(progress=False)) for _ in range(reps)]
     settings = dict(vocab_size=20000, maxlen=256, drop_unknown=True)
-    tok = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label, **settings)
-        tok.append(time.perf_counter() - start)
-    encode_cached(data, **settings)  # make sure the encoded cache exists
-    cached = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        encode_cached(data, **settings)
-        cached.append(time.perf_counter() - start)
+    tok = [_timed(lambda: encode_dataset(data.train.text, data.train.label, data.test.text,
+                                         data.test.label, **settings)) for _ in range(reps)]
+    encode_cached(data, **settings)  # makes sure the encoded cache exists
+    cached = [_timed(lambda: encode_cached(data, **settings)) for _ in range(reps)]
     for name, values in (("load: cold (archive)", cold), ("load: warm (cache)", warm),
                          ("tokenize + encode 50k reviews", tok),
                          ("encoded arrays: warm (cache)", cached)):
