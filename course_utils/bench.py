@@ -10,6 +10,7 @@ so peak memory belongs to one model. Results go to Markdown, CSV and a plot.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -76,11 +77,16 @@ def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
 def _fitter(arch: str, profile: config.Profile, enc, x, y):
     """The model for ``arch`` and a function that trains it for one epoch."""
     from . import training
-    if arch == "plain_keras_lstm":
+    if arch.startswith("plain_keras_lstm"):  # "..._steady": the same script inside steady_tf_input
         model = _plain_keras_lstm(len(enc.vocab), enc.maxlen, profile.rnn_units, profile.embedding_dim)
         x_tr, x_val, y_tr, y_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)
-        return model, lambda: model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=1,
-                                        batch_size=profile.batch_size, verbose=0)
+        feed = training.steady_tf_input if arch.endswith("_steady") else contextlib.nullcontext
+
+        def fit():
+            with feed():
+                model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=1,
+                          batch_size=profile.batch_size, verbose=0)
+        return model, fit
     if arch == "course_utils_lstm":
         from .models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
@@ -121,17 +127,19 @@ def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0,
 def measure_overhead(*, profile_name: str = "full", reps: int = 3, warmup: int = 1) -> list[dict]:
     """The same LSTM as a plain Keras script and through ``course_utils``, epochs interleaved.
 
-    Both models live in one process and take turns (plain, ours, plain, ours, ...), so a
-    machine that slows down for a while (shared cloud cores) slows both alike; the ratio of
-    medians is then a fair measure of what our helpers add.
+    Three models live in one process and take turns (plain, plain with steady input, ours,
+    plain, ...), so a machine that slows down for a while (shared cloud cores) slows all alike.
+    ``plain_keras_lstm_steady`` is the plain script inside :func:`training.steady_tf_input`:
+    ours against it is what our helpers add; plain against it is what the input fix saves.
     """
     from . import training
     from .models import count_params
     profile = config.get_profile(profile_name)
     enc, x, y = _encoded(profile, 1.0, profile.maxlen)
     training.seed_everything(profile.seed)
-    pairs = [_fitter(arch, profile, enc, x, y) for arch in ("plain_keras_lstm", "course_utils_lstm")]
-    seconds: list[list[float]] = [[], []]
+    arms = ("plain_keras_lstm", "plain_keras_lstm_steady", "course_utils_lstm")
+    pairs = [_fitter(arch, profile, enc, x, y) for arch in arms]
+    seconds: list[list[float]] = [[] for _ in arms]
     for i in range(warmup + reps):
         for j, (_, fit) in enumerate(pairs):
             took = _timed(fit)
@@ -139,7 +147,7 @@ def measure_overhead(*, profile_name: str = "full", reps: int = 3, warmup: int =
                 seconds[j].append(took)
     rows = [{"arch": arch, "train_reviews": len(y), "maxlen": enc.maxlen, "params": count_params(model),
              **_summary(times)}
-            for arch, (model, _), times in zip(("plain_keras_lstm", "course_utils_lstm"), pairs, seconds)]
+            for arch, (model, _), times in zip(arms, pairs, seconds)]
     base = rows[0]
     for row in rows:
         row["ratio_to_plain"] = round(row["median_s"] / base["median_s"], 3)

@@ -42,7 +42,9 @@ def classification_metrics(y_true, y_score, threshold: float = 0.5) -> dict[str,
 
 def predict_scores(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Positive-class probabilities of a Keras model, as a flat float array."""
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=float).ravel()
+    from .training import steady_tf_input
+    with steady_tf_input():
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=float).ravel()
 
 
 def majority_baseline_scores(y_train, n: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """One seeded, reproducible way to train every model of the workbook."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,42 @@ def seed_everything(seed: int) -> None:
     if keras.backend.backend() == "tensorflow":  # TensorFlow-only switch, behind a check
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
+
+
+@contextlib.contextmanager
+def steady_tf_input():
+    """Within this block, Keras feeds NumPy arrays through tf.data with autotuning off.
+
+    On the TensorFlow backend Keras wraps NumPy inputs in an autotuned ``tf.data`` pipeline and
+    starts a fresh iterator every epoch. Destroying an autotuned iterator waits for tf.data's
+    tuning thread to wake up, which on TF 2.20 (2-core CPU) stalled training for up to about
+    20 s at the end of ``fit``, ``predict`` and some epochs. With autotuning off the batches and
+    their order are the same (same weights, bit for bit) and the stalls are gone. Other
+    backends do not use tf.data: there, and on a Keras without this adapter, a no-op.
+    """
+    adapter = None
+    if keras.backend.backend() == "tensorflow":
+        try:
+            from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter as adapter
+        except ImportError:  # a Keras that moved its adapter: feed as Keras does
+            adapter = None
+    if adapter is None or getattr(adapter.get_tf_dataset, "_steady", False):  # absent, or already on
+        yield
+        return
+    import tensorflow as tf
+    original = adapter.get_tf_dataset
+
+    def get_tf_dataset(self):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return original(self).with_options(options)
+
+    get_tf_dataset._steady = True
+    adapter.get_tf_dataset = get_tf_dataset
+    try:
+        yield
+    finally:
+        adapter.get_tf_dataset = original
 
 
 def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
@@ -104,8 +141,9 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
                                           patience=reduce_lr_patience, min_lr=1e-5, verbose=0),
     ]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
-    history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
-                        batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    with steady_tf_input():
+        history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
+                            batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     val_loss = hist.get("val_loss", [0.0])
     result = TrainingResult(history=hist, epoch_seconds=log.seconds,

@@ -1,8 +1,10 @@
 """Seeded, reproducible training on synthetic data."""
 from __future__ import annotations
 
+import contextlib
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -75,3 +77,38 @@ def test_epoch_log_prints_one_line_per_epoch(encoded, capsys):
                        patience=5)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
     assert len(lines) == 2 and "val_accuracy=" in lines[0]
+
+
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="tf.data input pipelines exist only on the TensorFlow backend")
+
+
+def _keras_array_dataset(x, y):
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    return ArrayDataAdapter(x, y, batch_size=16, shuffle=True).get_tf_dataset()
+
+
+@tensorflow_only
+def test_steady_tf_input_turns_autotuning_off_inside_the_block_only(encoded):
+    x, y = encoded.x_train, encoded.y_train
+    assert _keras_array_dataset(x, y).options().autotune.enabled is not False
+    with training.steady_tf_input():
+        assert _keras_array_dataset(x, y).options().autotune.enabled is False
+        with training.steady_tf_input():  # nested (fit_model inside a user's block): still off after
+            pass
+        assert _keras_array_dataset(x, y).options().autotune.enabled is False
+    assert _keras_array_dataset(x, y).options().autotune.enabled is not False
+    with pytest.raises(RuntimeError):
+        with training.steady_tf_input():
+            raise RuntimeError("boom")
+    assert _keras_array_dataset(x, y).options().autotune.enabled is not False  # restored on error
+
+
+@tensorflow_only
+def test_steady_tf_input_keeps_batches_and_their_order(encoded, monkeypatch):
+    steady_model, steady = _train(encoded)
+    monkeypatch.setattr(training, "steady_tf_input", contextlib.nullcontext)  # Keras's own pipeline
+    keras_model, plain = _train(encoded)
+    assert steady.history == plain.history
+    for a, b in zip(steady_model.get_weights(), keras_model.get_weights()):
+        np.testing.assert_array_equal(a, b)
