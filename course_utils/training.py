@@ -41,7 +41,7 @@ def steady_tf_input():
         try:
             from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter as adapter
         except ImportError:  # a Keras that moved its adapter: feed as Keras does
-            adapter = None
+            pass
     if adapter is None or getattr(adapter.get_tf_dataset, "_steady", False):  # absent, or already on
         yield
         return
