@@ -1,7 +1,8 @@
 """One Keras 3 builder per architecture of the workbook.
 
-Everything here uses backend-neutral Keras 3 layers, so it runs with TensorFlow (the
-default), PyTorch or JAX. The recurrent layers keep cuDNN-eligible settings by default:
+Everything here uses backend-neutral Keras 3 layers and ``keras.ops``, so it runs with
+TensorFlow (the default), PyTorch or JAX. The recurrent models pass no mask to Keras's
+recurrent layers (see :class:`LengthAwareRNN`), and keep cuDNN-eligible settings:
 ``tanh``/``sigmoid`` activations, ``recurrent_dropout=0``, ``unroll=False``,
 ``use_bias=True`` and (GRU) ``reset_after=True``. Change any of them and Keras silently
 falls back to a generic kernel that is several times slower on a GPU. Regularise with
@@ -13,7 +14,7 @@ from typing import Literal
 
 import keras
 import numpy as np
-from keras import layers
+from keras import layers, ops
 
 RecurrentKind = Literal["simple_rnn", "lstm", "gru"]
 _CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
@@ -32,7 +33,10 @@ def _check_rate(name: str, value: float) -> None:
 
 @keras.saving.register_keras_serializable(package="course_utils")
 class MaskedGlobalMaxPooling1D(layers.Layer):
-    """Max over time that ignores masked (padding) steps; Keras's own layer drops the mask."""
+    """Max over time that ignores masked (padding) steps; Keras's own layer drops the mask.
+
+    A row with every step masked gives zeros (not ``-inf`` or a huge negative number).
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -40,16 +44,154 @@ class MaskedGlobalMaxPooling1D(layers.Layer):
 
     def call(self, inputs, mask=None):
         if mask is None:
-            return keras.ops.max(inputs, axis=1)
-        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
-        very_negative = keras.ops.full_like(inputs, -1e9)
-        return keras.ops.max(keras.ops.where(keep, inputs, very_negative), axis=1)
+            return ops.max(inputs, axis=1)
+        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        pooled = ops.max(ops.where(keep, inputs, ops.full_like(inputs, -1e9)), axis=1)
+        return ops.where(ops.any(keep, axis=1), pooled, ops.zeros_like(pooled))
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+# --- Length-aware recurrence -------------------------------------------------------------------
+# A mask makes Keras's recurrent layers leave the fast kernels: on torch any mask falls back to a
+# Python loop (27-40x slower than cuDNN on an H100), on TensorFlow-GPU cuDNN accepts only
+# right-padded masks. So the recurrent models never pass a mask. Instead the tokens are moved to
+# the front of each row (``LeftAlignTokens``); a forward recurrence is causal, so its states at the
+# real tokens equal those of a masked layer whatever follows them; the backward direction reads
+# each review reversed *within its own length*; pooling and the "last" head use the lengths.
+
+def _step_mask(lengths, steps):
+    """``(batch, steps)`` booleans: True where a step holds a real token."""
+    return ops.less(ops.expand_dims(ops.arange(steps, dtype="int32"), 0), ops.expand_dims(lengths, 1))
+
+
+def _take_steps(sequences, index):
+    """``sequences[b, index[b, t], :]`` for every row ``b`` and step ``t``."""
+    return ops.take_along_axis(sequences, ops.expand_dims(index, -1), axis=1)
+
+
+def reverse_within_length(lengths, steps):
+    """Index that reverses the first ``lengths[b]`` steps of each row and leaves the rest in place.
+
+    Applying it twice gives the identity, so it also maps a reversed sequence back.
+    """
+    positions = ops.expand_dims(ops.arange(steps, dtype="int32"), 0)
+    lengths = ops.expand_dims(lengths, 1)
+    return ops.where(ops.less(positions, lengths), lengths - 1 - positions, positions)
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class LeftAlignTokens(layers.Layer):
+    """Move each row's real tokens (non-zero) to the front, in order, and count them.
+
+    Works for pre-, post- or mixed padding: a zero anywhere is skipped, exactly as a masked
+    recurrent layer skips a masked step. Returns ``(aligned_tokens, lengths)``.
+    """
+
+    def call(self, tokens):
+        tokens = ops.cast(tokens, "int32")
+        steps = ops.shape(tokens)[1]
+        real = ops.not_equal(tokens, 0)
+        positions = ops.expand_dims(ops.arange(steps, dtype="int32"), 0)
+        # Unique keys (real tokens first, each group in its original order): any sort agrees.
+        order = ops.argsort(ops.where(real, positions, positions + steps), axis=1)
+        return ops.take_along_axis(tokens, order, axis=1), ops.sum(ops.cast(real, "int32"), axis=1)
+
+    def compute_output_spec(self, tokens):
+        return (keras.KerasTensor(tokens.shape, dtype="int32"),
+                keras.KerasTensor((tokens.shape[0],), dtype="int32"))
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class LengthAwareRNN(layers.Layer):
+    """A (bidirectional) SimpleRNN/LSTM/GRU over left-aligned sequences, without a Keras mask.
+
+    Called on ``[sequences, lengths]``. No mask reaches the backend, so LSTM and GRU take cuDNN
+    on TensorFlow and torch GPUs; the results equal a masked layer's at every real step.
+
+    Parameters
+    ----------
+    kind : {"simple_rnn", "lstm", "gru"}
+        The recurrent cell.
+    units : int
+        Units per direction.
+    bidirectional : bool
+        Add a backward direction that reads each review reversed within its own length.
+    return_sequences : bool
+        ``True``: the states at every step (zeros after a review's end); ``False``: the forward
+        state at each review's last token, with the backward state at its first token.
+    """
+
+    def __init__(self, kind: RecurrentKind, units: int, *, bidirectional: bool = False,
+                 return_sequences: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in _CELLS:
+            raise ValueError(f"kind must be one of {sorted(_CELLS)}, got {kind!r}.")
+        self.kind, self.units = kind, int(units)
+        self.bidirectional, self.return_sequences = bool(bidirectional), bool(return_sequences)
+        self.forward_layer = _CELLS[kind](units, return_sequences=True, name="forward")
+        self.backward_layer = (_CELLS[kind](units, return_sequences=True, name="backward")
+                               if bidirectional else None)
+
+    @property
+    def directions(self) -> list:
+        """The Keras recurrent layers inside (forward, then backward if bidirectional)."""
+        return [self.forward_layer] + ([self.backward_layer] if self.backward_layer else [])
+
+    def build(self, input_shape):
+        for layer in self.directions:
+            layer.build(tuple(input_shape[0]))
+
+    def call(self, inputs, training=None):
+        sequences, lengths = inputs
+        lengths = ops.cast(lengths, "int32")
+        steps = ops.shape(sequences)[1]
+        states = [self.forward_layer(sequences, training=training)]
+        if self.backward_layer is not None:
+            index = reverse_within_length(lengths, steps)
+            backward = self.backward_layer(_take_steps(sequences, index), training=training)
+            states.append(_take_steps(backward, index))
+        if self.return_sequences:
+            keep = ops.expand_dims(ops.cast(_step_mask(lengths, steps), states[0].dtype), -1)
+            return ops.concatenate(states, axis=-1) * keep if len(states) > 1 else states[0] * keep
+        last = ops.expand_dims(ops.maximum(lengths - 1, 0), 1)
+        finals = [ops.squeeze(_take_steps(states[0], last), 1)]
+        if len(states) > 1:
+            finals.append(states[1][:, 0, :])  # the backward direction ends at the first token
+        final = ops.concatenate(finals, axis=-1) if len(finals) > 1 else finals[0]
+        has_tokens = ops.expand_dims(ops.cast(ops.greater(lengths, 0), final.dtype), -1)
+        return final * has_tokens
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0][0], input_shape[0][1]
+        width = self.units * (2 if self.bidirectional else 1)
+        return (batch, steps, width) if self.return_sequences else (batch, width)
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "units": self.units,
+                "bidirectional": self.bidirectional, "return_sequences": self.return_sequences}
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class LengthAwarePooling(layers.Layer):
+    """Max and mean over each row's first ``lengths`` steps, concatenated; zeros for empty rows."""
+
+    def call(self, inputs):
+        sequences, lengths = inputs
+        lengths = ops.cast(lengths, "int32")
+        keep = ops.expand_dims(_step_mask(lengths, ops.shape(sequences)[1]), -1)
+        count = ops.expand_dims(ops.cast(ops.maximum(lengths, 1), sequences.dtype), -1)
+        mean = ops.sum(ops.where(keep, sequences, ops.zeros_like(sequences)), axis=1) / count
+        peak = ops.max(ops.where(keep, sequences, ops.full_like(sequences, -1e9)), axis=1)
+        peak = ops.where(ops.expand_dims(ops.greater(lengths, 0), -1), peak, ops.zeros_like(peak))
+        return ops.concatenate([peak, mean], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 2 * input_shape[0][2])
 
 
 def embedding_layer(vocab_size: int, embedding_dim: int, *, mask_zero: bool = False,
@@ -103,11 +245,15 @@ def build_dense(vocab_size: int, maxlen: int, *, embedding_dim: int = 64, hidden
 
 def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units: int = 64,
                     embedding_dim: int = 64, layers_count: int = 1, bidirectional: bool = False,
-                    dropout: float = 0.3, mask_zero: bool = True,
-                    head: Literal["last", "pool"] = "last",
+                    dropout: float = 0.3, head: Literal["last", "pool"] = "last",
                     embedding_matrix: np.ndarray | None = None, trainable_embedding: bool = True,
                     learning_rate: float = 1e-3, name: str | None = None) -> keras.Model:
     """Embedding -> (stacked, optionally bidirectional) recurrent layers -> sigmoid.
+
+    Padding (index 0) is skipped as a mask would skip it, but without a mask: the tokens are
+    left-aligned (:class:`LeftAlignTokens`) and the layers are length-aware
+    (:class:`LengthAwareRNN`), so LSTM and GRU run on cuDNN on TensorFlow and torch GPUs.
+    Inputs may be padded on either side.
 
     Parameters
     ----------
@@ -125,11 +271,10 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
         Read the review both ways and concatenate.
     dropout : float
         Dropout after the embedding and between/after recurrent layers (cuDNN-safe).
-    mask_zero : bool
-        Let the recurrent layers skip padding (index 0).
     head : {"last", "pool"}
-        ``"last"`` classifies from the final hidden state; ``"pool"`` from the max and mean of
-        the hidden states over all time steps, so evidence early in a long review is not lost.
+        ``"last"`` classifies from the state at each review's last token; ``"pool"`` from the
+        max and mean of the states over the review's tokens, so evidence early in a long review
+        is not lost.
     embedding_matrix : ndarray, optional
         Pretrained vectors ``(vocab_size, embedding_dim)`` to start from.
     trainable_embedding : bool
@@ -149,18 +294,18 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
         name = ("bi" if bidirectional else "") + kind.replace("_", "") + (
             f"_{layers_count}x" if layers_count > 1 else "")
     inputs = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")
-    x = embedding_layer(vocab_size, embedding_dim, mask_zero=mask_zero,
-                        embedding_matrix=embedding_matrix, trainable=trainable_embedding)(inputs)
+    tokens, lengths = LeftAlignTokens(name="left_align")(inputs)
+    x = embedding_layer(vocab_size, embedding_dim, embedding_matrix=embedding_matrix,
+                        trainable=trainable_embedding)(tokens)
     x = layers.SpatialDropout1D(dropout, name="embedding_dropout")(x) if dropout else x
     for i in range(layers_count):
-        last = i == layers_count - 1
-        rnn = _CELLS[kind](units, return_sequences=not last or head == "pool", name=f"{kind}_{i + 1}")
-        x = layers.Bidirectional(rnn, name=f"bi_{kind}_{i + 1}")(x) if bidirectional else rnn(x)
+        sequences = i < layers_count - 1 or head == "pool"
+        x = LengthAwareRNN(kind, units, bidirectional=bidirectional, return_sequences=sequences,
+                           name=f"{'bi_' if bidirectional else ''}{kind}_{i + 1}")([x, lengths])
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
     if head == "pool":
-        x = layers.Concatenate(name="pools")([MaskedGlobalMaxPooling1D(name="max_pool")(x),
-                                              layers.GlobalAveragePooling1D(name="avg_pool")(x)])
+        x = LengthAwarePooling(name="pools")([x, lengths])
     outputs = layers.Dense(1, activation="sigmoid", name="sentiment")(x)
     return compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
 
