@@ -20,7 +20,7 @@ from .fileio import atomic_path
 from .text import EncodedData, Vocabulary, encode_dataset
 
 #: Bump when the encoding (tokenizer, vocabulary rules) changes; old caches are then unused.
-ENCODING_FORMAT = 1
+ENCODING_FORMAT = 2  # 2: Unicode letters, NFKC, curly apostrophes folded
 
 
 def _encoding_key(data: ImdbData, settings: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,21 +22,31 @@ from .fileio import write_json_atomic
 PAD, OOV = 0, 1
 PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
 _HTML = re.compile(r"<[^>]{0,40}>")
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+#: A word: letters and digits of any script (``[^\W_]``), with an inner apostrophe (``don't``).
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+#: Apostrophes typed or typeset otherwise (curly quotes, modifier letters, accents) -> ``'``.
+_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9\u0060\u00b4\u2032"})
+
+
+def _normalise(text: str, caller: str) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{caller} expects a str, got {type(text).__name__}.")
+    # NFKC composes accents (e + U+0301 -> é) and folds compatibility forms (ﬁ -> fi).
+    return _HTML.sub(" ", unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES))
 
 
 def standardize(text: str) -> str:
-    """Lowercase, turn HTML tags such as ``<br />`` into spaces, and drop punctuation."""
-    if not isinstance(text, str):
-        raise TypeError(f"standardize expects a str, got {type(text).__name__}.")
-    return " ".join(_TOKEN.findall(_HTML.sub(" ", text.lower())))
+    """Lowercase, turn HTML tags such as ``<br />`` into spaces, and drop punctuation.
+
+    Letters of every script are kept (``"Película"`` -> ``"película"``), Unicode is normalised
+    (NFKC) and curly apostrophes become ``'`` (``"don’t"`` -> ``"don't"``).
+    """
+    return " ".join(_TOKEN.findall(_normalise(text, "standardize")))
 
 
 def tokenize(text: str) -> list[str]:
-    """Split a review into standardized word tokens (``"Don't!"`` -> ``["don't"]``)."""
-    if not isinstance(text, str):
-        raise TypeError(f"tokenize expects a str, got {type(text).__name__}.")
-    return _TOKEN.findall(_HTML.sub(" ", text.lower()))
+    """Split a review into standardized word tokens (``"Don’t!"`` -> ``["don't"]``)."""
+    return _TOKEN.findall(_normalise(text, "tokenize"))
 
 
 @dataclass(frozen=True)

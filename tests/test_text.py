@@ -18,6 +18,23 @@ def test_standardize_strips_html_punctuation_and_case():
         text.tokenize(None)
 
 
+# Excerpts of real reviews from the training set (aclImdb/train/pos/3872_9.txt and others).
+ACCENTED = [
+    ("the ones that Le Fabuleux Destin d'Amélie Poulain have given me",
+     ["the", "ones", "that", "le", "fabuleux", "destin", "d'amélie", "poulain", "have", "given", "me"]),
+    ("Anne Bancroft as Hemingway’s lawyer – the film", ["anne", "bancroft", "as", "hemingway's", "lawyer", "the", "film"]),
+    ("una película fantástica, café niño", ["una", "película", "fantástica", "café", "niño"]),
+    ("I don’t think so; isn`t it", ["i", "don't", "think", "so", "isn't", "it"]),
+    ("Cafe\u0301 ﬁlm ＧＲＥＡＴ", ["café", "film", "great"]),  # combining accent, ligature, full width
+]
+
+
+@pytest.mark.parametrize("raw,tokens", ACCENTED)
+def test_tokenize_keeps_unicode_letters_and_folds_apostrophes(raw, tokens):
+    assert text.tokenize(raw) == tokens
+    assert text.standardize(raw) == " ".join(tokens)
+
+
 def test_vocabulary_reserves_padding_and_oov_and_ranks_by_frequency():
     vocab = Vocabulary.build(TRAIN, max_size=6)
     assert vocab.words[:2] == ("<pad>", "<oov>")
