@@ -29,19 +29,19 @@ test: setup  ## Run the test suite (unit tests + every notebook in the smoke pro
 	$(PY) -m pytest
 
 smoke: setup  ## Execute every notebook in the smoke profile into build/smoke
-	$(PY) -m course_utils.runner --profile smoke --output-dir $(OUTPUT)/smoke
+	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke
 
 all: setup  ## Execute every notebook in the full profile into build/full
-	$(PY) -m course_utils.runner --profile full --output-dir $(OUTPUT)/full
+	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full
 
 outputs: setup  ## Re-execute the notebooks (full profile, default parameters) and commit-ready write them back
-	$(PY) -m course_utils.runner --profile full --refresh-committed
-	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json --write
+	$(PY) -m course_utils.workbook.runner --profile full --refresh-committed
+	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 
 validate: setup  ## Re-run the committed notebooks under nbval; metrics within tolerance of the committed ones
 	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
-	$(PY) -m course_utils.validation notebooks/outputs/full notebooks/reference_metrics.json
+	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
 
 assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
 	$(PY) -m course_utils.grading assign

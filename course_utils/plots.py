@@ -12,6 +12,9 @@ if not os.environ.get("DISPLAY") and "ipykernel" not in str(matplotlib.get_backe
     matplotlib.use("Agg")  # headless scripts and tests; notebooks keep their inline backend
 
 import matplotlib.pyplot as plt
+import matplotlib.text
+import matplotlib.ticker
+import matplotlib.transforms
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -40,13 +43,14 @@ def save_figure(fig: plt.Figure, output_dir: str | os.PathLike | None, name: str
 
 
 def class_balance(frames: Mapping[str, pd.DataFrame]) -> plt.Figure:
-    """Bar chart of positive/negative counts per split."""
+    """Bar chart of positive/negative counts per split, counts written inside the bars."""
     counts = pd.DataFrame({split: frame.label.map(dict(enumerate(CLASS_NAMES))).value_counts()
-                           for split, frame in frames.items()}).T
-    ax = counts.plot.bar(color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(6, 3.5))
-    ax.set(title="Reviews per class and split", ylabel="reviews")
+                           for split, frame in frames.items()}).T.reindex(columns=list(CLASS_NAMES))
+    ax = counts.plot.bar(color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(6.5, 3.8), width=0.8)
+    ax.set(title="Reviews per class and split", ylabel="reviews", xlabel="")
     for container in ax.containers:
-        ax.bar_label(container, fmt="{:,.0f}")
+        ax.bar_label(container, fmt="{:,.0f}", label_type="center", color="white", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(counts.columns), frameon=False)
     return ax.figure
 
 
@@ -137,27 +141,55 @@ def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
 
 
 def metric_bars(table: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "f1", "roc_auc")) -> plt.Figure:
-    """Grouped bars of a few metrics per model (rows of ``table``)."""
+    """Grouped bars of a few metrics per model (rows of ``table``); the axis floor is stated."""
     long = table[list(metrics)].reset_index().melt(id_vars=table.index.name or "index",
                                                     var_name="metric", value_name="value")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.1 * len(table) + 3), 4.4))
     sns.barplot(long, x=table.index.name or "index", y="value", hue="metric", ax=ax)
     low = float(np.nanmin(table[list(metrics)].to_numpy()))
-    ax.set(ylim=(max(0.0, low - 0.05), 1.0), xlabel="", title="Test metrics per model")
-    ax.tick_params(axis="x", rotation=30)
+    floor = max(0.0, np.floor((low - 0.05) * 20) / 20)
+    ax.set(ylim=(floor, 1.0), xlabel="", title="Test metrics per model",
+           ylabel=f"value (axis starts at {floor:g})" if floor > 0 else "value")
+    ax.tick_params(axis="x", rotation=40)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    ax.legend(title="metric", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
 def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
-    """Scatter of test accuracy against training seconds, one labelled point per model."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.scatter(table["train_seconds"], table["accuracy"], s=60)
-    for name, row in table.iterrows():
-        ax.annotate(str(name), (row["train_seconds"], row["accuracy"]), textcoords="offset points",
-                    xytext=(5, 4), fontsize="small")
-    ax.set(xscale="symlog", xlabel="training seconds (symlog)", ylabel="test accuracy",
-           title="Accuracy vs training time")
+    """Test accuracy against training seconds (log scale), one marker per model, named in a legend.
+
+    A legend rather than labels next to the points: models with similar cost and accuracy
+    (LSTM, GRU) would print their names on top of each other.
+    """
+    seconds = table["train_seconds"].clip(lower=0.1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    markers = "osD^vP*Xhp<>"
+    for i, (name, row) in enumerate(table.iterrows()):
+        ax.scatter(seconds[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
+                   label=f"{name} ({row['accuracy']:.3f}, {_duration(row['train_seconds'])})")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 3.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _duration(v)))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    lo, hi = seconds.min(), seconds.max()
+    ax.set_xlim(lo / 2, hi * 2)
+    ax.set(xlabel="training time (log scale)", ylabel="test accuracy", title="Accuracy vs training time")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return fig
+
+
+def _duration(seconds: float) -> str:
+    """``0.5 s``, ``30 s``, ``5 min``, ``2 h``: a readable tick label."""
+    if seconds < 1:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
 
 
 def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
@@ -172,11 +204,93 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
     return fig
 
 
+def alt_text(fig: plt.Figure) -> str:
+    """A one-line description of a figure for screen readers, from its titles and axis labels."""
+    parts = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        bits = [ax.get_title()] + [f"{axis}: {label}" for axis, label in
+                                   (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
+        legend = ax.get_legend()
+        if legend is not None:
+            bits.append("legend: " + ", ".join(t.get_text() for t in legend.get_texts()))
+        parts.append("; ".join(b for b in bits if b))
+    return "Figure. " + " | ".join(p for p in parts if p)
+
+
+def text_problems(fig: plt.Figure) -> list[str]:
+    """Text that a reader cannot read: labels that overlap each other or a legend, or are clipped.
+
+    Checks every visible, non-empty text of the figure (titles, axis and tick labels, bar and
+    point labels, legend entries) after drawing it as saved (``bbox_inches="tight"``).
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    figure_box = fig.get_tightbbox(renderer).transformed(matplotlib.transforms.Affine2D().scale(fig.dpi))
+    texts, legends = [], []
+    tick_labels, drawn_ticks = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                labels = {id(tick.label1), id(tick.label2)}
+                tick_labels |= labels
+                if low - 1e-9 * abs(high - low) <= tick.get_loc() <= high + 1e-9 * abs(high - low):
+                    drawn_ticks |= labels  # ticks outside the view are never drawn
+    for text in fig.findobj(matplotlib.text.Text):
+        if id(text) in tick_labels and id(text) not in drawn_ticks:
+            continue
+        if text.get_visible() and text.get_text().strip() and text.get_figure() is fig:
+            box = text.get_window_extent(renderer)
+            if box.width > 0 and box.height > 0:
+                texts.append((text, box))
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    problems = []
+    for i, (a, box_a) in enumerate(texts):
+        if (box_a.x0 < figure_box.x0 - 1 or box_a.x1 > figure_box.x1 + 1 or box_a.y0 < figure_box.y0 - 1
+                or box_a.y1 > figure_box.y1 + 1):
+            problems.append(f"clipped: {a.get_text()!r}")
+        for b, box_b in texts[i + 1:]:
+            overlap_w = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            overlap_h = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if overlap_w > 1 and overlap_h > 1:
+                problems.append(f"overlap: {a.get_text()!r} and {b.get_text()!r}")
+    for legend in legends:
+        frame = legend.get_window_extent(renderer)
+        own = set(map(id, legend.get_texts())) | {id(legend.get_title())}
+        for text, box in texts:
+            if id(text) not in own and frame.overlaps(box):
+                problems.append(f"legend covers {text.get_text()!r}")
+        ax = legend.axes
+        for patch in ax.patches:
+            box = patch.get_window_extent(renderer)
+            if box.width > 0 and box.height > 0 and frame.overlaps(box):
+                problems.append(f"legend covers a bar in {ax.get_title()!r}")
+                break
+    return problems
+
+
 def show(fig: plt.Figure, output_dir: str | os.PathLike | None = None, name: str | None = None) -> None:
-    """Save ``fig`` (when given a folder and name), display it once, and release it."""
+    """Save ``fig`` (when given a folder and name), display it once with alt text, and release it.
+
+    With ``$COURSE_CHECK_FIGURES=1`` (the test suite's smoke run) a figure whose text overlaps
+    or is clipped raises ``ValueError`` instead of being shown.
+    """
+    if os.environ.get("COURSE_CHECK_FIGURES") == "1":
+        problems = text_problems(fig)
+        if problems:
+            plt.close(fig)
+            raise ValueError(f"figure {name or ''!r} is hard to read: " + "; ".join(problems[:5]))
     if output_dir is not None and name:
         save_figure(fig, output_dir, name)
     if "inline" in matplotlib.get_backend().lower():
-        from IPython.display import display
-        display(fig)
+        import io
+
+        from IPython.display import Image, display
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+        display(Image(buffer.getvalue()), metadata={"image/png": {"alt": alt_text(fig)}})
     plt.close(fig)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import baselines, models, probes, search, validation
+from course_utils import baselines, models, probes, search
+from course_utils.workbook import validation
 from course_utils.synthetic import synthetic_review
 from course_utils.text import OOV
 

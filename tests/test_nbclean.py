@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import nbformat
 
-from course_utils import nbclean
+from course_utils.workbook import nbclean
 
 
 def test_clean_strips_execution_noise(tmp_path):
@@ -22,3 +22,14 @@ def test_clean_strips_execution_noise(tmp_path):
     assert back.cells[0].execution_count == 1 and back.cells[0].outputs[0]["execution_count"] == 1
     assert back.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
     assert '"id"' not in path.read_text()
+
+
+def test_clean_keeps_alt_text_and_drops_other_output_metadata(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("show()", execution_count=3)
+    code.outputs = [nbformat.v4.new_output("display_data", {"image/png": "iVBOR"},
+                                           metadata={"image/png": {"alt": "Figure. ROC", "width": 400},
+                                                     "application/json": {"expanded": True}})]
+    nb.cells = [code]
+    back = nbformat.read(nbclean.write_clean(nb, tmp_path / "n.ipynb"), 4)
+    assert back.cells[0].outputs[0]["metadata"] == {"image/png": {"alt": "Figure. ROC"}}

@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import evaluation, runner
+from course_utils import evaluation
+from course_utils.workbook import runner
 from course_utils.evaluation import METRIC_NAMES
 from course_utils.synthetic import make_synthetic_archive
 

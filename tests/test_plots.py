@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import matplotlib.pyplot as plt
+
 from course_utils import plots
 
 Y = np.array([0, 0, 1, 1, 1, 0])
@@ -52,10 +54,63 @@ def test_comparison_plots_label_every_model():
     table = pd.DataFrame({"accuracy": [0.8, 0.9], "f1": [0.8, 0.9], "roc_auc": [0.85, 0.95],
                           "train_seconds": [1.0, 30.0]}, index=pd.Index(["dense", "lstm"], name="model"))
     fig = plots.accuracy_vs_time(table)
-    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["dense", "lstm"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["dense (0.800, 1 s)", "lstm (0.900, 30 s)"]
+    points = [c.get_offsets()[0].tolist() for c in fig.axes[0].collections]
+    assert points == [[1.0, 0.8], [30.0, 0.9]]  # each model at (seconds, accuracy)
     fig = plots.metric_bars(table)
-    assert len(fig.axes[0].patches) >= 6
+    heights = sorted(round(p.get_height(), 2) for p in fig.axes[0].patches if p.get_height() > 0)
+    assert heights == [0.8, 0.8, 0.85, 0.9, 0.9, 0.95]
+    assert fig.axes[0].get_ylabel() == "value (axis starts at 0.75)"
     fig = plots.coverage_curve({100: 0.5, 1000: 0.9}, chosen=500)
     assert len(fig.axes[0].lines) == 2
     fig = plots.rating_histogram(pd.DataFrame({"rating": [1, 10, 10], "label": [0, 1, 1]}))
     assert len(fig.axes[0].patches) == 20
+
+
+# --- readability: every figure's text is readable (issue: overlapping labels, legends on bars) ---
+COMPARISON = pd.DataFrame(
+    {"accuracy": [0.908, 0.902, 0.891, 0.887, 0.881, 0.874, 0.861, 0.846, 0.761],
+     "f1": [0.908, 0.90, 0.89, 0.887, 0.875, 0.872, 0.851, 0.852, 0.769],
+     "roc_auc": [0.968, 0.966, 0.958, 0.956, 0.958, 0.948, 0.947, 0.927, 0.83],
+     "train_seconds": [30, 480, 250, 260, 150, 20, 200, 240, 120]},
+    index=pd.Index(["tfidf_logreg", "bigru", "gru", "bigru_2x", "lstm", "dense", "bigru_learned",
+                    "glove_frozen", "simplernn"], name="model"))
+
+
+@pytest.fixture(autouse=False)
+def course_style():
+    plots.use_course_style()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: plots.class_balance({s: pd.DataFrame({"label": [0] * 12500 + [1] * 12500}) for s in ("train", "test")}),
+    lambda: plots.metric_bars(COMPARISON),
+    lambda: plots.accuracy_vs_time(COMPARISON),
+])
+def test_figures_have_no_overlapping_or_clipped_text(course_style, make):
+    fig = make()
+    assert plots.text_problems(fig) == []
+    assert plots.alt_text(fig).startswith("Figure. ") and len(plots.alt_text(fig)) > 20
+
+
+def test_text_problems_finds_overlaps_clipping_and_legends_on_bars(course_style):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar([0, 1], [5, 6], label="bars")
+    ax.annotate("lstm", (0.5, 3))
+    ax.annotate("gru", (0.52, 3))
+    ax.text(20, 3, "far away", clip_on=False)
+    ax.legend(loc="center")
+    found = plots.text_problems(fig)
+    assert any(p.startswith("overlap: 'lstm' and 'gru'") or p.startswith("overlap: 'gru' and 'lstm'") for p in found)
+    assert any("legend covers a bar" in p for p in found)
+    plt.close(fig)
+
+
+def test_show_refuses_an_unreadable_figure_when_checking(monkeypatch, course_style):
+    monkeypatch.setenv("COURSE_CHECK_FIGURES", "1")
+    fig, ax = plt.subplots()
+    ax.annotate("lstm", (0.5, 0.5))
+    ax.annotate("gru", (0.5, 0.5))
+    with pytest.raises(ValueError, match="hard to read.*overlap"):
+        plots.show(fig)

@@ -6,7 +6,7 @@ import json
 import nbformat
 import pytest
 
-from course_utils import runner
+from course_utils.workbook import runner
 from course_utils.notebook import PARAMETERS_CELL
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from .fileio import write_text_atomic
+from ..fileio import write_text_atomic
 
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
 KEEP_CELL_METADATA = ("tags",)
@@ -31,8 +31,9 @@ def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> 
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "execute_result":
                     output["execution_count"] = cell.execution_count
-                if "metadata" in output:
-                    output["metadata"] = {}
+                if "metadata" in output:  # keep only images' alt text (screen readers)
+                    output["metadata"] = {mime: {"alt": meta["alt"]} for mime, meta in output["metadata"].items()
+                                          if isinstance(meta, dict) and "alt" in meta}
     return nb
 
 

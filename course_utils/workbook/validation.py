@@ -11,8 +11,8 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from .evaluation import load_records
-from .fileio import write_json_atomic
+from ..evaluation import load_records
+from ..fileio import write_json_atomic
 
 CHECKED = ("accuracy", "f1", "roc_auc")
 #: Full-profile test accuracy the workbook promises (issue: results that count).
@@ -60,7 +60,7 @@ def check_targets(records: pd.DataFrame, targets: Mapping[str, float] = TARGETS,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_utils.validation OUTPUT_DIR REFERENCE.json [--tolerance 0.01] [--write]``."""
+    """``python -m course_utils.workbook.validation OUTPUT_DIR REFERENCE.json [--tolerance 0.01] [--write]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output_dir")
     parser.add_argument("reference")

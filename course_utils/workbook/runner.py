@@ -1,4 +1,4 @@
-"""Execute the workbook's notebooks in order with papermill: ``python -m course_utils.runner``.
+"""Execute the workbook's notebooks in order with papermill: ``python -m course_utils.workbook.runner``.
 
 Each notebook runs with its ``parameters`` cell set to the chosen profile, writes an
 executed copy into the output directory, and the run stops at the first failure with a
@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from . import config
-from .progress import ENV_PROGRESS
+from .. import config
+from ..progress import ENV_PROGRESS
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 class NotebookFailed(RuntimeError):
@@ -133,7 +133,7 @@ def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.runner --profile smoke [--only 01 03]``."""
+    """Command line: ``python -m course_utils.workbook.runner --profile smoke [--only 01 03]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=os.environ.get(config.ENV_PROFILE, "smoke"),
                         choices=sorted(config.PROFILES))
