@@ -204,6 +204,19 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
     return fig
 
 
+def failure_heatmap(rates: pd.DataFrame) -> plt.Figure:
+    """Share of failed sentences per behavioural check (rows) and model (columns)."""
+    fig, ax = plt.subplots(figsize=(1.3 * rates.shape[1] + 4.5, 0.5 * rates.shape[0] + 1.8))
+    sns.heatmap(rates.astype(float) * 100, annot=True, fmt=".0f", cmap="Reds", vmin=0, vmax=100,
+                cbar_kws={"label": "% of sentences failed"}, ax=ax)
+    ax.set(title="Behavioural checks: failure rate (%)", xlabel="model", ylabel="")
+    ax.tick_params(axis="x", rotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    return fig
+
+
 def alt_text(fig: plt.Figure) -> str:
     """A one-line description of a figure for screen readers, from its titles and axis labels."""
     parts = []

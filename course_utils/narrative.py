@@ -1,0 +1,189 @@
+"""Sentences computed from results, so the prose beside a table or plot cannot drift from it.
+
+Each function takes a result (a table, a curve, a set of predictions) and returns Markdown;
+``notebook.say`` displays it. Static notebook prose keeps what does not depend on a run.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import Profile
+
+
+def smoke_notice(profile: Profile) -> str:
+    """A warning for runs that are not the course run ("" for the full profile)."""
+    if profile.name == "full":
+        return ""
+    size = "all" if profile.train_size is None else f"{profile.train_size:,} training reviews"
+    return (f"> **{profile.name} profile** ({size}, at most {profile.epochs} epoch"
+            f"{'s' if profile.epochs > 1 else ''}): the numbers in this notebook check that the code "
+            f"runs, nothing more. The computed sentences describe *this* run; the committed notebooks "
+            f"show the full course run.")
+
+
+def caveat(profile: Profile) -> str:
+    """A short suffix for computed sentences in a run that is not the course run."""
+    return "" if profile.name == "full" else f" *({profile.name} run: this checks wiring only.)*"
+
+
+def _words(items: Sequence[str]) -> str:
+    return ", ".join(f"*{w}*" for w in items)
+
+
+def distinctive_words(tables: Mapping[str, pd.Series], n: int = 6) -> str:
+    """Which words the log-odds ranking puts first for each class, in this run."""
+    parts = [f"for **{name}** reviews: {_words(list(series.index[:n]))}" for name, series in tables.items()]
+    return ("The strongest cues in this run are " + "; ".join(parts) + ". Ask of each word: is it a "
+            "sentiment word that will transfer to new movies, or a name or title that happens to occur "
+            "in one class of the training reviews? A model can memorise the second kind, and it will "
+            "not help on reviews of other films.")
+
+
+def data_summary(train: pd.DataFrame, test: pd.DataFrame, word_lengths: np.ndarray) -> str:
+    """Sizes, balance and lengths of the loaded splits."""
+    share = float(np.mean(train.label))
+    median, p95 = np.percentile(word_lengths, [50, 95])
+    return (f"{len(train):,} training and {len(test):,} test reviews; {share:.1%} of the training "
+            f"reviews are positive. The median review has {median:.0f} words, and 5 % have more "
+            f"than {p95:.0f}.")
+
+
+def _fmt_model(name: str, records: pd.DataFrame, metric: str) -> str:
+    return f"`{name}` ({records.loc[name, metric]:.3f})"
+
+
+def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, metric: str = "accuracy",
+                   spread: pd.DataFrame | None = None, profile: Profile | None = None) -> str:
+    """How ``model`` compares with ``others`` on ``metric``; with a seed table, whether each
+    difference is larger than the run-to-run noise."""
+    if model not in records.index:
+        return f"`{model}` has no record yet."
+    lines = []
+    for other in others:
+        if other not in records.index:
+            continue
+        diff = records.loc[model, metric] - records.loc[other, metric]
+        word = "above" if diff > 0 else "below" if diff < 0 else "level with"
+        sentence = (f"`{model}` reaches {metric} {records.loc[model, metric]:.3f}, "
+                    f"{abs(diff) * 100:.1f} points {word} {_fmt_model(other, records, metric)}")
+        noise = _noise(spread, (model, other), metric)
+        if noise is not None:
+            sentence += (", more than the seed-to-seed noise" if abs(diff) > noise else
+                         ", within the seed-to-seed noise") + f" (2 × combined sd = {noise * 100:.1f} points)"
+        lines.append(sentence + ".")
+    text = " ".join(lines) if lines else f"`{model}`: {metric} {records.loc[model, metric]:.3f}."
+    return text + (caveat(profile) if profile is not None else "")
+
+
+def _noise(spread: pd.DataFrame | None, models: Sequence[str], metric: str) -> float | None:
+    """Twice the combined standard deviation of ``metric`` over seeds, if both are measured."""
+    if spread is None:
+        return None
+    sds = []
+    for model in models:
+        row = spread[(spread["model"] == model) & (spread["metric"] == metric)]
+        if row.empty or not np.isfinite(row["sd"].iloc[0]):
+            return None
+        sds.append(float(row["sd"].iloc[0]))
+    return 2.0 * float(np.sqrt(np.sum(np.square(sds))))
+
+
+def sensitivity(curve: pd.Series, model: str) -> str:
+    """Where a model listens: the strongest window and how far back the effect still reaches."""
+    if curve.empty:
+        return f"No window of `{model}`'s inputs could be removed in this sample."
+    peak_at, peak = int(curve.idxmax()), float(curve.max())
+    far = curve[curve.index >= curve.index.max() / 2]
+    far_share = float(far.mean() / peak) if peak > 0 else 0.0
+    return (f"`{model}`'s prediction moves most (mean |Δp| = {peak:.3f}) when the tokens "
+            f"{peak_at}–{peak_at + _window(curve)} before the end are removed; {int(far.index.min())} or more "
+            f"tokens back, removing words moves it {far_share:.0%} as much on average.")
+
+
+def _window(curve: pd.Series) -> int:
+    steps = np.diff(curve.index.to_numpy())
+    return int(steps[0]) if len(steps) else 16
+
+
+_STATED = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:/|out of)\s*10\b", re.IGNORECASE)
+
+
+def stated_score(text: str) -> float | None:
+    """A score out of 10 that a review states in its text ("9.5/10", "3 out of 10"), if any."""
+    found = [float(m) for m in _STATED.findall(text) if 0 <= float(m) <= 10]
+    return found[-1] if found else None
+
+
+def label_doubts(frame: pd.DataFrame) -> str:
+    """Among wrongly classified reviews (``label``, ``stated score`` columns), those whose own text
+    contradicts their label: the dataset, not the model, is wrong there."""
+    if "stated score" not in frame:
+        return ""
+    stated = frame["stated score"]
+    doubtful = frame[((frame["label"] == 0) & (stated >= 7)) | ((frame["label"] == 1) & (stated <= 4))]
+    if doubtful.empty:
+        return (f"None of these {len(frame)} reviews states a score that contradicts its label: the "
+                f"errors are the model's.")
+    examples = ", ".join(f"review {i} says {stated[i]:g}/10 but is labelled "
+                         f"{'positive' if frame.loc[i, 'label'] else 'negative'}" for i in doubtful.index[:3])
+    return (f"{len(doubtful)} of these {len(frame)} reviews contradict their own label ({examples}): "
+            f"the dataset is wrong there, and no model can be right about them.")
+
+
+def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
+    """Which of a few hand-written reviews a model gets right (``expected``: 1 positive, 0 negative)."""
+    if len(expected) != len(table):
+        raise ValueError(f"expected has {len(expected)} labels for {len(table)} reviews.")
+    parts = []
+    for (_, row), want in zip(table.iterrows(), expected):
+        right = row["verdict"] == ("positive" if want else "negative")
+        parts.append(f"“{row['review']}” → p = {row['p(positive)']:.2f}, "
+                     f"{'right' if right else '**wrong**'}")
+    wrong = sum("**wrong**" in p for p in parts)
+    return (f"`{model}` gets {len(parts) - wrong} of {len(parts)} right: " + "; ".join(parts) + ".")
+
+
+def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str = "tfidf_logreg",
+            exclude: Sequence[str] = ("majority",)) -> str:
+    """The order of the models on ``metric``, and where the classical reference stands."""
+    table = records.drop(index=[m for m in exclude if m in records.index]).sort_values(metric, ascending=False)
+    if table.empty:
+        return "No records yet."
+    neural = table.drop(index=[reference], errors="ignore")
+    text = "In this table: " + " > ".join(f"`{m}` {v:.3f}" for m, v in table[metric].items()) + "."
+    if reference in table.index and len(neural):
+        best, diff = neural.index[0], table.loc[reference, metric] - neural[metric].iloc[0]
+        text += (f" The best neural model, `{best}`, is {abs(diff) * 100:.1f} points "
+                 f"{'below' if diff > 0 else 'above'} TF-IDF + logistic regression.")
+    return text
+
+
+def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
+    """The full grid's cost against the random search actually run (both from the table)."""
+    minutes = round(measured["hours"] * 60)
+    return (f"A full grid of {int(cost['configurations'])} configurations × {int(cost['folds'])} folds would "
+            f"take about {cost['hours']:.0f} hours here; the random search tried {int(measured['configurations'])} "
+            f"configurations in about {minutes} minute{'' if minutes == 1 else 's'}.")
+
+
+def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
+    """Per check, which model fails least and most (``rates``: checks x models, shares failed)."""
+    if rates.empty or rates.shape[1] == 0:
+        return "No model has been checked yet."
+    lines = []
+    for check, row in rates.iterrows():
+        row = row.dropna()
+        best, worst = row.idxmin(), row.idxmax()
+        if row[best] == row[worst]:
+            lines.append(f"- *{check}* ({capabilities.get(check, '')}): every model fails {row[best]:.0%}.")
+        else:
+            lines.append(f"- *{check}* ({capabilities.get(check, '')}): `{best}` fails least "
+                         f"({row[best]:.0%}), `{worst}` most ({row[worst]:.0%}).")
+    mean = rates.mean().sort_values()
+    lines.append(f"\nOver all checks, `{mean.index[0]}` fails least ({mean.iloc[0]:.0%} of sentences on "
+                 f"average) and `{mean.index[-1]}` most ({mean.iloc[-1]:.0%}).")
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Computed prose: every number in a sentence comes from the result it describes."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from course_utils import config, narrative
+
+RECORDS = pd.DataFrame({"accuracy": [0.908, 0.881, 0.874, 0.5]},
+                       index=pd.Index(["tfidf_logreg", "lstm", "dense", "majority"], name="model"))
+SPREAD = pd.DataFrame({"model": ["lstm", "dense"], "metric": ["accuracy", "accuracy"], "sd": [0.003, 0.004]})
+
+
+def test_compare_models_states_the_difference_and_the_noise():
+    text = narrative.compare_models(RECORDS, "lstm", ["dense"], spread=SPREAD)
+    assert text == ("`lstm` reaches accuracy 0.881, 0.7 points above `dense` (0.874), within the "
+                    "seed-to-seed noise (2 × combined sd = 1.0 points).")
+    wider = narrative.compare_models(RECORDS, "tfidf_logreg", ["dense"])
+    assert "3.4 points above `dense` (0.874)." in wider
+    assert narrative.compare_models(RECORDS, "lstm", ["tfidf_logreg"]).startswith(
+        "`lstm` reaches accuracy 0.881, 2.7 points below")
+
+
+def test_ranking_orders_models_and_places_the_reference():
+    text = narrative.ranking(RECORDS)
+    assert text.startswith("In this table: `tfidf_logreg` 0.908 > `lstm` 0.881 > `dense` 0.874.")
+    assert "`lstm`, is 2.7 points below TF-IDF" in text
+
+
+def test_sensitivity_names_the_peak_window_and_the_far_effect():
+    curve = pd.Series({0: 0.10, 16: 0.20, 32: 0.05, 48: 0.02})
+    text = narrative.sensitivity(curve, "rnn")
+    assert "(mean |Δp| = 0.200) when the tokens 16–32 before the end" in text
+    assert "32 or more tokens back, removing words moves it 18% as much" in text
+
+
+@pytest.mark.parametrize("raw,score", [("pure genius... I give it 9.5/10!", 9.5), ("3 out of 10", 3.0),
+                                        ("no score here", None), ("rated 10/10, then 2/10", 2.0)])
+def test_stated_score(raw, score):
+    assert narrative.stated_score(raw) == score
+
+
+def test_label_doubts_points_at_reviews_that_contradict_their_label():
+    frame = pd.DataFrame({"label": [0, 1, 0], "stated score": [9.5, 8.0, None]}, index=[12130, 7, 3])
+    assert narrative.label_doubts(frame).startswith(
+        "1 of these 3 reviews contradict their own label (review 12130 says 9.5/10 but is labelled negative)")
+
+
+def test_verdicts_marks_wrong_answers():
+    table = pd.DataFrame({"review": ["not bad at all", "awful"], "p(positive)": [0.08, 0.1],
+                          "verdict": ["negative", "negative"]})
+    text = narrative.verdicts(table, [1, 0], "lstm")
+    assert text.startswith("`lstm` gets 1 of 2 right: “not bad at all” → p = 0.08, **wrong**")
+
+
+def test_grid_cost_reads_the_table_it_describes():
+    text = narrative.grid_cost({"configurations": 432, "folds": 3, "hours": 56.2},
+                               {"configurations": 6, "hours": 0.014})
+    assert text == ("A full grid of 432 configurations × 3 folds would take about 56 hours here; "
+                    "the random search tried 6 configurations in about 1 minute.")
+
+
+def test_smoke_runs_say_they_check_wiring_only():
+    smoke, full = config.get_profile("smoke"), config.get_profile("full")
+    assert "check that the code runs" in narrative.smoke_notice(smoke)
+    assert narrative.smoke_notice(full) == "" and narrative.caveat(full) == ""
+    assert "wiring only" in narrative.caveat(smoke)
