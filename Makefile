@@ -1,47 +1,77 @@
 # The workbook's commands. Two to start: `make setup`, then `make all` (or `make smoke`).
 SHELL := /bin/bash
-PYTHON ?= python3
-VENV ?= .venv
+PYTHON ?= python3## the Python that creates the environment
+VENV ?= .venv## where the environment lives
+OUTPUT ?= notebooks/outputs## where make smoke / make all write (also where hand-opened notebooks write)
+SUBMISSIONS ?= submissions## make grade: a folder of <student>.ipynb or <student>/ notebooks
+ASSIGNMENT ?=## make grade: a1_data_preparation, a2_recurrent_classifier or a3_metrics_report
+WORKERS ?= 2## make grade: submissions graded at once
+TIMEOUT ?= 300## make grade: seconds per submission
+BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
+SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
 PY := $(VENV)/bin/python
-PROFILE ?= full
-OUTPUT ?= build
-SUBMISSIONS ?= submissions
-ASSIGNMENT ?=
-WORKERS ?= 2
-TIMEOUT ?= 300
+export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup test smoke all validate outputs assign grade bench clean
+.PHONY: help setup lab test smoke all gpu validate outputs seeds cells assign grade bench mutate clean
 
-help:  ## List the targets
+help:  ## List the targets and the variables
+	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Variables (make VAR=value target):"
+	@grep -E '^[A-Z_]+ \?=.*## ' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) \?= ?([^#]*)## (.*)/  \1\t(default: \2) \3/' | expand -t 14
 
-setup: $(VENV)/.installed  ## Create .venv, install the package and notebook tooling, register the kernel
+setup: $(VENV)/.installed  ## Create .venv (≈ 3.2 GB, 2-3 min) with the package, Jupyter, papermill, otter, bubblewrap
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m ipykernel install --user --name rnn-imdb --display-name "Python (rnn-imdb)" >/dev/null
+	@echo "[1/4] Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "[2/4] Installing course_utils and its dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.2 GB, 2-3 minutes)"
+	@$(PY) -m pip install --progress-bar on -e '.[dev]' --config-settings editable_mode=compat \
+	  | grep -vE '^(Requirement already satisfied|  Using cached|WARNING: Location)' || { echo "pip install failed"; exit 1; }
+	@echo "[3/4] The grading sandbox: bubblewrap"
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)) ; } \
+	  || echo "  bubblewrap is not installed: make grade will refuse until it is (sudo apt-get install bubblewrap)."
+	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
+	@git config filter.nbclean.clean "$(abspath $(PY)) -m course_utils.workbook.nbclean --filter" 2>/dev/null || true
 	@touch $@
-	@echo "Setup done. Next: make smoke (minutes) or make all (the full course run)."
+	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run)."
 
-test: setup  ## Run the test suite (unit tests + every notebook in the smoke profile)
+lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: setup  ## Run the test suite: unit tests (≈ 1 min) + every notebook in the smoke profile (≈ 9 min on 2 cores)
 	$(PY) -m pytest
 
-smoke: setup  ## Execute every notebook in the smoke profile into build/smoke
+smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min)
 	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke
 
-all: setup  ## Execute every notebook in the full profile into build/full
+all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full
 	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full
+
+gpu: setup  ## On a GPU runner: the full course with JAX, per-notebook times into bench/, then validate
+	KERAS_BACKEND=jax $(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full \
+	  --times bench/notebook-times-jax.md
+	KERAS_BACKEND=jax $(MAKE) validate
 
 outputs: setup  ## Re-execute the notebooks (full profile, default parameters) and commit-ready write them back
 	$(PY) -m course_utils.workbook.runner --profile full --refresh-committed
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 
-validate: setup  ## Re-run the committed notebooks under nbval; metrics within tolerance of the committed ones
+validate: setup  ## Re-run the committed notebooks under nbval; metrics within the seed-derived tolerance
 	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
+
+seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write course_utils/results/seed_spread.csv (≈ 25 min a seed on 2 cores)
+	for s in $(SEEDS); do $(PY) -m course_utils.workbook.runner --profile full --seed $$s \
+	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
+	$(PY) -m course_utils.workbook.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
+	  --output course_utils/results/seed_spread.csv
+
+cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
+	$(PY) -m course_utils.workbook.cells
 
 assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
 	$(PY) -m course_utils.grading assign
@@ -55,4 +85,4 @@ bench: setup  ## Measure each model's cost on this machine and backend into benc
 	$(PY) -m course_utils.bench --output bench $(BENCH_ARGS)
 
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
-	rm -rf $(OUTPUT) notebooks/outputs dist grades
+	rm -rf build $(OUTPUT) notebooks/outputs dist grades

@@ -10,8 +10,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The repository students open in Colab; the setup cell reads it from here.
+#: The repository students open in Colab; the setup cell and the Colab badges read it from here.
 REPO_URL = "https://github.com/rnn-imdb-workbook/rnn-imdb-workbook"
+#: The known-good release that Colab installs and the badges open: the git tag of this version
+#: (``v`` + pyproject's version; tests/test_project.py checks). Tag it when you publish.
+COURSE_REF = "v0.2.0"
+#: What a fresh Colab runtime fetches, for the setup cell's message.
+DOWNLOAD_SIZES = {"course package with GloVe vectors": "about 70 MB", "IMDB reviews": "84 MB"}
 
 #: Environment variables the package reads (documented in README.md).
 ENV_DATA_DIR = "IMDB_DATA_DIR"
@@ -19,8 +24,10 @@ ENV_CACHE_DIR = "COURSE_UTILS_CACHE"
 ENV_PROFILE = "COURSE_PROFILE"
 ENV_OUTPUT_DIR = "COURSE_OUTPUT_DIR"
 ENV_GLOVE_PATH = "GLOVE_PATH"
+ENV_IMDB_URL = "IMDB_URL"
 
-#: The official archive of the Large Movie Review Dataset v1.0 (Maas et al., 2011).
+#: The official archive of the Large Movie Review Dataset v1.0 (Maas et al., 2011);
+#: ``$IMDB_URL`` points at a mirror instead (the checksum stays the same).
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 IMDB_ARCHIVE_NAME = "aclImdb_v1.tar.gz"
@@ -150,11 +157,17 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "course_utils"
 
 
+def imdb_url() -> str:
+    """The dataset's download URL: ``$IMDB_URL`` (a mirror) if set, else the official one."""
+    return os.environ.get(ENV_IMDB_URL) or IMDB_URL
+
+
 def output_dir(path: str | os.PathLike | None = None, profile: Profile | str | None = None) -> Path:
     """Where a notebook writes figures and metrics records; created if missing.
 
     ``path`` if given, else ``$COURSE_OUTPUT_DIR``, else ``outputs/<profile>`` in the
-    working directory.
+    working directory: ``notebooks/outputs/<profile>`` for a notebook opened in Jupyter, which
+    is also where ``make all`` and ``make smoke`` write, so every way of running sees one folder.
     """
     if path is None:
         path = os.environ.get(ENV_OUTPUT_DIR)

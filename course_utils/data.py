@@ -266,7 +266,7 @@ def download(url: str, target: str | os.PathLike, *, sha256: str | None, timeout
 # --------------------------------------------------------------------------- public entry point
 
 def load_imdb(path: str | os.PathLike | None = None, *, download_if_missing: bool = True,
-              url: str = config.IMDB_URL, sha256: str = config.IMDB_SHA256,
+              url: str | None = None, sha256: str = config.IMDB_SHA256,
               use_cache: bool = True, progress: bool | None = None) -> ImdbData:
     """Load the 50,000 labelled IMDB reviews with the official train/test split.
 
@@ -281,8 +281,10 @@ def load_imdb(path: str | os.PathLike | None = None, *, download_if_missing: boo
         An ``aclImdb`` directory, an archive, or a directory holding either.
     download_if_missing : bool
         Download the official archive when nothing is found locally.
-    url, sha256 : str
-        Where to download from and the checksum to verify.
+    url : str, optional
+        Where to download from: default ``$IMDB_URL`` (a mirror) if set, else the official URL.
+    sha256 : str
+        The checksum the download must have (the official archive's, whatever the URL).
     use_cache : bool
         Keep and reuse a Parquet cache of the parsed reviews.
     progress : bool, optional
@@ -293,6 +295,7 @@ def load_imdb(path: str | os.PathLike | None = None, *, download_if_missing: boo
     DataError
         With every place looked at and how to fix it, when the data cannot be had.
     """
+    url = url or config.imdb_url()
     cache = config.cache_dir()
     cache_for_parsed = cache if use_cache else None
     looked: list[str] = []

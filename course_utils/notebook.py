@@ -1,4 +1,6 @@
-"""What every notebook does first: the Colab-ready setup cell and the session start."""
+"""What every notebook does first (``start``) and how it shows computed prose (``say``).
+
+The cells every notebook begins with live in ``course_utils.workbook.cells``."""
 from __future__ import annotations
 
 import os
@@ -7,24 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
-
-#: The first code cell of every notebook, verbatim (tests/test_notebook_hygiene.py checks).
-#: In Colab it installs this package from the repository; elsewhere it does nothing.
-SETUP_CELL = f'''# Setup: run this cell first. In Colab it installs the course package; locally `make setup` did.
-import importlib.util, subprocess, sys
-REPO_URL = "{config.REPO_URL}"
-if importlib.util.find_spec("course_utils") is None:
-    if "google.colab" not in sys.modules:
-        raise ModuleNotFoundError("course_utils is not installed: run `make setup` in the repository, "
-                                  "then open this notebook with the 'Python (rnn-imdb)' kernel.")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{{REPO_URL}}"], check=True)'''
-
-#: The papermill parameters cell (tagged ``parameters``) every notebook carries.
-PARAMETERS_CELL = '''# Parameters (papermill overrides these; see `make smoke` / `make all`)
-profile = "full"    # "smoke": a small subset, one epoch; "full": the real course run
-output_dir = None   # None: outputs/<profile> beside this notebook
-seed = None         # None: the profile's seed'''
-
 
 @dataclass(frozen=True)
 class Session:
@@ -46,12 +30,31 @@ def start(profile: str | None = None, output_dir: str | os.PathLike | None = Non
     from . import plots
     from .training import seed_everything
 
+    from .narrative import smoke_notice
+
     prof = config.get_profile(profile, seed=seed)
     out = config.output_dir(output_dir, prof)
     plots.use_course_style()
     _quiet_backend()
     seed_everything(prof.seed)
+    say(smoke_notice(prof))
     return Session(prof, out)
+
+
+def say(markdown: str) -> None:
+    """Show a computed sentence as Markdown in a notebook (plain text elsewhere); "" shows nothing."""
+    if not markdown:
+        return
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with every notebook environment
+        print(markdown)
+        return
+    if get_ipython() is None:
+        print(markdown)
+    else:
+        display(Markdown(markdown))
 
 
 def _quiet_backend() -> None:

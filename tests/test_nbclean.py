@@ -20,7 +20,7 @@ def test_clean_strips_execution_noise(tmp_path):
     back = nbformat.read(path, 4)
     assert len(back.cells) == 1 and back.cells[0].metadata == {"tags": ["keep"]}
     assert back.cells[0].execution_count == 1 and back.cells[0].outputs[0]["execution_count"] == 1
-    assert back.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
+    assert back.metadata == {"kernelspec": nbclean.KERNELSPEC, "language_info": nbclean.LANGUAGE_INFO}
     assert '"id"' not in path.read_text()
 
 

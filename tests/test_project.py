@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from course_utils import config
-from course_utils.notebook import PARAMETERS_CELL, SETUP_CELL
+from course_utils.workbook.cells import PARAMETERS_CELL, SETUP_CELL, colab_badge, colab_url
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

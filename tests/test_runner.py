@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from course_utils.workbook import runner
-from course_utils.notebook import PARAMETERS_CELL
+from course_utils.workbook.cells import PARAMETERS_CELL
 
 
 def _notebook(path, *code):

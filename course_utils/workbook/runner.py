@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import config
+
+os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # this environment's kernel, not a user-wide one
 from ..progress import ENV_PROGRESS
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -65,8 +67,10 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
         pm.execute_notebook(str(notebook), str(executed), parameters=parameters,
                             kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
                             execution_timeout=timeout, log_output=False,
-                            # the kernel's own start-up warnings would break the progress lines
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            # the kernel's own log (start-up warnings, "KeyboardInterrupt caught in
+                            # kernel" at shutdown) would break the progress lines; errors inside the
+                            # notebook still reach its outputs and NotebookFailed
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except PapermillExecutionError as exc:
         raise NotebookFailed(
             f"{notebook.name} failed in cell {exc.exec_count or exc.cell_index} "
@@ -106,12 +110,33 @@ def refresh_committed(profile: str = "full", *, only: Sequence[str] = (),
     return timings
 
 
+def default_output_dir(profile: str) -> Path:
+    """Where ``make smoke``/``make all`` write: the folder a notebook opened by hand writes to."""
+    return NOTEBOOK_DIR / "outputs" / profile
+
+
+def write_times(timings: dict[str, float], path: str | os.PathLike, *, profile: str) -> Path:
+    """Write a per-notebook time table (Markdown) with the machine and backend, atomically."""
+    import platform
+
+    import keras
+
+    from ..fileio import write_text_atomic
+
+    lines = [f"# Notebook times: {profile} profile, Keras {keras.__version__}, backend "
+             f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}, {platform.node() or 'this machine'}, "
+             f"{os.cpu_count()} CPU cores", "", "| notebook | seconds |", "| --- | ---: |"]
+    lines += [f"| {name} | {seconds:.0f} |" for name, seconds in timings.items()]
+    lines += [f"| **total** | **{sum(timings.values()):.0f}** |", ""]
+    return write_text_atomic(path, "\n".join(lines))
+
+
 def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: Sequence[str] = (),
             notebook_dir: str | os.PathLike = NOTEBOOK_DIR, seed: int | None = None,
             stream=sys.stdout) -> dict[str, float]:
     """Execute the notebooks in order; return seconds per notebook. Stops at the first failure."""
     config.get_profile(profile)  # fail fast on an unknown profile
-    out = config.output_dir(output_dir or Path("build") / profile)
+    out = config.output_dir(output_dir or default_output_dir(profile))
     notebooks = discover(notebook_dir, only)
     if not notebooks:
         raise ValueError(f"No notebooks found in {notebook_dir}.")
@@ -137,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=os.environ.get(config.ENV_PROFILE, "smoke"),
                         choices=sorted(config.PROFILES))
-    parser.add_argument("--output-dir", default=None, help="default: build/<profile>")
+    parser.add_argument("--output-dir", default=None, help="default: notebooks/outputs/<profile>")
+    parser.add_argument("--times", default=None, help="also write a per-notebook time table (Markdown) here")
     parser.add_argument("--only", nargs="*", default=(), help="notebook prefixes, e.g. 01 03")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--refresh-committed", action="store_true",
@@ -147,7 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.refresh_committed:
             refresh_committed(args.profile, only=args.only)
         else:
-            run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
+            timings = run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
+            if args.times:
+                print(f"times: {write_times(timings, args.times, profile=args.profile)}")
     except (NotebookFailed, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..evaluation import load_records
 from ..fileio import write_json_atomic
+from . import seeds
 
 CHECKED = ("accuracy", "f1", "roc_auc")
 #: Full-profile test accuracy the workbook promises (issue: results that count).
@@ -31,18 +32,21 @@ def write_reference(output_dir: str | os.PathLike, target: str | os.PathLike) ->
 
 
 def compare(reference: Mapping[str, Mapping[str, float]], records: pd.DataFrame,
-            tolerance: float = 0.01) -> list[str]:
-    """Problems where a re-run's metric differs from the reference by more than ``tolerance``."""
+            tolerance: float = 0.01, per_metric: Mapping[tuple[str, str], float] | None = None) -> list[str]:
+    """Problems where a re-run's metric differs from the reference by more than its tolerance:
+    ``per_metric[(model, metric)]`` (from the seed table) where measured, else ``tolerance``."""
     problems = []
+    per_metric = per_metric or {}
     for model, metrics in reference.items():
         if model not in records.index:
             problems.append(f"{model}: no metrics record in the re-run")
             continue
         for name, expected in metrics.items():
             got = float(records.loc[model, name])
-            if abs(got - expected) > tolerance:
+            allowed = per_metric.get((model, name), tolerance)
+            if abs(got - expected) > allowed:
                 problems.append(f"{model}.{name}: {got:.4f}, committed {expected:.4f} "
-                                f"(differs by more than {tolerance})")
+                                f"(differs by more than {allowed:.4g})")
     return problems
 
 
@@ -64,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output_dir")
     parser.add_argument("reference")
-    parser.add_argument("--tolerance", type=float, default=0.01)
+    parser.add_argument("--tolerance", type=float, default=seeds.TOLERANCE_FLOOR,
+                        help="for models the seed table does not cover")
+    parser.add_argument("--spread", default=str(Path(__file__).resolve().parents[1] / "results" / "seed_spread.csv"),
+                        help="seed table with per-model tolerances (make seeds)")
     parser.add_argument("--write", action="store_true", help="pin this run as the new reference")
     args = parser.parse_args(argv)
     if args.write:
@@ -72,10 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     records = load_records(args.output_dir)
     reference = json.loads(Path(args.reference).read_text(encoding="utf-8"))
-    problems = compare(reference, records, args.tolerance) + check_targets(records)
+    per_metric = seeds.tolerances(seeds.read_spread(args.spread))
+    problems = compare(reference, records, args.tolerance, per_metric) + check_targets(records)
     for line in problems:
         print(f"FAIL {line}", file=sys.stderr)
-    print(f"{len(reference)} models compared within ±{args.tolerance}: "
+    covered = sorted({m for m, _ in per_metric})
+    print(f"{len(reference)} models compared (seed-derived tolerances for {', '.join(covered) or 'none'}, "
+          f"±{args.tolerance} for the rest): "
           f"{'all good' if not problems else f'{len(problems)} problem(s)'}")
     return 1 if problems else 0
 

@@ -1,0 +1,75 @@
+"""Run-to-run spread of every model's test metrics over seeds, and the tolerances derived from it.
+
+``python -m course_utils.workbook.seeds RUN_DIR [RUN_DIR ...] --output notebooks/seed_spread.csv``
+reads the metrics records of several runs of the same notebooks (the committed run and
+``make seeds``' extra seeds) and writes one row per model and metric: runs, mean, sd, min, max,
+and the tolerance ``max(0.01, 4 sd)`` that ``make validate`` allows a re-run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..evaluation import load_records
+from ..fileio import write_text_atomic
+
+METRICS = ("accuracy", "f1", "roc_auc")
+TOLERANCE_FLOOR = 0.01
+SD_FACTOR = 4.0
+
+
+def spread(run_dirs: Sequence[str | os.PathLike], metrics: Sequence[str] = METRICS) -> pd.DataFrame:
+    """One row per (model, metric) over the runs: runs, mean, sd, min, max, tolerance.
+
+    ``sd`` is the sample standard deviation (NaN for a single run); ``tolerance`` is
+    ``max(TOLERANCE_FLOOR, SD_FACTOR * sd)``, or the floor where a model ran once.
+    """
+    frames = []
+    for run in run_dirs:
+        records = load_records(run)
+        if records.empty:
+            raise ValueError(f"{run} has no metrics records (did the notebooks run into it?).")
+        frames.append(records[list(metrics)].assign(run=str(run)))
+    table = pd.concat(frames).reset_index().melt(id_vars=["model", "run"], var_name="metric")
+    rows = []
+    for (model, metric), group in table.groupby(["model", "metric"], sort=True):
+        values = group["value"].to_numpy(dtype=float)
+        sd = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+        rows.append({"model": model, "metric": metric, "runs": len(values), "mean": values.mean(), "sd": sd,
+                     "min": values.min(), "max": values.max(),
+                     "tolerance": max(TOLERANCE_FLOOR, SD_FACTOR * sd) if len(values) > 1 else TOLERANCE_FLOOR})
+    return pd.DataFrame(rows)
+
+
+def read_spread(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The committed seed table, or None where it does not exist."""
+    path = Path(path)
+    return pd.read_csv(path) if path.exists() else None
+
+
+def tolerances(table: pd.DataFrame | None) -> dict[tuple[str, str], float]:
+    """``{(model, metric): tolerance}`` from a seed table (empty without one)."""
+    if table is None:
+        return {}
+    return {(r.model, r.metric): float(r.tolerance) for r in table.itertuples()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="output folders of runs with different seeds")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    table = spread(args.runs)
+    write_text_atomic(args.output, table.round(5).to_csv(index=False))
+    print(table.round(4).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
