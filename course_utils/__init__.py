@@ -1,16 +1,49 @@
 """course_utils: the tested helpers behind the RNN-on-IMDB workbook.
 
-Modules, one per concern: ``config`` (profiles), ``data`` (the dataset), ``synthetic``
+What students call sits at the top: ``config`` (profiles), ``data`` (the dataset), ``synthetic``
 (a tiny fake corpus), ``text`` (tokenization and padding), ``pipeline`` (profile -> arrays),
 ``models``, ``training``, ``evaluation`` (metrics and records), ``experiment`` (train,
 evaluate, record), ``plots``, ``embeddings`` (GloVe), ``eda``, ``probes`` (why models behave
-as they do), ``baselines`` (TF-IDF), ``search`` (random search), ``notebook`` (the setup
-cell), ``runner`` (executing notebooks), ``nbclean``, ``validation``, ``grading`` (otter),
-``bench`` (costs), ``progress`` and ``fileio``.
+as they do), ``behaviour`` (CheckList-style checks), ``narrative`` (computed prose),
+``baselines`` (TF-IDF), ``search`` (random search), ``notebook`` (the session start),
+``results`` (the committed run), ``progress`` and ``fileio``. The instructor's tooling has
+rooms of its own: ``workbook`` (runner, setup cells, nbclean, validation, seeds, bench) and
+``grading`` (sandboxed batch grading, reference answers).
 """
+import importlib.util as _util
 import os as _os
+import sys as _sys
 
 # Keep TensorFlow's C++ start-up chatter out of notebook outputs (set before Keras loads TF).
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__version__ = "0.1.0"
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow (and let it look for GPUs) with the process's stderr silenced.
+
+    TensorFlow >= 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` is read ("All log
+    messages before absl::InitializeLog()...", "failed call to cuInit"), straight to file
+    descriptor 2, which Jupyter shows in the notebook. Python errors still raise normally.
+    """
+    if _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in _sys.modules:
+        return
+    if _util.find_spec("tensorflow") is None:
+        return
+    try:
+        saved, null = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
+    except OSError:  # no usable file descriptor 2: import as usual
+        import tensorflow  # noqa: F401
+        return
+    try:
+        _os.dup2(null, 2)
+        import tensorflow as tf
+        tf.config.list_physical_devices()  # the CUDA probe logs here, not at import
+    finally:
+        _os.dup2(saved, 2)
+        _os.close(saved)
+        _os.close(null)
+
+
+_import_tensorflow_quietly()
+
+__version__ = "0.2.0"

@@ -141,3 +141,10 @@ def failing_examples(results: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     columns = ["check", "text", "variant", "expected", "p", "p_variant"]
     return wrong.groupby("check", sort=False).head(n)[columns].reset_index(drop=True)
 
+
+
+def model_scorer(model, encoded) -> Scorer:
+    """A scorer (texts -> p(positive)) for a trained model and the encoding it was trained on."""
+    from .experiment import predict_reviews
+
+    return lambda texts: predict_reviews(model, encoded, list(texts))["p(positive)"].to_numpy(dtype=float)

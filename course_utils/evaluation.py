@@ -108,6 +108,34 @@ def _notebook_number(name: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+def with_reference(records: pd.DataFrame, reference: str | os.PathLike | None = None) -> pd.DataFrame:
+    """``records`` plus the committed full run's records of every model missing from them.
+
+    A ``source`` column says which is which ("this run" or "committed full run"), so a notebook
+    run alone (in Colab, say) still compares every model, honestly labelled.
+    """
+    from .results import RECORDS
+
+    path = Path(reference) if reference is not None else RECORDS
+    records = records.assign(source="this run")
+    if not path.exists():
+        return records
+    rows = [asdict(MetricsRecord.from_dict(r)) for r in json.loads(path.read_text(encoding="utf-8"))]
+    committed = pd.DataFrame(rows, columns=[f.name for f in fields(MetricsRecord)]).set_index("model")
+    missing = committed.loc[[m for m in committed.index if m not in records.index]]
+    return pd.concat([records, missing.assign(source="committed full run")])
+
+
+def write_reference_records(output_dir: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Write every metrics record of a run into one JSON list (the package's reference records)."""
+    folder = Path(output_dir) / RECORDS_SUBDIR
+    rows = [asdict(MetricsRecord.from_dict(json.loads(p.read_text(encoding="utf-8"))))
+            for p in sorted(folder.glob("*.json"))]
+    if not rows:
+        raise ValueError(f"{folder} holds no metrics records: run the notebooks first.")
+    return write_json_atomic(target, rows)
+
+
 def load_records(output_dir: str | os.PathLike, *, up_to: str | None = None) -> pd.DataFrame:
     """All metrics records under ``<output_dir>/metrics`` as a DataFrame indexed by model.
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .narrative import stated_score
 from .config import Profile
 from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
 from .models import count_params
@@ -46,11 +47,21 @@ class Experiment:
         plots.show(plots.roc_curves({self.record.model: (y, self.scores)}, title=f"{self.record.model}: ROC"),
                    output_dir, f"{self.record.model}_roc")
 
-    def misclassified(self, n: int = 5) -> pd.DataFrame:
-        """The most confidently wrong test reviews, decoded back to the tokens the model saw."""
+    def misclassified(self, n: int = 5, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The most confidently wrong test reviews, decoded back to the tokens the model saw.
+
+        Given the test split's ``reviews`` (with ``rating`` and ``text``), also shows the star
+        rating from the file name and any score the review states in its own text ("9/10"):
+        a review whose words contradict its label is a labelling error, not the model's.
+        """
         texts = [self.encoded.vocab.decode(row) for row in self.encoded.x_test]
         frame = misclassified(texts, self.encoded.y_test, self.scores, n=n)
         frame["text"] = frame["text"].str.slice(0, 400) + "..."
+        if reviews is not None:
+            if len(reviews) != len(texts):
+                raise ValueError(f"reviews has {len(reviews)} rows, the test set {len(texts)}.")
+            frame.insert(1, "rating", reviews["rating"].to_numpy()[frame.index])
+            frame.insert(2, "stated score", [stated_score(reviews["text"].iloc[i]) for i in frame.index])
         return frame
 
     def predict(self, reviews: Sequence[str]) -> pd.DataFrame:

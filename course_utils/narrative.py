@@ -167,7 +167,8 @@ def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
     minutes = round(measured["hours"] * 60)
     return (f"A full grid of {int(cost['configurations'])} configurations × {int(cost['folds'])} folds would "
             f"take about {cost['hours']:.0f} hours here; the random search tried {int(measured['configurations'])} "
-            f"configurations in about {minutes} minute{'' if minutes == 1 else 's'}.")
+            + (f"configurations in under a minute." if minutes < 1 else
+               f"configurations in about {minutes} minute{'' if minutes == 1 else 's'}."))
 
 
 def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
@@ -187,3 +188,49 @@ def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
     lines.append(f"\nOver all checks, `{mean.index[0]}` fails least ({mean.iloc[0]:.0%} of sentences on "
                  f"average) and `{mean.index[-1]}` most ({mean.iloc[-1]:.0%}).")
     return "\n".join(lines)
+
+
+def learning_curve(history: Mapping[str, Sequence[float]], model: str) -> str:
+    """What the curves show: where validation peaked and how far training went beyond it."""
+    val = list(history.get("val_accuracy", []))
+    train = list(history.get("accuracy", []))
+    if not val or not train:
+        return f"`{model}` has no validation history."
+    best = int(np.argmin(history.get("val_loss", val))) + 1
+    text = (f"`{model}`: training accuracy went from {train[0]:.3f} to {train[-1]:.3f} over {len(train)} "
+            f"epoch{'s' if len(train) > 1 else ''}; validation loss was lowest after epoch {best} "
+            f"(validation accuracy {val[best - 1]:.3f}), and those are the weights kept.")
+    if train[-1] - val[-1] > 0.02:
+        text += (f" By the last epoch training accuracy is {100 * (train[-1] - val[-1]):.1f} points above "
+                 f"validation accuracy: the model has started to memorise its training reviews.")
+    return text
+
+
+def truncation(share_cut: float, maxlen: int) -> str:
+    """How many reviews the chosen ``maxlen`` cuts."""
+    return (f"With `maxlen = {maxlen}`, {share_cut:.1%} of the training reviews lose tokens "
+            f"(their beginnings, with `truncating=\"pre\"`); the other {1 - share_cut:.1%} are kept whole.")
+
+
+def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
+    """Which of ``models`` over- or under-predicts the positive class, read from precision and recall."""
+    parts = []
+    for model in models:
+        if model not in records.index:
+            continue
+        p, r = records.loc[model, "precision"], records.loc[model, "recall"]
+        lean = ("calls too few reviews positive (recall below precision)" if r < p - 0.02 else
+                "calls too many reviews positive (precision below recall)" if p < r - 0.02 else
+                "is balanced between the classes")
+        parts.append(f"`{model}` (precision {p:.3f}, recall {r:.3f}) {lean}")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def sources(records: pd.DataFrame) -> str:
+    """Which rows of a comparison come from this run and which from the committed full run."""
+    if "source" not in records or (records["source"] == "this run").all():
+        return ""
+    committed = [f"`{m}`" for m in records.index[records["source"] != "this run"]]
+    return (f"> {len(committed)} of {len(records)} rows come from the **committed full-profile run**, "
+            f"because their notebooks have not run into this output folder: {', '.join(committed)}. "
+            f"The other rows are this run's.")

@@ -65,3 +65,20 @@ def test_smoke_runs_say_they_check_wiring_only():
     assert "check that the code runs" in narrative.smoke_notice(smoke)
     assert narrative.smoke_notice(full) == "" and narrative.caveat(full) == ""
     assert "wiring only" in narrative.caveat(smoke)
+
+
+def test_learning_curve_reads_the_history():
+    history = {"accuracy": [0.70, 0.85, 0.93], "val_accuracy": [0.80, 0.86, 0.85], "val_loss": [0.5, 0.35, 0.4]}
+    text = narrative.learning_curve(history, "dense")
+    assert "from 0.700 to 0.930 over 3 epochs" in text and "lowest after epoch 2 (validation accuracy 0.860)" in text
+    assert "8.0 points above validation accuracy" in text
+
+
+def test_precision_recall_and_sources():
+    records = pd.DataFrame({"precision": [0.95, 0.85], "recall": [0.75, 0.86],
+                            "source": ["this run", "committed full run"]}, index=["learned", "bigru"])
+    assert narrative.precision_recall(records, ["learned", "bigru"]) == (
+        "`learned` (precision 0.950, recall 0.750) calls too few reviews positive (recall below precision); "
+        "`bigru` (precision 0.850, recall 0.860) is balanced between the classes.")
+    assert "1 of 2 rows come from the **committed full-profile run**" in narrative.sources(records)
+    assert narrative.sources(records.iloc[:1]) == ""

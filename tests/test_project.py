@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from course_utils import config
+from course_utils.workbook import nbclean
 from course_utils.workbook.cells import PARAMETERS_CELL, SETUP_CELL, colab_badge, colab_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +44,13 @@ def test_readme_shows_the_test_command_ci_runs():
 def test_notebook_is_clean_and_starts_the_same_way(path):
     nb = nbformat.read(path, 4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {path.stem[:2]} ·")
-    assert code[0].source == SETUP_CELL, "first code cell must be course_utils.notebook.SETUP_CELL"
+    assert nb.cells[0].cell_type == "markdown"
+    badge, title = nb.cells[0].source.split("\n\n", 1)
+    assert badge == colab_badge(path.name), "first line: the Colab badge (make cells writes it)"
+    assert title.startswith(f"# {path.stem[:2]} ·")
+    assert code[0].source == SETUP_CELL, "first code cell must be course_utils.workbook.cells.SETUP_CELL"
     assert code[1].source == PARAMETERS_CELL and code[1].metadata.get("tags") == ["parameters"]
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert set(nb.metadata) <= {"kernelspec", "language_info"}
+    assert nb.metadata == {"kernelspec": nbclean.KERNELSPEC, "language_info": nbclean.LANGUAGE_INFO}
     raw = path.read_text()
     assert not re.search(r'"/(work|tmp|root|home|Users)/', raw), "machine path in the notebook"
     assert '"output_type": "error"' not in raw
@@ -55,5 +58,46 @@ def test_notebook_is_clean_and_starts_the_same_way(path):
     assert "Summary" in raw and "Exercises" in raw
 
 
-def test_setup_cell_carries_the_one_repository_url():
-    assert config.REPO_URL in SETUP_CELL
+def test_setup_cell_installs_the_pinned_release_of_the_one_repository():
+    assert config.REPO_URL in SETUP_CELL and f'"{config.COURSE_REF}"' in SETUP_CELL
+    assert 'f"git+{REPO_URL}@{REF}"' in SETUP_CELL
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert config.COURSE_REF == f"v{version}", "COURSE_REF is the release tag of this version"
+
+
+def test_colab_links_open_the_pinned_notebook():
+    assert colab_url("05_lstm.ipynb") == ("https://colab.research.google.com/github/rnn-imdb-workbook/"
+                                          f"rnn-imdb-workbook/blob/{config.COURSE_REF}/notebooks/05_lstm.ipynb")
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert colab_url(path.name) in readme, f"README's table lacks the Colab link of {path.name}"
+
+
+def test_tensorflow_is_not_capped_so_colab_keeps_its_own():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    tf = next(d for d in deps if d.startswith("tensorflow"))
+    assert "<" not in tf, f"{tf!r} would downgrade Colab's preinstalled TensorFlow"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_jupyter_round_trip_leaves_the_committed_notebook_byte_identical(path, tmp_path):
+    """What JupyterLab does on open + autosave without running anything: read and write back
+    through jupyter_server's own contents manager."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    manager = FileContentsManager(root_dir=str(tmp_path))
+    model = manager.get(path.name, content=True, type="notebook")
+    manager.save({"type": "notebook", "format": "json", "content": model["content"]}, path.name)
+    assert copy.read_bytes() == path.read_bytes()
+
+
+def test_git_filter_hides_what_jupyterlab_adds_to_metadata():
+    path = NOTEBOOKS[0]
+    nb = json.loads(path.read_text())
+    nb["metadata"]["kernelspec"]["display_name"] = "Python (rnn-imdb)"
+    nb["metadata"]["language_info"]["version"] = "3.12.1"
+    edited = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    assert nbclean.clean_text(edited) == path.read_text()
+    assert (ROOT / ".gitattributes").read_text().strip() == "notebooks/*.ipynb filter=nbclean"
