@@ -7,8 +7,10 @@ SUBMISSIONS ?= submissions## make grade: a folder of <student>.ipynb or <student
 ASSIGNMENT ?=## make grade: a1_data_preparation, a2_recurrent_classifier or a3_metrics_report
 WORKERS ?= 2## make grade: submissions graded at once
 TIMEOUT ?= 300## make grade: seconds per submission
+UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
+MODULES ?=## make mutate: modules to mutate, e.g. "text fileio" (default: all core modules)
 PY := $(VENV)/bin/python
 export JUPYTER_PREFER_ENV_PATH := 1
 
@@ -78,13 +80,19 @@ cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cell
 assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
 	$(PY) -m course_utils.grading assign
 
-grade: setup  ## Grade a folder: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir
+grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir
 	@test -n "$(ASSIGNMENT)" || { echo "Set ASSIGNMENT, e.g. make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=submissions/a1"; exit 2; }
 	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
-	  --workers $(WORKERS) --timeout $(TIMEOUT)
+	  --workers $(WORKERS) --timeout $(TIMEOUT) $(if $(UNSAFE),--unsafe)
 
 bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
 	$(PY) -m course_utils.bench --output bench $(BENCH_ARGS)
+
+mutate: setup  ## Mutation testing of the core modules, in slices: make mutate MODULES="text fileio" (hours for all on 2 cores)
+	@for m in $(or $(MODULES),text fileio pipeline data training evaluation embeddings probes search eda grading.batch grading.answers); do \
+	  echo "== course_utils.$$m"; $(VENV)/bin/mutmut run "course_utils.$$m.*" || exit 1; done
+	$(VENV)/bin/mutmut results > quality/mutmut-results.txt || true
+	$(PY) -m course_utils.workbook.mutation quality/mutmut-results.txt quality/mutation.md
 
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
 	rm -rf build $(OUTPUT) notebooks/outputs dist grades

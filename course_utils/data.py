@@ -16,6 +16,7 @@ import re
 import socket
 import tarfile
 import urllib.error
+import warnings
 import urllib.request
 import zlib
 from dataclasses import dataclass
@@ -107,8 +108,23 @@ def _rows_to_frames(rows: list[tuple[str, int, int, int, str]], source: Path) ->
     return out[0], out[1]
 
 
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace")
+class _Decoder:
+    """UTF-8 decoding that counts the reviews it had to repair (undecodable bytes -> U+FFFD)."""
+
+    def __init__(self) -> None:
+        self.repaired = 0
+
+    def __call__(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.repaired += 1
+            return raw.decode("utf-8", errors="replace")
+
+    def report(self, source: Path) -> None:
+        if self.repaired:
+            warnings.warn(f"{self.repaired:,} review(s) in {source} are not valid UTF-8; their undecodable "
+                          f"bytes were replaced by '\ufffd'.", UnicodeWarning, stacklevel=3)
 
 
 def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -120,7 +136,7 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
         If the archive is truncated, corrupt or not in the official layout.
     """
     path = Path(path)
-    rows = []
+    rows, decode = [], _Decoder()
     try:
         with tarfile.open(path, mode="r|gz") as archive, progress_bar(
                 total=None, desc="Reading reviews", unit="review", enabled=progress) as bar:
@@ -130,13 +146,14 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
                     continue
                 split, label, idx, rating = match.groups()
                 data = archive.extractfile(member).read()
-                rows.append((split, LABELS[label], int(idx), int(rating), _decode(data)))
+                rows.append((split, LABELS[label], int(idx), int(rating), decode(data)))
                 bar.update(1)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        raise DataError(
-            f"The archive {path} is truncated or corrupt ({type(exc).__name__}: {exc}). "
-            f"Delete it and download it again from {config.IMDB_URL} (SHA-256 {config.IMDB_SHA256})."
-        ) from exc
+        in_cache = config.cache_dir().resolve() in path.resolve().parents
+        fix = (f"Delete it (it is this package's download) and run again to download it afresh." if in_cache else
+               f"Check that file, or get a fresh copy from {config.IMDB_URL} (SHA-256 {config.IMDB_SHA256}).")
+        raise DataError(f"The archive {path} is truncated or corrupt ({type(exc).__name__}: {exc}). {fix}") from exc
+    decode.report(path)
     return _rows_to_frames(rows, path)
 
 
@@ -145,12 +162,13 @@ def read_directory(path: str | os.PathLike, *, progress: bool | None = None) -> 
     path = Path(path)
     root = path.parent
     files = [f for s in SPLITS for lab in LABELS for f in (path / s / lab).glob("*.txt")]
-    rows = []
+    rows, decode = [], _Decoder()
     for f in progress_bar(files, desc="Reading reviews", unit="review", enabled=progress):
         match = _MEMBER.search(f.relative_to(root).as_posix())
         if match:
             split, label, idx, rating = match.groups()
-            rows.append((split, LABELS[label], int(idx), int(rating), _decode(f.read_bytes())))
+            rows.append((split, LABELS[label], int(idx), int(rating), decode(f.read_bytes())))
+    decode.report(path)
     return _rows_to_frames(rows, path)
 
 
@@ -186,7 +204,11 @@ def _read_cache(target: Path, source: Path) -> tuple[pd.DataFrame, pd.DataFrame]
                 or meta["rows"] != table.num_rows:
             raise ValueError("stale cache")
     except Exception:  # a damaged or foreign file is never trusted
-        target.unlink(missing_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            warnings.warn(f"The cache {target} is damaged and its folder is read-only: reading {source} "
+                          f"without the cache.", stacklevel=3)
         return None
     frame = table.to_pandas()
     parts = []
@@ -260,6 +282,9 @@ def download(url: str, target: str | os.PathLike, *, sha256: str | None, timeout
     except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataError(f"Downloading {url} failed: {type(exc).__name__}: {reason}.") from exc
+    except OSError as exc:  # e.g. a read-only cache folder
+        raise DataError(f"Cannot write the download into {target.parent}: {exc.strerror or exc}. Set "
+                        f"${config.ENV_CACHE_DIR} to a folder you can write to.") from exc
     return target
 
 

@@ -6,6 +6,7 @@ or set ``$GLOVE_PATH``.
 """
 from __future__ import annotations
 
+import gzip
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,31 +49,48 @@ class WordVectors:
         return len(self.words)
 
 
+def _open_text(path: Path):
+    """A text handle on a plain or gzip-compressed (``.gz``) file."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
 def read_glove_txt(path: str | os.PathLike, *, limit: int | None = None) -> WordVectors:
-    """Read a GloVe text file (``word v1 v2 ...`` per line), any dimension.
+    """Read a GloVe text file (``word v1 v2 ...`` per line), any dimension, plain or ``.gz``.
+
+    A word2vec-style header line (``400000 50``) is skipped, and words that contain spaces
+    (as in glove.840B) are kept whole: the last ``dim`` fields of a line are the vector.
 
     Raises
     ------
     ValueError
-        If a line's vector width differs from the first line's (names the line).
+        Naming the file and line: a vector of another width, a field that is not a number,
+        or a value that is not finite (``nan``, ``inf``).
     """
     path = Path(path).expanduser()
     words, rows, dim = [], [], None
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with _open_text(path) as handle:
         for lineno, line in enumerate(handle, 1):
             parts = line.rstrip("\n").rstrip(" ").split(" ")
             if len(parts) < 2:
                 continue
+            if lineno == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue  # word2vec header: "<words> <dimensions>"
             if dim is None:
                 dim = len(parts) - 1
-            if len(parts) - 1 != dim:
+            if len(parts) - 1 < dim:
                 raise ValueError(f"{path}:{lineno}: expected {dim} numbers after the word, "
                                  f"found {len(parts) - 1}. Is this a GloVe .txt file?")
             try:
-                rows.append(np.asarray(parts[1:], dtype=np.float32))
+                vector = np.asarray(parts[-dim:], dtype=np.float32)
             except ValueError as exc:
                 raise ValueError(f"{path}:{lineno}: not a number in the vector ({exc}).") from exc
-            words.append(parts[0])
+            if not np.all(np.isfinite(vector)):
+                raise ValueError(f"{path}:{lineno}: the vector of {' '.join(parts[:-dim])!r} holds a value that "
+                                 f"is not finite (nan or inf); these vectors cannot be used.")
+            rows.append(vector)
+            words.append(" ".join(parts[:-dim]))
             if limit and len(words) >= limit:
                 break
     if not words:

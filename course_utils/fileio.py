@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,6 +18,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -29,6 +31,23 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+#: A temporary ``.part`` file older than this was left by a killed process.
+STALE_PART_SECONDS = 24 * 3600
+
+
+def remove_stale_parts(folder: str | os.PathLike, older_than: float = STALE_PART_SECONDS) -> int:
+    """Delete ``.*.part`` files a killed writer left in ``folder`` (older than ``older_than`` s)."""
+    removed, now = 0, time.time()
+    for part in Path(folder).glob(".*.part"):
+        try:
+            if now - part.stat().st_mtime > older_than:
+                part.unlink()
+                removed += 1
+        except OSError:  # gone already, or not ours to delete
+            pass
+    return removed
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:

@@ -45,7 +45,10 @@ def _load_encoded(path: Path, settings: dict) -> EncodedData | None:
         if arrays["x_train"].shape[1:] != (settings["maxlen"],) or len(vocab) > settings["vocab_size"]:
             raise ValueError("cache does not match its settings")
     except Exception:  # a damaged or foreign file is never trusted
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: encode without it
+            pass
         return None
     return EncodedData(**arrays, vocab=vocab, **_encoded_fields(settings))
 

@@ -84,3 +84,13 @@ def test_official_url_and_checksum_are_the_documented_ones():
     from course_utils import config
     assert config.IMDB_URL == "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
     assert config.IMDB_SHA256 == "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+
+
+def test_a_mirror_in_imdb_url_is_used_and_its_checksum_still_checked(isolated, server, monkeypatch):
+    monkeypatch.setenv("IMDB_URL", f"{server.base}/aclImdb_v1.tar.gz")
+    assert len(load_imdb(sha256=server.sha256).train) == 40
+    (isolated / "aclImdb_v1.tar.gz").unlink()
+    for cached in isolated.glob("*.parquet"):
+        cached.unlink()
+    with pytest.raises(DataError, match=f"(?s){server.base}/aclImdb_v1.tar.gz has SHA-256 .* expected c40f74a1"):
+        load_imdb()

@@ -1,19 +1,29 @@
-"""Grading with otter: full marks for solutions, zero for untouched notebooks, and a batch that
-survives every kind of bad submission."""
+"""Grading real submissions, hostile ones included, in the sandbox (slow: runs notebooks).
+
+One submission per attack class of issue #11. Each must hold: a score never above what it
+earned, nothing outside its folder changed, no process left after grading, other students'
+scores unchanged, the same sheet on a re-run.
+"""
 from __future__ import annotations
 
 import csv
+import re
+import hashlib
 import os
+import subprocess
+import unicodedata
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course_utils import grading
+from course_utils.grading import batch
 from course_utils.synthetic import make_synthetic_archive
 
 pytestmark = pytest.mark.notebooks
 ASSIGNMENTS = sorted(p.stem for p in grading.ASSIGNMENTS_DIR.glob("a*.ipynb"))
+PACKAGE = Path(grading.__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -34,139 +44,220 @@ def data_env(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory, data_env):
-    """Every assignment built once with `otter assign` (which also runs the solution's tests)."""
+    """Every assignment built once with `otter assign` (a1 and a3 also run their solution's
+    otter tests; a2's solution is graded by the sandboxed batch below instead)."""
     out = tmp_path_factory.mktemp("dist")
-    return {name: grading.assign(grading.ASSIGNMENTS_DIR / f"{name}.ipynb", out) for name in ASSIGNMENTS}
+    for name in ASSIGNMENTS:
+        grading.assign(grading.ASSIGNMENTS_DIR / f"{name}.ipynb", out, run_tests=name != "a2_recurrent_classifier")
+    return out
 
 
 def _versions(dist, name):
-    root = dist[name].parent.parent
-    return root / "autograder" / f"{name}.ipynb", root / "student" / f"{name}.ipynb"
+    return dist / name / "autograder" / f"{name}.ipynb", dist / name / "student" / f"{name}.ipynb"
 
 
-def test_there_are_at_least_three_assignments():
-    assert len(ASSIGNMENTS) >= 3
-
-
-@pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_solution_scores_full_marks_and_student_version_zero(dist, name, tmp_path):
-    solution, student = _versions(dist, name)
-    points = grading.question_points(dist[name])
-    assert len(points) >= 2 and all(p > 0 for p in points.values())
-    full = grading.grade_one(solution, dist[name], timeout=240)
-    assert full.status == "graded" and full.scores == points, full.feedback
-    empty = grading.grade_one(student, dist[name], timeout=240)
-    assert empty.status == "graded" and empty.total == 0
-    text = nbformat.read(student, 4)
-    assert "BEGIN SOLUTION" not in str(text) and "hidden: true" not in str(text)
-
-
-def _variant(source: Path, target: Path, edit) -> Path:
+def _variant(source: Path, target: Path, edit=None) -> Path:
     nb = nbformat.read(source, 4)
-    edit(nb)
+    if edit is not None:
+        edit(nb)
+    target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return target
 
 
-def _code(src):
-    return nbformat.v4.new_code_cell(src)
+def _append(code):
+    return lambda nb: nb.cells.append(nbformat.v4.new_code_cell(code))
+
+
+def _tree_digest(folder: Path) -> str:
+    """Digest of a folder's files (not ``__pycache__``, which Python itself refreshes)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _nobody_processes() -> list[str]:
+    out = subprocess.run(["ps", "-u", str(batch.sandbox.NOBODY), "-o", "pid=,args="], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")
-def batch(dist, tmp_path_factory):
-    """A class of real submissions to assignment 3, good and bad, graded in one batch."""
+def hostile(dist, tmp_path_factory):
+    """A class of assignment-3 submissions, honest and hostile, graded in one batch."""
     name = "a3_metrics_report"
     solution, student = _versions(dist, name)
     subs = tmp_path_factory.mktemp("submissions")
-    _variant(solution, subs / "ada.ipynb", lambda nb: None)                                  # perfect
-    _variant(student, subs / "ben.ipynb", lambda nb: None)                                   # untouched
-    _variant(solution, subs / "cy.ipynb", lambda nb: nb.cells.insert(1, _code("raise RuntimeError('first cell')")))
-    _variant(solution, subs / "dee.ipynb", lambda nb: nb.cells.insert(1, _code("while True:\n    pass")))
-    _variant(solution, subs / "eli.ipynb", lambda nb: nb.cells.append(_code("print('x' * 5_000_000)")))
+    grades = tmp_path_factory.mktemp("grades")
+    canary = tmp_path_factory.mktemp("canary") / "grades.csv"
+    canary.write_text("untouched\n")
+    _variant(solution, subs / "ada.ipynb")                                                     # perfect
+    _variant(student, subs / "ben.ipynb")                                                      # untouched
+    _variant(solution, subs / "cy.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell("raise RuntimeError('x')")))
+    _variant(solution, subs / "dee.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell("while True:\n    pass")))
+    _variant(solution, subs / "eli.ipynb", _append("print('x' * 5_000_000)"))
     (subs / "fay.ipynb").write_text("{ this is not json")
+    _variant(solution, subs / "gus.ipynb", lambda nb: setattr(nb, "cells", [c for c in nb.cells if "def compute_metrics" not in c.source]))
+    # forges its score: points, an answers file of its own, a grade sheet, a blank notebook otherwise
+    _variant(student, subs / "forger.ipynb", _append(
+        "import json, os\npoints = 1000\nos.makedirs('/grading/answers', exist_ok=True)\n"
+        "json.dump({k: {'ok': 1000} for k in ['q1ex', 'report', 'fig']}, open('/grading/answers/answers.json', 'w'))\n"
+        f"open({str(grades / 'grades.csv')!r}, 'w').write('forger,1000')"))
+    # changes the reference for everyone: the package source, a planted .pyc, the data
+    _variant(solution, subs / "poisoner.ipynb", _append(
+        "import course_utils, os, glob\nroot = os.path.dirname(course_utils.__file__)\n"
+        "blocked = []\n"
+        "for target in [root + '/evaluation.py', root + '/__pycache__/evaluation.cpython-311.pyc', '/data/x']:\n"
+        "    try:\n        open(target, 'a').write('classification_metrics = None')\n    except OSError as exc:\n"
+        "        blocked.append(exc.errno)\n"
+        "raise RuntimeError(f'blocked: {blocked}')"))
+    # a daemon that outlives the kernel and rewrites what it can find
+    _variant(solution, subs / "daemon.ipynb", _append(
+        "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time\\nwhile True:\\n"
+        f"    time.sleep(0.5)\\n    open({str(canary)!r}, \"w\").write(\"forged\")'], start_new_session=True)"))
+    # looks for classmates, tests and the batch through /proc and the file system, then kills what it sees
+    def spy(nb):  # looks for classmates, the package and the batch's process
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import os\nfound = [os.path.exists(p) for p in (%r, %r, '/proc/%d')]\n"
+            "raise RuntimeError('found: ' + str(found))" % (str(subs), str(PACKAGE), os.getpid())))
 
-    def delete_q1(nb):  # the cell that defines compute_metrics is gone; the rest reordered
-        nb.cells = [c for c in nb.cells if "def compute_metrics" not in c.source][::-1]
-    _variant(solution, subs / "gus.ipynb", delete_q1)
-    _variant(solution, subs / "hal.ipynb", lambda nb: nb.cells.append(_code(
-        "import course_utils.evaluation\ncourse_utils.evaluation.classification_metrics = lambda *a, **k: {}\n"
-        "def compute_metrics(*a, **k):\n    return {}\nprint(open('tests/q1.py').read())")))
-    _variant(solution, subs / "ivy.ipynb", lambda nb: nb.cells.insert(1, _code(
-        "import os\nfor f in os.listdir('.'):\n    if os.path.isfile(f):\n        os.remove(f)")))
-    (subs / "jo").mkdir()
-    _variant(student, subs / "jo" / "my_work.ipynb", lambda nb: None)                        # folder form
-    out = tmp_path_factory.mktemp("grades")
-    sheet = grading.grade_batch(subs, dist[name], out, workers=2, timeout=60)
-    return subs, out, sheet.set_index("student"), dist[name]
+    def killer(nb):  # kills every process it can see
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import os, signal\nfor pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    if pid != os.getpid():\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
+            "        except OSError:\n            pass"))
+    _variant(student, subs / "spy.ipynb", spy)
+    _variant(solution, subs / "killer.ipynb", killer)
+    _variant(solution, subs / "hog.ipynb", _append("block = bytearray(7 << 30)"))
+    _variant(student, subs / "kernel.ipynb", _append("import sys\nraise RuntimeError('kernel: ' + sys.executable)"))
+    _variant(solution, subs / "=HYPERLINK(1).ipynb")
+    _variant(solution, subs / unicodedata.normalize("NFD", "zoë") / "final.ipynb")
+    _variant(student, subs / "kim.ipynb")
+    _variant(solution, subs / "kim" / "final.ipynb")
+    (subs / "lee").mkdir()
+    (subs / "max.ipynb").mkdir()
+    _variant(solution, subs / "Sam.IPYNB")
+    package_before, subs_before = _tree_digest(PACKAGE), _tree_digest(subs)
+    sheet = grading.grade_batch(subs, name, grades, workers=2, timeout=60, dist_dir=dist)
+    return dict(subs=subs, grades=grades, sheet=sheet.set_index("student"), canary=canary,
+                package_before=package_before, subs_before=subs_before)
 
 
-def test_batch_grades_everyone_with_a_status(batch):
-    _, out, sheet, _ = batch
-    assert list(sheet.index) == ["ada", "ben", "cy", "dee", "eli", "fay", "gus", "hal", "ivy", "jo"]
+def test_honest_submissions_get_what_they_earned(hostile):
+    sheet = hostile["sheet"]
     assert (sheet["max_total"] == 10).all()
     assert sheet.loc["ada", "total"] == 10 and sheet.loc["ada", "status"] == "graded"
-    assert sheet.loc["ben", "total"] == 0 and sheet.loc["jo", "total"] == 0
-    with open(out / "grades.csv", newline="") as handle:
-        assert len(list(csv.DictReader(handle))) == 10
-
-
-def test_a_notebook_that_raises_in_its_first_cell_keeps_what_it_earned(batch):
-    assert batch[2].loc["cy", "total"] == 10  # otter carries on past errors; the answers are right
-
-
-def test_an_endless_loop_is_stopped(batch):
-    sheet = batch[2]
-    assert sheet.loc["dee", "status"] == "timeout: stopped after 60 s" and sheet.loc["dee", "total"] == 0
-
-
-def test_megabytes_of_output_do_not_break_grading(batch):
-    assert batch[2].loc["eli", "total"] == 10
-
-
-def test_invalid_json_is_reported(batch):
-    sheet = batch[2]
-    assert sheet.loc["fay", "status"].startswith("invalid notebook: NotJSONError")
-    assert sheet.loc["fay", "total"] == 0
-
-
-def test_deleted_and_reordered_cells_lose_only_what_they_break(batch):
-    sheet = batch[2]
+    assert sheet.loc["ben", "total"] == 0
+    assert sheet.loc["cy", "total"] == 10 and "1 cell(s) raised" in sheet.loc["cy", "status"]
     assert sheet.loc["gus", "q1"] == 0 and sheet.loc["gus", "total"] < 10
+    assert sheet.loc["eli", "total"] == 10
 
 
-def test_redefining_the_reference_and_reading_tests_is_flagged_and_earns_nothing(batch):
-    sheet = batch[2]
-    assert sheet.loc["hal", "q1"] == 0  # hidden tests reload course_utils; its own function is empty
-    assert "flagged" in sheet.loc["hal", "status"]
-    assert "patches course_utils" in sheet.loc["hal", "status"]
-    assert "touches the autograder's files" in sheet.loc["hal", "status"]
+def test_limits_stop_loops_and_memory_hogs(hostile):
+    sheet = hostile["sheet"]
+    assert sheet.loc["dee", "status"].startswith("timeout: stopped after 60 s") and sheet.loc["dee", "total"] == 0
+    assert sheet.loc["hog", "total"] == 10 and "cell(s) raised" in sheet.loc["hog", "status"]
+    assert sheet.loc["fay", "status"].startswith("invalid notebook")
 
 
-def test_deleting_files_in_the_working_directory_harms_only_itself(batch):
-    subs, _, sheet, _ = batch
-    assert "deletes files" in sheet.loc["ivy", "status"]
-    assert (subs / "ada.ipynb").exists() and (subs / "ivy.ipynb").exists()
+def test_forged_points_answers_and_sheets_earn_nothing(hostile):
+    sheet = hostile["sheet"]
+    assert sheet.loc["forger", "total"] == 0
+    rows = list(csv.DictReader(open(hostile["grades"] / "grades.csv", encoding="utf-8")))
+    assert all(float(r["total"]) <= float(r["max_total"]) for r in rows)
+    assert "forger,1000" not in (hostile["grades"] / "grades.csv").read_text()
 
 
-def test_feedback_per_student_and_no_hidden_test_source(batch):
-    _, out, _, _ = batch
-    files = sorted(p.stem for p in (out / "feedback").glob("*.md"))
-    assert files == ["ada", "ben", "cy", "dee", "eli", "fay", "gus", "hal", "ivy", "jo"]
-    ada = (out / "feedback" / "ada.md").read_text()
-    assert "Score: 10 / 10" in ada and "q1 results" in ada
-    assert "test_q1_matches_reference_on_random_data" not in (out / "feedback" / "ben.md").read_text()
+def test_nothing_outside_a_submission_changes(hostile):
+    assert _tree_digest(PACKAGE) == hostile["package_before"], "the package (or its __pycache__) changed"
+    assert _tree_digest(hostile["subs"]) == hostile["subs_before"], "a submission was changed"
+    assert hostile["sheet"].loc["poisoner", "total"] == 10
+    assert re.search(r"blocked: \[\d+, \d+, \d+\]", (hostile["grades"] / "feedback" / "poisoner.md").read_text())
+    assert hostile["canary"].read_text() == "untouched\n"
 
 
-def test_rerunning_gives_the_same_sheet(batch, tmp_path):
-    subs, out, _, autograder = batch
+def test_no_process_outlives_grading(hostile):
+    assert _nobody_processes() == []
+    assert hostile["canary"].read_text() == "untouched\n"
+
+
+def test_the_batch_is_invisible_from_inside(hostile):
+    feedback = (hostile["grades"] / "feedback" / "spy.md").read_text()
+    assert "found: [False, False, False]" in feedback, feedback
+    assert hostile["sheet"].loc["spy", "total"] == 0
+    assert "looks at other processes" in hostile["sheet"].loc["killer", "status"]
+    assert hostile["sheet"].loc["killer", "total"] <= 10  # it ends its own sandbox; the batch goes on
+
+
+def test_kernels_use_this_environments_python(hostile):
+    import sys
+    assert f"kernel: {sys.executable}" in (hostile["grades"] / "feedback" / "kernel.md").read_text()
+
+
+def test_names_are_escaped_normalised_and_conflicts_reported(hostile):
+    sheet, report = hostile["sheet"], (hostile["grades"] / "report.md").read_text()
+    assert sheet.loc["'=HYPERLINK(1)", "total"] == 10
+    assert sheet.loc[unicodedata.normalize("NFC", "zoë"), "total"] == 10
+    assert sheet.loc["kim", "status"].startswith("not graded: conflict")
+    assert "lee: folder without a notebook" in report and "max.ipynb: a folder named like a notebook" in report
+    assert "Sam.IPYNB: extension '.IPYNB'" in report
+
+
+def test_no_temporary_folders_are_left(hostile):
+    import tempfile
+    assert not list(Path(tempfile.gettempdir()).glob("grading-*"))
+
+
+def test_regrading_gives_the_same_sheet(hostile, dist, tmp_path):
+    name = "a3_metrics_report"
+    subs = tmp_path / "again"
+    for student in ("ada", "forger", "gus"):
+        _variant(hostile["subs"] / f"{student}.ipynb", subs / f"{student}.ipynb")
+    out = tmp_path / "grades"
+    (out).mkdir()
+    (out / ".challenge-seed").write_text((hostile["grades"] / ".challenge-seed").read_text())
+    grading.grade_batch(subs, name, out, workers=2, timeout=60, dist_dir=dist)
     first = (out / "grades.csv").read_text()
-    again = grading.grade_batch(subs, autograder, out, workers=2, timeout=60)
+    grading.grade_batch(subs, name, out, workers=2, timeout=60, dist_dir=dist)
     assert (out / "grades.csv").read_text() == first
-    assert len(again) == 10
+    original = hostile["sheet"]
+    for row in csv.DictReader(open(out / "grades.csv", encoding="utf-8")):
+        assert float(row["total"]) == original.loc[row["student"], "total"]
 
 
-def test_missing_folder_and_missing_autograder_are_clear(tmp_path):
+def test_assignment_1_reference_cannot_be_poisoned_for_the_next_student(dist, tmp_path):
+    solution, _ = _versions(dist, "a1_data_preparation")
+    subs = tmp_path / "subs"
+    _variant(solution, subs / "aaa_poisoner.ipynb", _append(
+        "import course_utils.text as t\nimport inspect\n"
+        "try:\n    open(inspect.getsourcefile(t), 'a').write('\\nstandardize = lambda s: \"\"\\n')\nexcept OSError:\n    pass\n"
+        "try:\n    import glob\n    [open(p, 'wb').write(b'x') for p in glob.glob('/tmp/cache/*.parquet') + glob.glob('/data/**/*.txt', recursive=True)[:5]]\n"
+        "except OSError:\n    pass"))
+    _variant(solution, subs / "zed.ipynb")
+    sheet = grading.grade_batch(subs, "a1_data_preparation", tmp_path / "out", workers=1, timeout=180,
+                                dist_dir=dist).set_index("student")
+    assert sheet.loc["zed", "total"] == 12 and sheet.loc["aaa_poisoner", "total"] == 12
+
+
+def test_assignment_2_scores_the_solution_on_held_out_reviews(dist, tmp_path):
+    solution, student = _versions(dist, "a2_recurrent_classifier")
+    subs = tmp_path / "subs"
+    _variant(solution, subs / "ada.ipynb")
+    _variant(student, subs / "ben.ipynb")
+    sheet = grading.grade_batch(subs, "a2_recurrent_classifier", tmp_path / "out", workers=2, timeout=300,
+                                dist_dir=dist).set_index("student")
+    assert sheet.loc["ada", "total"] == 7, (tmp_path / "out" / "feedback" / "ada.md").read_text()
+    assert sheet.loc["ben", "total"] == 0
+
+
+def test_student_versions_hide_solutions_and_hidden_tests(dist):
+    for name in ASSIGNMENTS:
+        text = str(nbformat.read(_versions(dist, name)[1], 4))
+        assert "BEGIN SOLUTION" not in text and "hidden: true" not in text
+
+
+def test_missing_folder_and_missing_build_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         grading.find_submissions(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="run `make assign` first"):
-        grading.autograder_for("a9_missing", tmp_path)
+        grading.student_folder("a9_missing", tmp_path)

@@ -1,0 +1,330 @@
+"""Trusted reference answers: the challenge each submission answers, and how it is scored.
+
+For every grading run, :func:`challenge` draws fresh inputs with a secret seed (so a
+submission cannot carry a lookup table of answers), and keeps the expected answers, computed
+here with the pristine ``course_utils``, outside the sandbox. :func:`score` compares what the
+submission returned (plain data) with them and gives points, never more than a question's
+maximum. Nothing the submission writes can change a question's points or maximum.
+"""
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import config
+from ..data import load_profile_data
+from ..evaluation import classification_metrics
+from ..text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
+
+#: Points per question of each assignment (the source notebooks in assignments/ say the same).
+QUESTIONS = {
+    "a1_data_preparation": {"q1": 2, "q2": 3, "q3": 2, "q4": 3, "q5": 2},
+    "a2_recurrent_classifier": {"q1": 3, "q2": 4},
+    "a3_metrics_report": {"q1": 5, "q2": 3, "q3": 2},
+}
+
+
+@dataclass
+class Check:
+    """One scored check: its question, points, and how to judge the submission's answers."""
+
+    question: str
+    points: float
+    name: str
+    judge: Callable[[dict], tuple[bool, str]]
+
+
+@dataclass
+class Challenge:
+    """Inputs for the sandbox (``probes``, ``files``) and the trusted checks that score them."""
+
+    assignment: str
+    probes: list[dict]
+    checks: list[Check]
+    files: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def write(self, folder: Path) -> None:
+        """Write the sandbox's part (never the expected answers) into ``folder``."""
+        for name, array in self.files.items():
+            np.save(folder / name, array, allow_pickle=False)
+        (folder / "challenge.json").write_text(json.dumps({"probes": self.probes}), encoding="utf-8")
+
+
+def from_plain(value):
+    """Undo :func:`harness.to_plain` for arrays and dicts (data only, never code)."""
+    if isinstance(value, dict):
+        if "$array" in value:
+            return np.asarray(value["$array"])
+        if "$dict" in value:
+            return {_key(from_plain(k)): from_plain(v) for k, v in value["$dict"]}
+        return {k: from_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    return value
+
+
+def _key(k):
+    return tuple(k) if isinstance(k, list) else k
+
+
+def _get(answers: dict, probe_id: str):
+    entry = answers.get(probe_id)
+    if not isinstance(entry, dict) or "ok" not in entry:
+        raise AnswerMissing(entry.get("error", "no answer") if isinstance(entry, dict) else "no answer")
+    return from_plain(entry["ok"])
+
+
+class AnswerMissing(Exception):
+    """The submission gave no usable answer to a probe."""
+
+
+def _judge_all(ids: list[str], expected: list, same: Callable = lambda a, b: a == b, label: str = ""):
+    """A judge: every probe in ``ids`` must equal its expected value."""
+    def judge(answers: dict) -> tuple[bool, str]:
+        for probe_id, want in zip(ids, expected):
+            try:
+                got = _get(answers, probe_id)
+            except AnswerMissing as exc:
+                return False, f"{label}: {exc}"
+            try:
+                if not same(got, want):
+                    return False, f"{label}: a result differs from the reference"
+            except Exception as exc:  # noqa: BLE001 - a malformed answer is a wrong answer
+                return False, f"{label}: unusable answer ({type(exc).__name__})"
+        return True, label
+    return judge
+
+
+def _random_text(rng: np.random.Generator) -> str:
+    pieces = ["Great", "MOVIE", "<br /><br />", "don't", "don’t", "película", "café", "😀", "10/10", "!!!",
+              "Ａ", "ﬁlm", "e\u0301", "-", "_", "it's", "’", "'", "  "]
+    letters = list(string.ascii_letters + "àéîõüß")
+    words = [rng.choice(pieces) if rng.random() < 0.5 else "".join(rng.choice(letters, size=rng.integers(1, 8)))
+             for _ in range(rng.integers(0, 15))]
+    return " ".join(words)
+
+
+def _numeric_close(a, b) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-9)
+
+
+# ----------------------------------------------------------------------------- assignment 1
+
+def _a1(rng: np.random.Generator) -> Challenge:
+    subset = load_profile_data(config.get_profile("smoke"))
+    train, test = list(subset.train.text), list(subset.test.text)
+    vocab = Vocabulary.build(train, max_size=5000)
+    probes, checks = [], []
+
+    def add(prefix: str, calls: list[dict]) -> list[str]:
+        ids = [f"{prefix}-{i}" for i in range(len(calls))]
+        probes.extend({"id": i, **c} for i, c in zip(ids, calls))
+        return ids
+
+    example = "Great<br /><br />MOVIE!!! Don't miss it."
+    ids = add("q1ex", [{"call": "clean", "args": [example]}])
+    checks.append(Check("q1", 1, "clean: the example", _judge_all(ids, [standardize(example)], label="q1 example")))
+    texts = [train[i] for i in rng.choice(len(train), 12, replace=False)] + [_random_text(rng) for _ in range(12)]
+    ids = add("q1", [{"call": "clean", "args": [t]} for t in texts])
+    checks.append(Check("q1", 1, "clean: new reviews and odd strings",
+                        _judge_all(ids, [standardize(t) for t in texts], label="q1 hidden")))
+
+    ids = add("q2idx", [{"value": "word_index"}])
+    checks.append(Check("q2", 1, "word_index: reserved indices and size", _judge_all(
+        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == 5000,
+        label="q2 reserved")))
+    checks.append(Check("q2", 1, "word_index: from the training reviews, in frequency order", _judge_all(
+        ids, [list(vocab.words)], same=lambda got, want: list(got) == want and
+        [got[w] for w in want] == list(range(len(want))), label="q2 training only")))
+    words = ["".join(rng.choice(list("abcdefghij"), size=rng.integers(2, 6))) for _ in range(9)]
+    new_texts = [" ".join(rng.choice(words, size=12)) for _ in range(30)]
+    size = int(rng.integers(4, 9))
+    ids = add("q2new", [{"call": "build_vocabulary", "args": [new_texts, size]}])
+    checks.append(Check("q2", 1, "build_vocabulary on new texts", _judge_all(
+        ids, [list(Vocabulary.build(new_texts, max_size=size).words)], same=lambda got, want: list(got) == want,
+        label="q2 new texts")))
+
+    ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
+                       {"call": "encode", "args": ["zzqxv", {"$var": "word_index"}]}])
+    checks.append(Check("q3", 1, "encode: unknown words and empty text", _judge_all(ids, [[], [1]], label="q3 example")))
+    sample = [test[i] for i in rng.choice(len(test), 15, replace=False)] + [_random_text(rng) for _ in range(5)]
+    ids = add("q3", [{"call": "encode", "args": [t, {"$var": "word_index"}]} for t in sample])
+    checks.append(Check("q3", 1, "encode: new reviews", _judge_all(
+        ids, [vocab.encode(t) for t in sample], same=lambda got, want: list(map(int, got)) == want, label="q3 hidden")))
+
+    ids = add("q4ex", [{"call": "pad", "args": [[[1, 2], [1, 2, 3, 4, 5]], 3]}])
+    checks.append(Check("q4", 1, "pad: the example", _judge_all(
+        ids, [np.array([[0, 1, 2], [3, 4, 5]])], same=lambda g, w: np.array_equal(np.asarray(g), w), label="q4 example")))
+    seqs = [[int(v) for v in rng.integers(1, 50, size=rng.integers(0, 20))] for _ in range(40)]
+    maxlen = int(rng.integers(5, 15))
+    modes = [(p, t) for p in ("pre", "post") for t in ("pre", "post")]
+    ids = add("q4", [{"call": "pad", "args": [seqs, maxlen], "kwargs": {"padding": p, "truncating": t}} for p, t in modes])
+    checks.append(Check("q4", 2, "pad: every mode on new sequences", _judge_all(
+        ids, [pad_sequences(seqs, maxlen, padding=p, truncating=t) for p, t in modes],
+        same=lambda g, w: np.asarray(g).shape == w.shape and np.array_equal(np.asarray(g), w), label="q4 hidden")))
+
+    ids_train = vocab.encode_many(train)
+    p90 = length_percentiles(ids_train, [90])[90]
+    ids = add("q5", [{"value": "maxlen_90"}, {"value": "share_truncated"}])
+    checks.append(Check("q5", 1, "maxlen_90 and share_truncated: types and range", lambda a: _q5_types(a, ids)))
+    checks.append(Check("q5", 1, "maxlen_90 and share_truncated: values", _judge_all(
+        ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label="q5 values")))
+    return Challenge("a1_data_preparation", probes, checks)
+
+
+def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
+    try:
+        maxlen, share = _get(answers, ids[0]), _get(answers, ids[1])
+    except AnswerMissing as exc:
+        return False, f"q5: {exc}"
+    ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2
+    return ok, "q5 types" if ok else "q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"
+
+
+# ----------------------------------------------------------------------------- assignment 2
+
+def _a2(rng: np.random.Generator) -> Challenge:
+    from .reference import heldout
+
+    x, y = heldout(int(rng.integers(2**31)))
+    probes = [{"id": "model", "model": "model", "inputs": "heldout.npy"}]
+    checks = [
+        Check("q1", 1, "one probability per review from one GRU/LSTM of 32 units", lambda a: _a2_model(a, "shape")),
+        Check("q1", 2, "the specification: parameters, cuDNN-eligible, mask, loss", lambda a: _a2_model(a, "spec")),
+        Check("q2", 2, "held-out accuracy >= 0.70", lambda a: _a2_accuracy(a, y, 0.70)),
+        Check("q2", 2, "held-out accuracy >= 0.76", lambda a: _a2_accuracy(a, y, 0.76)),
+    ]
+    return Challenge("a2_recurrent_classifier", probes, checks, files={"heldout.npy": x})
+
+
+def _a2_model(answers: dict, part: str) -> tuple[bool, str]:
+    from .reference import A2_PROFILE, model_facts
+
+    try:
+        answer = _get(answers, "model")
+        facts = model_facts(answer["config"])
+    except AnswerMissing as exc:
+        return False, f"q1: no model ({exc})"
+    except Exception as exc:  # noqa: BLE001 - an unreadable configuration scores nothing
+        return False, f"q1: the model's configuration cannot be read safely ({type(exc).__name__})"
+    if part == "shape":
+        ok = facts["output_shape"] == [None, 1] and facts["recurrent"] == 1 and facts["units"] == 32
+        return ok, "q1: one GRU/LSTM of 32 units, one output" if ok else "q1: expected one GRU/LSTM of 32 units and one output"
+    from ..models import build_recurrent, count_params
+
+    kind = facts["kind"] or "gru"
+    expected = count_params(build_recurrent(kind, facts["vocab_size"] or 1, A2_PROFILE.maxlen, units=32,
+                                            embedding_dim=32, dropout=0.0, head="last"))
+    ok = (facts["params"] == expected and facts["recurrent_dropout"] == 0 and facts["activation"] == "tanh"
+          and facts["mask_zero"] and "binary_crossentropy" in str(answer.get("loss", "")))
+    return ok, "q1: matches the specification" if ok else "q1: parameters, cuDNN settings, mask or loss differ"
+
+
+def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, str]:
+    scores = answers.get("$scores")
+    if scores is None or np.shape(scores) != np.shape(y) or not np.all(np.isfinite(scores)):
+        return False, "q2: no usable scores on the held-out reviews"
+    accuracy = classification_metrics(y, scores)["accuracy"]
+    return accuracy >= threshold, f"q2: held-out accuracy {accuracy:.3f} (needs {threshold})"
+
+
+# ----------------------------------------------------------------------------- assignment 3
+
+def a3_data() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The labels and scores the a3 notebook builds (seed 2024), recomputed here."""
+    rng = np.random.default_rng(2024)
+    y_true = rng.integers(0, 2, size=2000)
+    noise = {"bag_of_words": 0.9, "lstm": 0.7, "bigru": 0.55}
+    scores = {name: 1 / (1 + np.exp(-(2 * y_true - 1) * 1.6 - rng.normal(0, s * 2, size=y_true.size)))
+              for name, s in noise.items()}
+    return y_true, scores
+
+
+A3_METRICS = ["accuracy", "precision", "recall", "f1", "cohen_kappa"]
+
+
+def _a3(rng: np.random.Generator) -> Challenge:
+    probes, checks = [], []
+    small = ([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6])
+    probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small[0]}, {"$array": small[1]}]})
+    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(w)
+    checks.append(Check("q1", 1, "compute_metrics: the keys", _judge_all(["q1ex"], [A3_METRICS], same=keys, label="q1 keys")))
+    checks.append(Check("q1", 1, "compute_metrics: the small example", _judge_all(
+        ["q1ex"], [0.5], same=lambda g, w: _numeric_close(g["accuracy"], w), label="q1 example")))
+    cases = []
+    for i in range(5):
+        y, s = rng.integers(0, 2, 300), rng.random(300)
+        cases.append((f"q1r{i}", y, s, 0.5))
+    for i, t in enumerate((0.3, 0.5, 0.7)):
+        y, s = rng.integers(0, 2, 300), rng.random(300)
+        cases.append((f"q1t{i}", y, s, t))
+    for pid, y, s, t in cases:
+        probes.append({"id": pid, "call": "compute_metrics", "args": [{"$array": y.tolist()}, {"$array": s.tolist()}],
+                       "kwargs": {"threshold": t}})
+    close = lambda keys: (lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys))
+    random_ids = [c[0] for c in cases[:5]]
+    checks.append(Check("q1", 2, "compute_metrics matches the reference on new data", _judge_all(
+        random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
+        same=close(["accuracy", "precision", "recall", "f1"]), label="q1 hidden")))
+    checks.append(Check("q1", 1, "Cohen's kappa at several thresholds", _judge_all(
+        [c[0] for c in cases[5:]], [classification_metrics(y, s, threshold=t) for _, y, s, t in cases[5:]],
+        same=close(["cohen_kappa"]), label="q1 kappa")))
+    y_true, scores = a3_data()
+    probes.append({"id": "report", "value": "report"})
+    checks.append(Check("q2", 1, "report: one row per model, METRICS as columns", _judge_all(
+        ["report"], [None], same=lambda g, _: isinstance(g, dict) and "$frame" in g and
+        sorted(map(str, g["$frame"]["index"])) == sorted(scores) and g["$frame"]["columns"] == A3_METRICS,
+        label="q2 shape")))
+    checks.append(Check("q2", 2, "report: the values", _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
+                                                                   label="q2 values")))
+    probes.append({"id": "fig", "value": "fig"})
+    checks.append(Check("q3", 1, "fig is a figure", _judge_all(["fig"], [None], same=lambda g, _: "$figure" in g and len(g["$figure"]) >= 1,
+                                                               label="q3 figure")))
+    checks.append(Check("q3", 1, "fig: every bar and both axis labels", _judge_all(["fig"], [None], same=lambda g, _: (
+        g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
+        label="q3 bars")))
+    return Challenge("a3_metrics_report", probes, checks)
+
+
+def _a3_values(answer: dict, y_true, scores) -> bool:
+    frame = answer["$frame"]
+    for row, name in zip(frame["data"], frame["index"]):
+        expected = classification_metrics(y_true, scores[str(name)])
+        if not all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])):
+            return False
+    return True
+
+
+BUILDERS = {"a1_data_preparation": _a1, "a2_recurrent_classifier": _a2, "a3_metrics_report": _a3}
+
+
+def challenge(assignment: str, seed: int | None = None) -> Challenge:
+    """A fresh challenge for ``assignment``; ``seed`` defaults to a secret drawn now."""
+    if assignment not in BUILDERS:
+        raise ValueError(f"Unknown assignment {assignment!r}; choose one of {sorted(BUILDERS)}.")
+    rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
+    return BUILDERS[assignment](rng)
+
+
+def score(challenge: Challenge, answers: dict) -> tuple[dict[str, float], list[str]]:
+    """Points per question (each clamped to its maximum) and one feedback line per check."""
+    maxima = QUESTIONS[challenge.assignment]
+    points = {q: 0.0 for q in maxima}
+    lines = []
+    for check in challenge.checks:
+        try:
+            ok, message = check.judge(answers)
+        except Exception as exc:  # noqa: BLE001 - a malformed answer never crashes the scorer
+            ok, message = False, f"{check.question}: unusable answer ({type(exc).__name__})"
+        if ok:
+            points[check.question] += check.points
+        lines.append(f"- {'✔' if ok else '✘'} {check.question} · {check.name} "
+                     f"({check.points:g} point{'s' if check.points != 1 else ''})" + ("" if ok else f": {message}"))
+    return {q: min(float(p), float(maxima[q])) for q, p in points.items()}, lines

@@ -1,0 +1,90 @@
+"""Reference data for grading: the data a sandbox may see, and assignment 2's held-out reviews.
+
+The sandbox gets the whole training split and a fixed *public* part of the test split; the
+rest of the test split is the pool from which each grading run draws assignment 2's held-out
+reviews with its secret seed. Their labels stay outside the sandbox.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..data import load_imdb, subsample
+from ..evaluation import classification_metrics, predict_scores
+from ..text import Vocabulary, pad_sequences
+
+#: Assignment 2's data: the smoke profile with 5,000 training reviews.
+A2_PROFILE = config.get_profile("smoke").replace(train_size=5000, test_size=200)
+HOLDOUT_SIZE = 1000
+PUBLIC_TEST_SIZE, PUBLIC_TEST_SEED = 2000, 7
+
+
+@lru_cache(maxsize=1)
+def _splits() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Training split, public test part, held-out pool (the rest of the test split)."""
+    data = load_imdb(progress=False)
+    public = subsample(data.test, PUBLIC_TEST_SIZE, seed=PUBLIC_TEST_SEED)
+    pool = data.test.merge(public[["id", "label"]], on=["id", "label"], how="left", indicator=True)
+    pool = pool[pool["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
+    return data.train, public, pool
+
+
+def write_sandbox_data(folder: str | Path) -> Path:
+    """Write the data a sandbox may read, as an ``aclImdb/`` folder: training split and public test part."""
+    train, public, _ = _splits()
+    root = Path(folder) / "aclImdb"
+    for split, frame in (("train", train), ("test", public)):
+        for label, name in ((0, "neg"), (1, "pos")):
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+        for row in frame.itertuples():
+            path = root / split / ("pos" if row.label else "neg") / f"{row.id}_{row.rating}.txt"
+            path.write_text(row.text, encoding="utf-8")
+    return Path(folder)
+
+
+@lru_cache(maxsize=1)
+def a2_vocabulary() -> Vocabulary:
+    """The vocabulary the a2 notebook builds (its training subset, smoke profile size)."""
+    train, _, _ = _splits()
+    return Vocabulary.build(subsample(train, A2_PROFILE.train_size, seed=A2_PROFILE.seed).text,
+                            max_size=A2_PROFILE.vocab_size)
+
+
+def heldout(seed: int, size: int = HOLDOUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: ``size`` held-out reviews drawn with ``seed``, encoded as the a2 notebook encodes."""
+    _, _, pool = _splits()
+    held = subsample(pool, size, seed=seed)
+    vocab = a2_vocabulary()
+    x = pad_sequences(vocab.encode_many(held.text, drop_unknown=A2_PROFILE.drop_unknown), A2_PROFILE.maxlen)
+    return x, held.label.to_numpy()
+
+
+def heldout_accuracy(model, seed: int = 90_210) -> float:
+    """Accuracy of a trained model on held-out reviews (Gradescope's hidden tests use it)."""
+    x, y = heldout(seed)
+    return classification_metrics(y, predict_scores(model, x))["accuracy"]
+
+
+def model_facts(config_json: str) -> dict:
+    """What grading needs from a Keras model's JSON configuration, rebuilt in Keras's safe mode
+    (no lambda layers, no custom code): parameters, recurrent layers, embedding, output shape."""
+    import keras
+
+    if len(config_json) > 1_000_000:
+        raise ValueError("model configuration too large")
+    json.loads(config_json)  # plain JSON, or nothing
+    model = keras.models.model_from_json(config_json)
+    recurrent = [layer for layer in model.layers if type(layer).__name__ in ("GRU", "LSTM")]
+    embedding = [layer for layer in model.layers if type(layer).__name__ == "Embedding"]
+    first = recurrent[0] if recurrent else None
+    return {"params": int(model.count_params()), "output_shape": list(model.output_shape),
+            "recurrent": len(recurrent), "kind": type(first).__name__.lower() if first else None,
+            "units": getattr(first, "units", None), "recurrent_dropout": getattr(first, "recurrent_dropout", None),
+            "activation": getattr(getattr(first, "activation", None), "__name__", None),
+            "mask_zero": bool(embedding and embedding[0].mask_zero),
+            "vocab_size": embedding[0].input_dim if embedding else None}

@@ -1,0 +1,159 @@
+"""Grading's batch logic, fast: names, conflicts, clamping, the sheet, flags (no notebook runs)."""
+from __future__ import annotations
+
+import csv
+import unicodedata
+
+import nbformat
+import pytest
+
+from course_utils.grading import answers, batch
+
+
+def _nb(path, code="x = 1"):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_names_are_nfc_and_every_oddity_is_reported(tmp_path):
+    nfd, nfc = unicodedata.normalize("NFD", "zoë"), unicodedata.normalize("NFC", "zoë")
+    _nb(tmp_path / f"{nfd}.ipynb")
+    _nb(tmp_path / nfc / "final.ipynb")
+    _nb(tmp_path / "kim.ipynb")
+    _nb(tmp_path / "kim" / "final.ipynb")
+    _nb(tmp_path / "ann" / "a.ipynb")
+    _nb(tmp_path / "ann" / "b.ipynb")
+    (tmp_path / "lee").mkdir()
+    (tmp_path / "max.ipynb").mkdir()
+    _nb(tmp_path / "Sam.IPYNB")
+    (tmp_path / "notes.txt").write_text("hi")
+    _nb(tmp_path / "lee-2" / "work.ipynb")
+    _nb(tmp_path / "bob.ipynb")
+    roster = batch.find_submissions(tmp_path)
+    assert sorted(roster.submissions) == ["bob", "lee-2"]
+    assert set(roster.conflicts) == {nfc, "kim", "ann"}
+    assert "kim.ipynb" in roster.conflicts["kim"] and "kim/final.ipynb" in roster.conflicts["kim"]
+    assert "holds 2 notebooks" in roster.conflicts["ann"]
+    skipped = dict(roster.skipped)
+    assert skipped["lee"] == "folder without a notebook"
+    assert skipped["max.ipynb"] == "a folder named like a notebook"
+    assert "rename it to .ipynb" in skipped["Sam.IPYNB"] and skipped["notes.txt"] == "not a notebook (.ipynb)"
+
+
+@pytest.mark.parametrize("raw,safe", [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-2", "'-2"),
+                                      ("@sum", "'@sum"), ("ann", "ann"), ("zoë", "zoë")])
+def test_spreadsheet_formulas_are_escaped(raw, safe):
+    assert batch.spreadsheet_safe(raw) == safe
+
+
+def test_feedback_file_names_stay_in_their_folder():
+    assert batch.feedback_filename("ann") == "ann.md"
+    odd = batch.feedback_filename("../../etc/passwd")
+    assert "/" not in odd and odd.endswith(".md") and not odd.startswith(".")
+
+
+def _challenge():
+    checks = [answers.Check("q1", 2, "a", lambda a: (a.get("x", {}).get("ok") == 1, "x")),
+              answers.Check("q1", 2, "b", lambda a: (True, "always")),  # more than q1's maximum in all
+              answers.Check("q2", 1, "c", lambda a: (a["y"]["ok"] == 2, "y"))]  # raises on missing answers
+    return answers.Challenge("a3_metrics_report", [], checks)
+
+
+def test_points_are_clamped_and_forged_answers_cannot_raise_them():
+    points, lines = answers.score(_challenge(), {"x": {"ok": 1}, "q1": {"ok": 1000}, "points": 1000})
+    assert points == {"q1": 4.0, "q2": 0.0, "q3": 0.0}
+    assert any("unusable answer (KeyError)" in line for line in lines)
+    assert answers.score(_challenge(), {"x": {"ok": 1}, "y": {"ok": 2}})[0]["q1"] == 4.0  # q1's max is 5
+    clamped = answers.Challenge("a2_recurrent_classifier", [], [answers.Check("q1", 99, "big", lambda a: (True, ""))])
+    assert answers.score(clamped, {})[0] == {"q1": 3.0, "q2": 0.0}
+
+
+def test_sheet_escapes_names_sums_clamped_points_and_lists_conflicts(tmp_path, monkeypatch):
+    _nb(tmp_path / "subs" / "=cmd.ipynb")
+    _nb(tmp_path / "subs" / "kim.ipynb")
+    _nb(tmp_path / "subs" / "kim" / "x.ipynb")
+    _nb(tmp_path / "subs" / "amy.ipynb")
+    monkeypatch.setattr(batch.sandbox, "check_available", lambda: "bwrap")
+    monkeypatch.setattr(batch, "student_folder", lambda *a: tmp_path)
+    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
+    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
+    seen = []
+
+    def fake_grade_one(path, student, ctx):
+        seen.append(student)
+        return batch.GradeResult(student, {"q1": 7.0, "q2": 1.0, "q3": 2.0}, "graded", "fine")
+
+    monkeypatch.setattr(batch, "grade_one", fake_grade_one)
+    out = tmp_path / "grades"
+    sheet = batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out)
+    assert sorted(seen) == ["=cmd", "amy"]
+    rows = list(csv.DictReader(open(out / "grades.csv", encoding="utf-8")))
+    assert [r["student"] for r in rows] == ["'=cmd", "amy", "kim"]
+    assert rows[1]["q1"] == "5.0" and rows[1]["total"] == "8.0" and rows[1]["max_total"] == "10.0"
+    assert rows[2]["status"].startswith("not graded: conflict") and rows[2]["total"] == "0.0"
+    assert "## Conflicts" in (out / "report.md").read_text()
+    assert (out / "feedback" / "amy.md").read_text().startswith("# Feedback for amy\n\nScore: 8 / 10")
+    assert list(sheet["student"]) == ["'=cmd", "amy", "kim"]
+    seed = (out / ".challenge-seed").read_text()
+    batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out)
+    assert (out / ".challenge-seed").read_text() == seed, "a re-run draws the same secret inputs"
+    assert list(csv.DictReader(open(out / "grades.csv", encoding="utf-8"))) == rows, "same sheet on a re-run"
+
+
+def test_a_killed_batch_leaves_the_previous_sheet(tmp_path, monkeypatch):
+    _nb(tmp_path / "subs" / "amy.ipynb")
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text("student,q1\namy,3\n")
+    monkeypatch.setattr(batch.sandbox, "check_available", lambda: "bwrap")
+    monkeypatch.setattr(batch, "student_folder", lambda *a: tmp_path)
+    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
+    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "grade_one", killed)
+    with pytest.raises(KeyboardInterrupt):
+        batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out)
+    assert (out / "grades.csv").read_text() == "student,q1\namy,3\n"
+    assert not list(out.glob("*.part")) and not list(out.glob(".*.tmp"))
+
+
+def test_flags_are_advisory_linear_and_bounded():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import otter\ngrader = otter.Notebook('a.ipynb')\ngrader.check('q1')"),
+                nbformat.v4.new_code_cell("open('/proc/1/cmdline')\nimport subprocess")]
+    assert batch.integrity_flags(nb) == ["looks at other processes", "starts programs"]
+    huge = nbformat.v4.new_notebook()
+    huge.cells = [nbformat.v4.new_code_cell("Path(" * 2_000_000 + "\nimport socket")]
+    assert batch.integrity_flags(huge) == [], "only the first MiB of code is scanned"
+
+
+def test_refuses_without_a_sandbox(tmp_path, monkeypatch):
+    _nb(tmp_path / "amy.ipynb")
+    monkeypatch.setattr(batch.sandbox, "bwrap_path", lambda: None)
+    with pytest.raises(batch.sandbox.SandboxUnavailable, match="otter-grader's Docker mode.*Gradescope"):
+        batch.grade_batch(tmp_path, "a3_metrics_report", tmp_path / "out")
+
+
+def test_a_failed_assign_names_the_real_cause():
+    from course_utils.grading import root_cause
+    output = ("Traceback (most recent call last):\n  ...\ncourse_utils.data.DataError: Could not find the IMDB reviews. "
+              "Looked at: $IMDB_DATA_DIR: not set\n...\nTypeError: 'NoneType' object is not subscriptable\n")
+    assert root_cause(output) == "DataError: Could not find the IMDB reviews. Looked at: $IMDB_DATA_DIR: not set"
+    assert root_cause("ValueError: bad\nTypeError: worse") == "ValueError: bad"
+
+
+def test_assign_without_the_data_says_so_before_running_otter(tmp_path, monkeypatch):
+    from course_utils import grading
+    monkeypatch.setenv("IMDB_DATA_DIR", str(tmp_path / "no-data"))
+    (tmp_path / "no-data").mkdir()
+    monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("IMDB_URL", "http://127.0.0.1:9/aclImdb_v1.tar.gz")
+    with pytest.raises(RuntimeError, match="needs the IMDB reviews. Could not find the IMDB reviews. Looked at"):
+        grading.assign(grading.ASSIGNMENTS_DIR / "a1_data_preparation.ipynb", tmp_path / "dist")
+    assert not (tmp_path / "dist").exists()
