@@ -91,7 +91,7 @@ bench: setup  ## Measure each model's cost on this machine and backend into benc
 mutate: setup  ## Mutation testing of the core modules, in slices: make mutate MODULES="text fileio" (hours for all on 2 cores)
 	@for m in $(or $(MODULES),text fileio pipeline data training evaluation embeddings probes search eda grading.batch grading.answers); do \
 	  echo "== course_utils.$$m"; $(VENV)/bin/mutmut run "course_utils.$$m.*" || exit 1; done
-	$(VENV)/bin/mutmut results > quality/mutmut-results.txt || true
+	@mkdir -p quality; $(VENV)/bin/mutmut results --all true > quality/mutmut-results.txt || true
 	$(PY) -m course_utils.workbook.mutation quality/mutmut-results.txt quality/mutation.md
 
 clean:  ## Remove executed outputs (keeps .venv and the data cache)

@@ -6,6 +6,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -120,12 +121,15 @@ class TrainingResult:
 def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
               seed: int, validation_fraction: float = 0.2, patience: int = 2,
               reduce_lr_patience: int = 1, min_delta: float = 1e-3,
-              history_path: str | os.PathLike | None = None, verbose: bool = True) -> TrainingResult:
+              history_path: str | os.PathLike | None = None, verbose: bool = True,
+              callbacks: Sequence[keras.callbacks.Callback] = ()) -> TrainingResult:
     """Train on a seeded, stratified split of the *training* data (the test set stays unseen).
 
     Early stopping watches validation loss and restores the best weights; the learning rate
-    halves when validation loss stalls. The history (with per-epoch seconds) is saved to
-    ``history_path`` if given.
+    halves when validation loss stalls. ``best_epoch`` is the epoch whose weights early stopping
+    kept (an improvement counts only above ``min_delta``, so it need not be the lowest loss).
+    The history (with per-epoch seconds) is saved to ``history_path`` if given; ``callbacks``
+    are added to the course's own.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
@@ -133,21 +137,17 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
         raise ValueError(f"x has {len(x)} rows but y has {len(y)}.")
     x_tr, x_val, y_tr, y_val = validation_split(np.asarray(x), np.asarray(y), validation_fraction, seed)
     log = EpochLog(verbose)
-    callbacks = [
-        log,
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
-                                      restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                          patience=reduce_lr_patience, min_lr=1e-5, verbose=0),
-    ]
+    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
+                                          restore_best_weights=True)
+    callbacks = [log, early, keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", factor=0.5, patience=reduce_lr_patience, min_lr=1e-5, verbose=0), *callbacks]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
     with steady_tf_input():
         history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
                             batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    val_loss = hist.get("val_loss", [0.0])
     result = TrainingResult(history=hist, epoch_seconds=log.seconds,
-                            best_epoch=int(np.argmin(val_loss)) + 1, validation_size=len(y_val))
+                            best_epoch=int(early.best_epoch) + 1, validation_size=len(y_val))
     if history_path is not None:
         result.save(history_path)
     return result

@@ -102,3 +102,35 @@ def test_position_sensitivity_can_fill_with_unknown_words():
     x = np.full((10, 16), 5, dtype="int32")
     assert probes.position_sensitivity(SeesOOV(), x, window=8, n_windows=2).tolist() == [0.0, 0.0]
     assert probes.position_sensitivity(SeesOOV(), x, window=8, n_windows=2, fill=OOV).tolist() == [1.0, 1.0]
+
+
+class PaddedFromLeftModel:
+    """p = share of real (non-padding) tokens among the row's last 8 positions."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return (np.asarray(x)[:, -8:] != 0).mean(axis=1, keepdims=True)
+
+
+def test_position_sensitivity_skips_windows_of_pure_padding_and_counts_only_rows_with_tokens():
+    # rows of different lengths, pre-padded: 4 rows of 24 tokens, 4 rows of 8 tokens
+    x = np.zeros((8, 32), dtype="int32")
+    x[:4, 8:] = 7
+    x[4:, 24:] = 7
+    series = probes.position_sensitivity(PaddedFromLeftModel(), x, window=8, n_windows=4, sample=8)
+    # window 0 (the last 8): every row loses all 8 -> |Δp| = 1 for all; windows 8 and 16: only the
+    # long rows have tokens there, and removing them does not move p; window 24: no row has tokens
+    assert series.to_dict() == {0: 1.0, 8: 0.0, 16: 0.0}
+
+
+def test_accuracy_by_length_puts_a_length_on_an_edge_in_the_upper_bucket():
+    table = probes.accuracy_by_length([1, 0, 1], [0.9, 0.9, 0.2], [99, 100, 200], bins=(0, 100, 200, 10_000))
+    assert table["reviews"].tolist() == [1, 1, 1]
+    assert table.loc["100–199", "accuracy"] == 0.0 and table.loc["200+", "accuracy"] == 0.0
+
+
+def test_subsample_of_an_odd_number_is_as_balanced_as_possible(isolated, synthetic_archive):
+    from course_utils import data
+    imdb = data.load_imdb(synthetic_archive)
+    picked = data.subsample(imdb.train, 7, seed=1)
+    assert len(picked) == 7 and sorted(picked.label.value_counts().tolist()) == [3, 4]
+    assert picked.index.tolist() == list(range(7)) and picked.id.is_unique

@@ -23,6 +23,24 @@ def test_metrics_match_hand_computed_values():
     assert m["roc_auc"] == pytest.approx(14 / 16)        # pairs ranked correctly
 
 
+# Asymmetric: TP=4, FN=1, FP=2, TN=3 (10 reviews), so precision != recall and kappa != MCC.
+YA = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+SA = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.65, 0.55, 0.3, 0.1, 0.4])
+
+
+def test_asymmetric_confusion_tells_precision_from_recall():
+    m = evaluation.classification_metrics(YA, SA)
+    assert m["accuracy"] == pytest.approx(7 / 10)
+    assert m["precision"] == pytest.approx(4 / 6)        # TP / (TP + FP)
+    assert m["recall"] == pytest.approx(4 / 5)           # TP / (TP + FN)
+    assert m["f1"] == pytest.approx(2 * 4 / (2 * 4 + 2 + 1))
+    # kappa: p_o = 0.7; p_e = P(pred 1) P(true 1) + P(pred 0) P(true 0) = 0.6*0.5 + 0.4*0.5 = 0.5
+    assert m["cohen_kappa"] == pytest.approx((0.7 - 0.5) / (1 - 0.5))
+    # AUC, by hand: of the 25 (positive, negative) pairs, 0.9, 0.8 and 0.7 beat all 5 negatives (15),
+    # 0.6 beats 4 (not 0.65), 0.2 beats 1 (0.1): 20 of 25
+    assert m["roc_auc"] == pytest.approx(20 / 25)
+
+
 def test_threshold_and_validation():
     assert evaluation.classification_metrics(Y, S, threshold=0.65)["accuracy"] == pytest.approx(7 / 8)
     with pytest.raises(ValueError, match="8 values but y_score has 3"):

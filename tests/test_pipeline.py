@@ -78,3 +78,25 @@ def test_prepare_uses_the_profile_settings(data):
     _, enc = pipeline.prepare(profile, data=data)
     assert enc.maxlen == profile.maxlen and enc.drop_unknown == profile.drop_unknown
     assert len(enc.vocab) <= profile.vocab_size
+
+
+def test_a_label_change_is_not_served_from_cache(data, isolated):
+    first = pipeline.encode_cached(data, **SETTINGS)
+    data.train.loc[0, "label"] = 1 - data.train.loc[0, "label"]
+    again = pipeline.encode_cached(data, **SETTINGS)
+    assert again.y_train[0] == 1 - first.y_train[0]
+    assert len(list(isolated.glob("encoded-*.npz"))) == 2
+
+
+def test_encoding_written_out_by_hand():
+    """Expected arrays written in the test, not computed by the code under test: the vocabulary
+    is too small for the training texts, so training has unknown words too."""
+    train = ["good good film", "bad film", "good plot twist"]
+    test = ["good twist", "awful film"]
+    enc = text.encode_dataset(train, [1, 0, 1], test, [1, 0], vocab_size=5, maxlen=4, drop_unknown=True)
+    assert enc.vocab.words == ("<pad>", "<oov>", "good", "film", "bad")  # 3, 2, then ties alphabetically
+    assert enc.x_train.tolist() == [[0, 2, 2, 3], [0, 0, 4, 3], [0, 0, 0, 2]]  # 'plot twist' dropped
+    assert enc.x_test.tolist() == [[0, 0, 0, 2], [0, 0, 0, 3]]
+    kept = text.encode_dataset(train, [1, 0, 1], test, [1, 0], vocab_size=5, maxlen=4, drop_unknown=False)
+    assert kept.x_train.tolist() == [[0, 2, 2, 3], [0, 0, 4, 3], [0, 2, 1, 1]]
+    assert kept.x_test.tolist() == [[0, 0, 2, 1], [0, 0, 1, 3]]

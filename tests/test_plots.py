@@ -24,16 +24,25 @@ def test_class_balance_bars_carry_the_counts():
     assert heights == [1, 1, 2, 2]
 
 
-def test_confusion_matrix_counts():
-    fig = plots.confusion(Y, S)
-    texts = sorted(t.get_text() for t in fig.axes[0].texts)
-    assert texts == sorted(["2", "1", "1", "2"])
+def test_confusion_matrix_puts_each_count_in_its_cell():
+    # asymmetric: 3 true negatives, 2 false positives, 1 false negative, 4 true positives
+    y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    s = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.4, 0.8, 0.9, 0.95, 0.85])
+    ax = plots.confusion(y, s).axes[0]
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    # rows: true label (negative, positive); columns: predicted label
+    assert cells == {(0, 0): "3", (0, 1): "2", (1, 0): "1", (1, 1): "4"}
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["negative", "positive"]
+    assert ax.get_ylabel() == "True label" and ax.get_xlabel() == "Predicted label"
 
 
 def test_learning_curves_have_train_and_validation():
     fig = plots.learning_curves({"loss": [1, 0.5], "val_loss": [1, 0.7], "accuracy": [0.5, 0.8],
                                  "val_accuracy": [0.5, 0.7]})
-    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    loss, accuracy = fig.axes
+    assert [line.get_label() for line in loss.lines] == ["training", "validation"]
+    assert loss.lines[1].get_ydata().tolist() == [1, 0.7] and accuracy.lines[0].get_ydata().tolist() == [0.5, 0.8]
+    assert loss.lines[0].get_xdata().tolist() == [1, 2], "epochs count from 1"
 
 
 def test_roc_curves_one_line_per_model_plus_chance():

@@ -49,7 +49,33 @@ def test_history_timing_and_file(encoded, tmp_path, capsys):
     assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     saved = json.loads((tmp_path / "h.json").read_text())
     assert saved["history"]["loss"] == result.history["loss"] and saved["validation_size"] == 16
-    assert 1 <= result.best_epoch <= 2
+    val = result.history["val_loss"]
+    assert result.best_epoch == (1 if val[1] > val[0] - 1e-3 else 2)  # improvement means by min_delta
+
+
+class _WeightsPerEpoch(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([w.copy() for w in self.model.get_weights()])
+
+
+@pytest.mark.parametrize("min_delta", [0.0, 10.0])
+def test_the_kept_weights_are_those_of_best_epoch(encoded, min_delta):
+    """With min_delta=10 no epoch after the first counts as better, whatever the losses: the
+    kept weights (and best_epoch) are epoch 1's, not those of the lowest validation loss."""
+    training.seed_everything(3)
+    model = models.build_gru(len(encoded.vocab), encoded.maxlen, units=4, embedding_dim=6)
+    spy = _WeightsPerEpoch()
+    result = training.fit_model(model, encoded.x_train, encoded.y_train, epochs=4, batch_size=16, seed=3,
+                                patience=10, min_delta=min_delta, verbose=False, callbacks=[spy])
+    val = result.history["val_loss"]
+    expected = 1 if min_delta else int(np.argmin(val)) + 1
+    assert result.best_epoch == expected and len(val) == 4
+    for kept, saved in zip(model.get_weights(), spy.weights[expected - 1]):
+        np.testing.assert_array_equal(kept, saved)
 
 
 def test_validation_split_is_stratified_and_seeded():
