@@ -41,6 +41,11 @@ def start(profile: str | None = None, output_dir: str | os.PathLike | None = Non
     return Session(prof, out)
 
 
+#: Starts every computed sentence's Markdown (invisible when rendered), so that `make validate`
+#: can leave prose whose numbers legitimately vary between machines to the metric checks.
+COMPUTED_MARK = "<!-- computed -->\n"
+
+
 def say(markdown: str) -> None:
     """Show a computed sentence as Markdown in a notebook (plain text elsewhere); "" shows nothing."""
     if not markdown:
@@ -54,7 +59,7 @@ def say(markdown: str) -> None:
     if get_ipython() is None:
         print(markdown)
     else:
-        display(Markdown(markdown))
+        display(Markdown(COMPUTED_MARK + markdown))
 
 
 def _quiet_backend() -> None:

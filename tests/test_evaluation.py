@@ -95,3 +95,14 @@ def test_records_up_to_a_notebook_ignore_later_notebooks(tmp_path):
     assert sorted(evaluation.load_records(tmp_path).index) == ["bigru", "dense", "lstm", "mine"]
     with pytest.raises(ValueError, match="numbered notebook"):
         evaluation.load_records(tmp_path, up_to="lstm")
+
+
+def test_missing_models_come_from_the_committed_run_labelled(tmp_path):
+    rec = MetricsRecord.from_scores("tfidf_logreg", "smoke", Y, S, params=5, epochs=1, train_seconds=0.1)
+    evaluation.save_record(rec, tmp_path / "run", Y, S)
+    committed = [dict(json.loads(json.dumps(evaluation.asdict(MetricsRecord.from_scores(
+        name, "full", Y, S, params=9, epochs=3, train_seconds=60.0))))) for name in ("tfidf_logreg", "bigru")]
+    (tmp_path / "reference.json").write_text(json.dumps(committed))
+    table = evaluation.with_reference(evaluation.load_records(tmp_path / "run"), tmp_path / "reference.json")
+    assert table["source"].to_dict() == {"tfidf_logreg": "this run", "bigru": "committed full run"}
+    assert table.loc["tfidf_logreg", "profile"] == "smoke" and table.loc["bigru", "profile"] == "full"

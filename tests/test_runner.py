@@ -55,3 +55,17 @@ def test_main_reports_failure_with_exit_code(tmp_path, capsys, monkeypatch):
         runner.NotebookFailed("03_x.ipynb failed in cell 4")))
     assert runner.main(["--profile", "smoke"]) == 1
     assert "error: 03_x.ipynb failed in cell 4" in capsys.readouterr().err
+
+
+def test_make_all_writes_where_a_notebook_opened_by_hand_writes(monkeypatch):
+    from course_utils import config
+    monkeypatch.delenv("COURSE_OUTPUT_DIR", raising=False)
+    monkeypatch.chdir(runner.NOTEBOOK_DIR)  # Jupyter runs a notebook in its own folder
+    assert config.output_dir(None, "smoke").resolve() == runner.default_output_dir("smoke").resolve()
+
+
+def test_time_table_lists_every_notebook_and_the_total(tmp_path):
+    path = runner.write_times({"01_eda": 17.2, "05_lstm": 41.0}, tmp_path / "times.md", profile="full")
+    text = path.read_text()
+    assert "| 01_eda | 17 |" in text and "| 05_lstm | 41 |" in text and "| **total** | **58** |" in text
+    assert text.startswith("# Notebook times: full profile, Keras ")
