@@ -24,7 +24,8 @@ def executed(tmp_path_factory):
     Uses the real data when $IMDB_DATA_DIR is set (CI), else a synthetic corpus.
     """
     out = tmp_path_factory.mktemp("smoke-run")
-    saved = {k: os.environ.get(k) for k in ("IMDB_DATA_DIR", "COURSE_UTILS_CACHE")}
+    saved = {k: os.environ.get(k) for k in ("IMDB_DATA_DIR", "COURSE_UTILS_CACHE", "COURSE_CHECK_FIGURES")}
+    os.environ["COURSE_CHECK_FIGURES"] = "1"  # every figure: no overlapping or clipped text
     if not os.environ.get("IMDB_DATA_DIR"):
         archive = make_synthetic_archive(tmp_path_factory.mktemp("data") / "aclImdb_v1.tar.gz",
                                          n_per_class=1200, seed=1)
