@@ -44,6 +44,21 @@ def _import_tensorflow_quietly() -> None:
         _os.close(null)
 
 
-_import_tensorflow_quietly()
+class _QuietTensorFlowImport:
+    """An import hook: the first ``import keras`` or ``import tensorflow`` imports TF quietly.
+
+    TensorFlow is imported only by modules that need it (models, training, ...), so
+    ``course_utils.text`` or ``course_utils.eda`` load in a fraction of a second.
+    """
+
+    def find_spec(self, name, path=None, target=None):  # noqa: D102 (importlib protocol)
+        if name in ("keras", "tensorflow"):
+            _sys.meta_path[:] = [f for f in _sys.meta_path if f is not self]
+            _import_tensorflow_quietly()
+        return None  # the usual finders import the module
+
+
+if not any(isinstance(f, _QuietTensorFlowImport) for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _QuietTensorFlowImport())
 
 __version__ = "0.2.0"

@@ -254,10 +254,3 @@ def test_student_versions_hide_solutions_and_hidden_tests(dist):
     for name in ASSIGNMENTS:
         text = str(nbformat.read(_versions(dist, name)[1], 4))
         assert "BEGIN SOLUTION" not in text and "hidden: true" not in text
-
-
-def test_missing_folder_and_missing_build_are_clear(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        grading.find_submissions(tmp_path / "nope")
-    with pytest.raises(FileNotFoundError, match="run `make assign` first"):
-        grading.student_folder("a9_missing", tmp_path)

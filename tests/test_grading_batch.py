@@ -157,3 +157,75 @@ def test_assign_without_the_data_says_so_before_running_otter(tmp_path, monkeypa
     with pytest.raises(RuntimeError, match="needs the IMDB reviews. Could not find the IMDB reviews. Looked at"):
         grading.assign(grading.ASSIGNMENTS_DIR / "a1_data_preparation.ipynb", tmp_path / "dist")
     assert not (tmp_path / "dist").exists()
+
+
+def _fake_batch(tmp_path, monkeypatch, behaviour):
+    """Patch the sandbox with a fake that writes answers as ``behaviour(student)`` says; no kernel runs."""
+    import json
+    import threading
+    import time
+    monkeypatch.setattr(batch.sandbox, "check_available", lambda: "bwrap")
+    public = tmp_path / "public"
+    public.mkdir()
+    monkeypatch.setattr(batch, "student_folder", lambda *a: public)
+    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
+    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
+    calls, lock = [], threading.Lock()
+
+    def fake_run(command, *, work, read_only, env, limits, unsafe):
+        code = nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source
+        student = code.splitlines()[0].split("=")[1].strip().strip("'")
+        with lock:
+            calls.append({"student": student, "wall": limits.wall_seconds, "command": command, "env": env,
+                          "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir())})
+        answers, errors, returncode, timed_out, delay = behaviour(student)
+        time.sleep(delay)  # later students may finish first
+        (work / "answers" / "answers.json").write_text(json.dumps(answers))
+        (work / "answers" / "run.json").write_text(json.dumps({"errors": errors}))
+        return batch.sandbox.RunResult(returncode, timed_out, "", delay)
+
+    monkeypatch.setattr(batch.sandbox, "run", fake_run)
+    return calls
+
+
+def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    for student, path in [("lee", "lee.ipynb"), ("lee-2", "lee-2/work.ipynb"), ("amy", "amy.ipynb"),
+                          ("bo", "bo.ipynb"), ("cat", "cat.ipynb")]:
+        _nb(subs / path, f"student = '{student}'\nimport subprocess" if student == "cat" else f"student = '{student}'")
+    (subs / "dan.ipynb").write_text("{ not json")
+    outcomes = {  # answers, cell errors, exit code, timed out, delay
+        "lee": ({"x": {"ok": 1}, "y": {"ok": 2}}, [], 0, False, 0.3),
+        "lee-2": ({"x": {"ok": 1}}, [{"cell": 3, "error": "NameError: name 'f' is not defined"}], 0, False, 0.0),
+        "amy": ({}, [], None, True, 0.1),
+        "bo": ({"y": {"ok": 2}}, [], 137, False, 0.0),
+        "cat": ({}, [], 0, False, 0.0),
+    }
+    calls = _fake_batch(tmp_path, monkeypatch, outcomes.__getitem__)
+    out = tmp_path / "grades"
+    sheet = batch.grade_batch(subs, "a3_metrics_report", out, workers=3, timeout=7, progress=False)
+
+    assert sorted(c["student"] for c in calls) == ["amy", "bo", "cat", "lee", "lee-2"]
+    assert {c["wall"] for c in calls} == {7}, "the batch's timeout is each sandbox's wall clock"
+    assert all("answers.json" not in c["files"] and "challenge.json" in c["files"] for c in calls)
+    assert all(c["env"]["PYTHONPATH"] == "/opt/course" and c["env"]["IMDB_DATA_DIR"] == "/data" for c in calls)
+    assert all(set(c["read_only"]) == {"/opt/course", "/data"} for c in calls)
+    assert list(sheet["student"]) == ["amy", "bo", "cat", "dan", "lee", "lee-2"], "student order, not path order"
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
+    assert list(rows) == ["amy", "bo", "cat", "dan", "lee", "lee-2"]
+    assert rows["lee"]["status"] == "graded" and rows["lee"]["total"] == "5.0"  # q1 4 + q2 1
+    assert rows["lee-2"]["status"] == "graded; 1 cell(s) raised" and rows["lee-2"]["total"] == "4.0"
+    assert rows["amy"]["status"] == "timeout: stopped after 7 s; scored what it answered"
+    assert rows["bo"]["status"] == "stopped with exit code 137; scored what it answered"
+    assert rows["bo"]["total"] == "3.0"  # check b always passes (2) + q2 (1)
+    assert rows["cat"]["status"] == "graded; flagged: starts programs"
+    assert rows["dan"]["status"].startswith("invalid notebook: ") and rows["dan"]["total"] == "0.0"
+    feedback = (out / "feedback" / "lee-2.md").read_text()
+    assert "Score: 4 / 10" in feedback and "- cell 3: NameError: name 'f' is not defined" in feedback
+
+
+def test_missing_folder_and_missing_build_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        batch.find_submissions(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="run `make assign` first"):
+        batch.student_folder("a9_missing", tmp_path)

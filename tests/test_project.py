@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import re
 import tomllib
 from pathlib import Path
@@ -130,3 +133,19 @@ def test_setup_cell_says_what_colab_fetches_and_no_user_wide_kernel_is_registere
     assert "about 70 MB" in SETUP_CELL and "84 MB" in SETUP_CELL and "--progress-bar" in SETUP_CELL
     makefile = (ROOT / "Makefile").read_text()
     assert "ipykernel install" not in makefile and "jupyter lab" in makefile
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+
+
+def test_text_helpers_load_without_tensorflow_and_keras_loads_it_quietly():
+    """What needs no model (text, eda, grading's batch) must not pay TF's import; the models
+    that do need it must not print TF's C++ start-up lines into a notebook."""
+    light = _python("import sys, course_utils.text, course_utils.eda, course_utils.grading.batch; "
+                    "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    assert light.stdout.strip() == "[]"
+    heavy = _python("import sys, course_utils.models; print('tensorflow' in sys.modules)")
+    assert heavy.stdout.strip() == "True"
+    assert heavy.stderr == ""
