@@ -18,47 +18,59 @@ import sys as _sys
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow (and let it look for GPUs) with the process's stderr silenced.
+class _QuietLoader:
+    """Runs the real loader of ``tensorflow`` (or of ``keras``, which imports it) with the
+    process's stderr silenced, and lets TensorFlow look for GPUs while it still is.
 
     TensorFlow >= 2.21 logs through absl before ``TF_CPP_MIN_LOG_LEVEL`` is read ("All log
     messages before absl::InitializeLog()...", "failed call to cuInit"), straight to file
     descriptor 2, which Jupyter shows in the notebook. Python errors still raise normally.
     """
-    if _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in _sys.modules:
-        return
-    if _util.find_spec("tensorflow") is None:
-        return
-    try:
-        saved, null = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
-    except OSError:  # no usable file descriptor 2: import as usual
-        import tensorflow  # noqa: F401
-        return
-    try:
-        _os.dup2(null, 2)
-        import tensorflow as tf
-        tf.config.list_physical_devices()  # the CUDA probe logs here, not at import
-    finally:
-        _os.dup2(saved, 2)
-        _os.close(saved)
-        _os.close(null)
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):  # noqa: D102 (importlib protocol)
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):  # noqa: D102
+        module.__loader__ = module.__spec__.loader = self.loader  # the module keeps its own loader
+        try:
+            saved, null = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
+        except OSError:  # no usable file descriptor 2: import as usual
+            self.loader.exec_module(module)
+            return
+        try:
+            _os.dup2(null, 2)
+            self.loader.exec_module(module)
+            if "tensorflow" in _sys.modules:
+                _sys.modules["tensorflow"].config.list_physical_devices()  # the CUDA probe logs here
+        finally:
+            _os.dup2(saved, 2)
+            _os.close(saved)
+            _os.close(null)
 
 
 class _QuietTensorFlowImport:
-    """An import hook: the first ``import keras`` or ``import tensorflow`` imports TF quietly.
+    """An import hook: the first ``import keras`` or ``import tensorflow`` loads TF quietly.
 
-    TensorFlow is imported only by modules that need it (models, training, ...), so
+    TensorFlow is imported only by the modules that need it (models, training, ...), so
     ``course_utils.text`` or ``course_utils.eda`` load in a fraction of a second.
     """
 
     def find_spec(self, name, path=None, target=None):  # noqa: D102 (importlib protocol)
-        if name in ("keras", "tensorflow"):
-            _sys.meta_path[:] = [f for f in _sys.meta_path if f is not self]
-            _import_tensorflow_quietly()
-        return None  # the usual finders import the module
+        if path is not None or name not in ("keras", "tensorflow"):
+            return None
+        _sys.meta_path[:] = [f for f in _sys.meta_path if f is not self]  # once is enough
+        if _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in _sys.modules:
+            return None
+        spec = _util.find_spec(name)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
 
 
-if not any(isinstance(f, _QuietTensorFlowImport) for f in _sys.meta_path):
+if not any(type(f).__name__ == "_QuietTensorFlowImport" for f in _sys.meta_path):
     _sys.meta_path.insert(0, _QuietTensorFlowImport())
 
 __version__ = "0.2.0"
