@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -168,16 +169,17 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
     public = tmp_path / "public"
     public.mkdir()
     monkeypatch.setattr(batch, "student_folder", lambda *a: public)
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
-    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
     calls, lock = [], threading.Lock()
+    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: calls.append("data"))
+    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
     def fake_run(command, *, work, read_only, env, limits, unsafe):
         code = nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source
         student = code.splitlines()[0].split("=")[1].strip().strip("'")
         with lock:
             calls.append({"student": student, "wall": limits.wall_seconds, "command": command, "env": env,
-                          "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir())})
+                          "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir()),
+                          "data": sorted(Path(read_only["/data"]).iterdir())})
         answers, errors, returncode, timed_out, delay = behaviour(student)
         time.sleep(delay)  # later students may finish first
         (work / "answers" / "answers.json").write_text(json.dumps(answers))
@@ -205,7 +207,8 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     out = tmp_path / "grades"
     sheet = batch.grade_batch(subs, "a3_metrics_report", out, workers=3, timeout=7, progress=False)
 
-    assert sorted(c["student"] for c in calls) == ["amy", "bo", "cat", "lee", "lee-2"]
+    assert sorted(c["student"] for c in calls) == ["amy", "bo", "cat", "lee", "lee-2"], "a3 reads no reviews"
+    assert all(c["data"] == [] for c in calls)
     assert {c["wall"] for c in calls} == {7}, "the batch's timeout is each sandbox's wall clock"
     assert all("answers.json" not in c["files"] and "challenge.json" in c["files"] for c in calls)
     assert all(c["env"]["PYTHONPATH"] == "/opt/course" and c["env"]["IMDB_DATA_DIR"] == "/data" for c in calls)

@@ -29,6 +29,8 @@ QUESTIONS = {
     "a2_recurrent_classifier": {"q1": 3, "q2": 4},
     "a3_metrics_report": {"q1": 5, "q2": 3, "q3": 2},
 }
+#: The assignments whose notebooks read the IMDB reviews (the others get an empty /data).
+READS_DATA = frozenset({"a1_data_preparation", "a2_recurrent_classifier"})
 
 
 @dataclass

@@ -307,8 +307,12 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
         os.chmod(scratch, 0o711)  # the sandbox user may enter, not list
         from .reference import write_sandbox_data
 
-        ctx = Context(assignment, challenge, pristine_copy(scratch / "pristine"),
-                      write_sandbox_data(scratch / "data"), public, scratch, limits, unsafe)
+        data = scratch / "data"
+        if assignment in reference_answers.READS_DATA:
+            write_sandbox_data(data)
+        data.mkdir(exist_ok=True)
+        ctx = Context(assignment, challenge, pristine_copy(scratch / "pristine"), data, public, scratch, limits,
+                      unsafe)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, progress_bar(
                 total=len(roster.submissions), desc="Grading", unit="submission", enabled=progress) as bar:
             futures = [pool.submit(grade_one, path, name, ctx) for name, path in roster.submissions.items()]
