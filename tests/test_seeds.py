@@ -11,10 +11,11 @@ from course_utils import evaluation
 from course_utils.workbook import seeds, validation
 
 
-def _run(folder, lstm_correct: int, dense_correct: int):
-    """A run folder whose lstm and dense records have known accuracies (out of 1000 reviews)."""
+def _run(folder, lstm_correct: int | None, dense_correct: int | None, **others: int):
+    """A run folder whose records have known accuracies (out of 1000 reviews)."""
     y = np.array([1] * 500 + [0] * 500)
-    for model, correct in (("lstm", lstm_correct), ("dense", dense_correct)):
+    wanted = {"lstm": lstm_correct, "dense": dense_correct, **others}
+    for model, correct in ((m, c) for m, c in wanted.items() if c is not None):
         scores = np.where(np.arange(1000) < correct, y, 1 - y).astype(float)
         record = evaluation.MetricsRecord.from_scores(model, "full", y, scores, params=1, epochs=1,
                                                       train_seconds=1.0, notebook="05_lstm")
@@ -35,6 +36,26 @@ def test_spread_has_mean_sd_min_max_and_tolerance(tmp_path):
 def test_one_run_gets_the_floor(tmp_path):
     table = seeds.spread([_run(tmp_path / "only", 880, 870)])
     assert math.isnan(table["sd"].iloc[0]) and (table["tolerance"] == seeds.TOLERANCE_FLOOR).all()
+
+
+def test_runs_added_later_pool_exactly_as_if_read_together(tmp_path):
+    """2 runs of lstm (0.880, 0.890) pooled later with 2 more (0.900, 0.920) give the 4-run table;
+    dense ran in the first pair only and keeps its row; gru is new."""
+    first = [_run(tmp_path / "a", 880, 870), _run(tmp_path / "b", 890, 860)]
+    later = [_run(tmp_path / "c", 900, None, gru=900), _run(tmp_path / "d", 920, None, gru=920)]
+    pooled = seeds.add_runs(seeds.spread(first), seeds.spread(later)).set_index(["model", "metric"])
+    lstm = pooled.loc[("lstm", "accuracy")]
+    values = np.array([0.88, 0.89, 0.90, 0.92])
+    assert lstm["runs"] == 4 and lstm["mean"] == pytest.approx(values.mean())
+    assert lstm["sd"] == pytest.approx(values.std(ddof=1)) and lstm["tolerance"] == pytest.approx(4 * values.std(ddof=1))
+    assert (lstm["min"], lstm["max"]) == (0.88, 0.92)
+    dense = pooled.loc[("dense", "accuracy")]
+    assert dense["runs"] == 2 and dense["mean"] == pytest.approx(0.865) and dense["max"] == 0.87
+    gru = pooled.loc[("gru", "accuracy")]
+    assert gru["runs"] == 2 and gru["mean"] == pytest.approx(0.91) and gru["sd"] == pytest.approx(np.std([0.9, 0.92], ddof=1))
+    single = seeds.add_runs(seeds.spread(first[:1]), seeds.spread(later[:1])).set_index(["model", "metric"])
+    assert single.loc[("lstm", "accuracy"), "sd"] == pytest.approx(np.std([0.88, 0.90], ddof=1))  # NaN sd of one run
+    assert math.isnan(single.loc[("dense", "accuracy"), "sd"]) and single.loc[("dense", "accuracy"), "tolerance"] == 0.01
 
 
 def test_validation_uses_the_seed_tolerance_per_model(tmp_path):

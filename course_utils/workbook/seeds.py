@@ -3,7 +3,8 @@
 ``python -m course_utils.workbook.seeds RUN_DIR [RUN_DIR ...] --output notebooks/seed_spread.csv``
 reads the metrics records of several runs of the same notebooks (the committed run and
 ``make seeds``' extra seeds) and writes one row per model and metric: runs, mean, sd, min, max,
-and the tolerance ``max(0.01, 4 sd)`` that ``make validate`` allows a re-run.
+and the tolerance ``max(0.01, 4 sd)`` that ``make validate`` allows a re-run. With
+``--add-to TABLE`` the runs join an existing table instead (a seed trained later, alone).
 """
 from __future__ import annotations
 
@@ -47,6 +48,31 @@ def spread(run_dirs: Sequence[str | os.PathLike], metrics: Sequence[str] = METRI
     return pd.DataFrame(rows)
 
 
+def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Pool the seed table ``table`` with ``new`` (from :func:`spread` over more runs), exactly.
+
+    Counts, means and sums of squared deviations add up, so runs trained later (another
+    seed of one notebook) join the committed table without its earlier run folders:
+    ``SS = SS_1 + SS_2 + n_1 n_2 / n (mean_1 - mean_2)^2``. Rows only in one table are kept.
+    """
+    key = ["model", "metric"]
+    both = table.merge(new, on=key, how="outer", suffixes=("_1", "_2"))
+    rows = []
+    for r in both.itertuples(index=False):
+        parts = [(getattr(r, f"runs_{i}"), getattr(r, f"mean_{i}"), getattr(r, f"sd_{i}"), getattr(r, f"min_{i}"),
+                  getattr(r, f"max_{i}")) for i in (1, 2)]
+        parts = [(int(n), m, 0.0 if n < 2 or pd.isna(sd) else float(sd), lo, hi)
+                 for n, m, sd, lo, hi in parts if not pd.isna(n)]
+        n = sum(p[0] for p in parts)
+        mean = sum(p[0] * p[1] for p in parts) / n
+        ss = sum((p[0] - 1) * p[2] ** 2 + p[0] * (p[1] - mean) ** 2 for p in parts)
+        sd = float(np.sqrt(ss / (n - 1))) if n > 1 else float("nan")
+        rows.append({"model": r.model, "metric": r.metric, "runs": n, "mean": mean, "sd": sd,
+                     "min": min(p[3] for p in parts), "max": max(p[4] for p in parts),
+                     "tolerance": max(TOLERANCE_FLOOR, SD_FACTOR * sd) if n > 1 else TOLERANCE_FLOOR})
+    return pd.DataFrame(rows).sort_values(key, ignore_index=True)
+
+
 def read_spread(path: str | os.PathLike) -> pd.DataFrame | None:
     """The committed seed table, or None where it does not exist."""
     path = Path(path)
@@ -64,8 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="output folders of runs with different seeds")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--add-to", default=None,
+                        help="a committed seed table to pool these runs with (runs of seeds it does not hold)")
     args = parser.parse_args(argv)
     table = spread(args.runs)
+    if args.add_to:
+        base = read_spread(args.add_to)
+        if base is None:
+            parser.error(f"--add-to {args.add_to}: no such seed table")
+        table = add_runs(base, table)
     write_text_atomic(args.output, table.round(5).to_csv(index=False))
     print(table.round(4).to_string(index=False))
     return 0
