@@ -1,0 +1,189 @@
+"""Reference answers and scoring, fast: a challenge answered in-process by hand-written
+"students" (no kernel, no sandbox) must give the solution full marks and each planted mistake
+exactly the points of the checks it should fail."""
+from __future__ import annotations
+
+import re
+import string
+import tempfile
+from pathlib import Path
+import unicodedata
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from course_utils.grading import answers, batch, harness  # noqa: E402
+
+A1, A3 = "a1_data_preparation", "a3_metrics_report"
+
+
+def _grade(assignment, namespace, tmp_path, seed=123):
+    """Write the challenge as the sandbox sees it, answer it as the harness would, score it here."""
+    challenge = answers.challenge(assignment, seed)
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    challenge.write(work)
+    harness.answer_challenge(dict(namespace), str(work / "challenge.json"), str(work / "answers"))
+    got, _ = batch._load_answers(work / "answers")
+    points, lines = answers.score(challenge, got)
+    return points, lines
+
+
+# ----------------------------------------------------------------------------- assignment 1
+
+@pytest.fixture(scope="module")
+def corpus():
+    """A corpus with more than 5,000 distinct words (a1 keeps 5,000), built here, not read."""
+    rng = np.random.default_rng(0)
+    lexicon = np.array(sorted({"".join(w) for w in rng.choice(list(string.ascii_lowercase), size=(7000, 6))}))
+    ranks = np.minimum(rng.zipf(1.3, size=(700, 60)), len(lexicon)) - 1  # a few words common, most rare
+    texts = [" ".join(lexicon[row[: rng.integers(5, 60)]]).capitalize() + ". <br />Don’t!" for row in ranks]
+    texts[0] = " ".join(lexicon)  # every word occurs in training
+    return SimpleNamespace(train=pd.DataFrame({"text": texts[:600]}), test=pd.DataFrame({"text": texts[600:]}))
+
+
+@pytest.fixture
+def fake_reviews(corpus, monkeypatch):
+    monkeypatch.setattr(answers, "load_profile_data", lambda profile: corpus)
+    return corpus
+
+
+APOSTROPHES = "’‘ʼʹ`´′"
+
+
+def _clean(review):
+    review = unicodedata.normalize("NFKC", review).lower().translate(str.maketrans({c: "'" for c in APOSTROPHES}))
+    return " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?", re.sub(r"<[^>]{0,40}>", " ", review)))
+
+
+def _build_vocabulary(texts, max_size, clean=_clean):
+    counts = {}
+    for text in texts:
+        for word in clean(text).split():
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[: max_size - 2]
+    return {w: i for i, w in enumerate(["<pad>", "<oov>", *ranked])}
+
+
+def _pad(sequences, maxlen, padding="pre", truncating="pre"):
+    out = np.zeros((len(sequences), maxlen), dtype=int)
+    for i, seq in enumerate(sequences):
+        seq = list(seq)[-maxlen:] if truncating == "pre" else list(seq)[:maxlen]
+        if seq:
+            if padding == "pre":
+                out[i, maxlen - len(seq):] = seq
+            else:
+                out[i, :len(seq)] = seq
+    return out
+
+
+def _a1_student(train_texts, **mistakes):
+    clean = mistakes.get("clean", _clean)
+    word_index = mistakes.get("word_index") or _build_vocabulary(train_texts, 5000, clean)
+    encode = mistakes.get("encode", lambda review, index: [index.get(w, 1) for w in clean(review).split()])
+    lengths = np.array([len(encode(t, word_index)) for t in train_texts])
+    maxlen_90 = int(np.percentile(lengths, 90))
+    return {"clean": clean, "build_vocabulary": mistakes.get("build_vocabulary", _build_vocabulary),
+            "word_index": word_index, "encode": encode, "pad": mistakes.get("pad", _pad),
+            "maxlen_90": mistakes.get("maxlen_90", maxlen_90),
+            "share_truncated": mistakes.get("share_truncated", float(np.mean(lengths > maxlen_90)))}
+
+
+def test_a1_solution_earns_every_point_and_a_blank_none(fake_reviews, tmp_path):
+    student = _a1_student(list(fake_reviews.train.text))
+    points, lines = _grade(A1, student, tmp_path)
+    assert points == {"q1": 2, "q2": 3, "q3": 2, "q4": 3, "q5": 2}, "\n".join(lines)
+    assert len(lines) == 11 and all(line.startswith("- ✔") for line in lines)
+    blank, lines = _grade(A1, {}, tmp_path)
+    assert sum(blank.values()) == 0 and all(line.startswith("- ✘") for line in lines)
+
+
+def _lost(full, points):
+    return {q: full[q] - p for q, p in points.items() if p != full[q]}
+
+
+@pytest.mark.parametrize("mistake,lost", [
+    # no NFKC and curly apostrophes kept: the example passes, odd hidden strings do not
+    (dict(clean=lambda r: " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?", re.sub(r"<[^>]{0,40}>", " ", r.lower())))),
+     {"q1": 1, "q2": 1, "q3": 1, "q5": 1}),  # and everything built on it
+    (dict(build_vocabulary=lambda texts, size: _build_vocabulary(texts, size + 1)), {"q2": 1}),  # one word too many
+    (dict(word_index="from test"), {"q2": 1, "q3": 1}),  # the right size, the wrong reviews
+    (dict(encode=lambda review, index: [index.get(w, 0) for w in _clean(review).split()]), {"q3": 2}),  # unknown -> 0
+    (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, "pre", truncating)), {"q4": 2}),
+    (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, padding, "post")), {"q4": 3}),
+    (dict(maxlen_90=1.5), {"q5": 2}),  # a float: wrong type, wrong value
+    (dict(share_truncated=0.1), {"q5": 1}),  # plausible, not computed
+    (dict(share_truncated=True), {"q5": 2}),
+])
+def test_a1_each_mistake_costs_its_checks_points(fake_reviews, tmp_path, mistake, lost):
+    train = list(fake_reviews.train.text)
+    if mistake.get("word_index") == "from test":
+        mistake = {"word_index": _build_vocabulary(list(fake_reviews.test.text) * 3 + train[:5], 5000)}
+    full = answers.QUESTIONS[A1]
+    points, lines = _grade(A1, _a1_student(train, **mistake), tmp_path)
+    assert _lost(full, points) == lost, "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- assignment 3
+
+def _metrics(y, s, threshold=0.5, *, swap=False, ignore_threshold=False):
+    y, pred = np.asarray(y), (np.asarray(s) >= (0.5 if ignore_threshold else threshold)).astype(int)
+    tp, tn = int(((pred == 1) & (y == 1)).sum()), int(((pred == 0) & (y == 0)).sum())
+    fp, fn = int(((pred == 1) & (y == 0)).sum()), int(((pred == 0) & (y == 1)).sum())
+    n = len(y)
+    precision, recall = (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0)
+    if swap:
+        precision, recall = recall, precision
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    p_o = (tp + tn) / n
+    p_e = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / n ** 2
+    return {"accuracy": p_o, "precision": precision, "recall": recall, "f1": f1, "cohen_kappa": (p_o - p_e) / (1 - p_e)}
+
+
+def _a3_student(compute=_metrics, bars=True, xlabel="metric"):
+    y_true, scores = answers.a3_data()
+    report = pd.DataFrame({name: compute(y_true, s) for name, s in scores.items()}).T[answers.A3_METRICS]
+    fig, ax = plt.subplots()
+    if bars:
+        report.plot.bar(ax=ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("score")
+    return {"compute_metrics": compute, "report": report, "fig": fig}
+
+
+def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path):
+    full = answers.QUESTIONS[A3]
+    points, lines = _grade(A3, _a3_student(), tmp_path)
+    assert points == {"q1": 5, "q2": 3, "q3": 2}, "\n".join(lines)
+    swapped = _grade(A3, _a3_student(lambda y, s, threshold=0.5: _metrics(y, s, threshold, swap=True)), tmp_path)[0]
+    assert _lost(full, swapped) == {"q1": 2, "q2": 2}  # hidden data and the report's values
+    fixed = _grade(A3, _a3_student(lambda y, s, threshold=0.5: _metrics(y, s, threshold, ignore_threshold=True)),
+                   tmp_path)[0]
+    assert _lost(full, fixed) == {"q1": 1}  # only the kappa at other thresholds
+    assert _lost(full, _grade(A3, _a3_student(bars=False), tmp_path)[0]) == {"q3": 1}
+    assert _lost(full, _grade(A3, _a3_student(xlabel=""), tmp_path)[0]) == {"q3": 1}
+    plt.close("all")
+
+
+def test_a3_report_rows_and_values_are_matched_by_name_but_columns_must_be_in_order(tmp_path):
+    student = _a3_student()
+    student["report"] = student["report"].iloc[::-1]  # another row order is fine
+    assert sum(_grade(A3, student, tmp_path)[0].values()) == 10
+    student["report"] = student["report"][answers.A3_METRICS[::-1]]  # columns in another order: the shape check
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 1}
+    student["report"] = student["report"].rename(columns={"recall": "precision", "precision": "recall"})
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 3}
+    plt.close("all")
+
+
+def test_the_same_seed_gives_the_same_challenge_and_another_seed_another():
+    one, again, other = (answers.challenge(A3, s) for s in (5, 5, 6))
+    assert one.probes == again.probes and one.probes != other.probes
+    assert [c.name for c in one.checks] == [c.name for c in other.checks]
+    with pytest.raises(ValueError, match="Unknown assignment 'a9'; choose one of"):
+        answers.challenge("a9")
