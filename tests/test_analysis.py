@@ -134,3 +134,23 @@ def test_subsample_of_an_odd_number_is_as_balanced_as_possible(isolated, synthet
     picked = data.subsample(imdb.train, 7, seed=1)
     assert len(picked) == 7 and sorted(picked.label.value_counts().tolist()) == [3, 4]
     assert picked.index.tolist() == list(range(7)) and picked.id.is_unique
+
+
+def test_grid_cost_is_written_out():
+    space = {"units": [32, 64, 128], "dropout": [0.0, 0.2], "lr": [1e-3, 3e-3]}
+    assert search.grid_cost(space, 1234.5678) == {"configurations": 12, "folds": 1,
+                                                 "seconds per configuration": 1234.57, "hours": 4.12}
+    assert search.grid_cost(space, 1800, folds=5)["hours"] == 30.0  # 12 x 5 x 0.5 h
+    assert search.grid_cost(space, 100.0)["hours"] == 0.33  # 1200 s, two decimals
+
+
+def test_stratified_subset_is_seeded_balanced_and_whole_at_full_size():
+    x = np.arange(100)
+    y = np.array([0] * 80 + [1] * 20)
+    xs, ys = search.stratified_subset(x, y, 10, seed=0)
+    assert ys.sum() == 2 and np.array_equal(y[xs], ys), "a 20 % class keeps its share, rows keep labels"
+    again, _ = search.stratified_subset(x, y, 10, seed=0)
+    other, _ = search.stratified_subset(x, y, 10, seed=1)
+    assert np.array_equal(xs, again) and not np.array_equal(xs, other)
+    whole_x, whole_y = search.stratified_subset(x, y, 100, seed=0)
+    assert whole_x is x and np.array_equal(whole_y, y)

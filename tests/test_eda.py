@@ -1,6 +1,7 @@
 """Exploratory helpers of notebook 01."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from course_utils import eda
@@ -64,3 +65,15 @@ def test_tables_with_ties_are_the_same_under_any_hash_seed():
     assert len(runs) == 1, runs
     tags = eval(runs.pop().splitlines()[0])
     assert tags == ["br", "em", "spoiler", "grin", "hr", "sigh"]  # 2 occurrences each, then 1: alphabetical
+
+
+def test_frequent_words_exact_counts_stop_words_short_words_and_ties():
+    texts = ["the zebra ox ox a x", "ox bb bb zebra yak yak"] + [f"w{i:02d} w{i:02d}" for i in range(30)]
+    top = eda.frequent_words(texts)  # default: 20 words, stop words and 1-letter tokens dropped
+    assert len(top) == 20 and top.name == "count" and top.dtype == np.int64
+    assert top.index[:4].tolist() == ["ox", "bb", "w00", "w01"]  # 3, then 2s alphabetically ("bb" < "w00")
+    assert top.tolist()[:4] == [3, 2, 2, 2]
+    assert "the" not in top.index and "x" not in top.index and "a" not in top.index
+    everything = eda.frequent_words(texts[:2], n=50, drop_stop_words=False)
+    assert everything.to_dict() == {"ox": 3, "bb": 2, "yak": 2, "zebra": 2, "a": 1, "the": 1, "x": 1}
+    assert eda.frequent_words(texts[:2], n=50).to_dict() == {"ox": 3, "bb": 2, "yak": 2, "zebra": 2}

@@ -85,3 +85,21 @@ def test_embedding_init_follows_the_profile(glove_txt, monkeypatch):
     with pytest.raises(ValueError, match="'glove' or 'learned'"):
         pipeline.embedding_init(profile.replace(embeddings="word2vec"), enc)
     pipeline._glove_cache.clear()
+
+
+def test_coverage_and_neighbours_written_out():
+    vocab = Vocabulary(("<pad>", "<oov>", *[f"w{i}" for i in range(12)]))
+    known = {f"w{i}" for i in (0, 1, 2, 3, 5, 8)}
+    vectors = embeddings.WordVectors(tuple(sorted(known)), np.ones((len(known), 2), dtype=np.float32), "test")
+    assert embeddings.coverage_by_rank(vocab, vectors) == [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (6, 0.5),
+                                                           (7, 0.0), (8, 0.0), (9, 1.0), (10, 0.0), (12, 0.0)]
+    assert embeddings.coverage_by_rank(vocab, vectors, bins=3) == [(4, 1.0), (8, 0.25), (12, 0.25)]
+    assert embeddings.vocabulary_coverage(vocab, vectors) == 0.5
+    assert embeddings.vocabulary_coverage(Vocabulary(("<pad>", "<oov>")), vectors) == 0.0
+
+    words = Vocabulary(("<pad>", "<oov>", "good", "zero", "fine", "great", "nice", "ok", "bad"))
+    matrix = np.array([[1, 0], [1, 0], [2, 0], [0, 0], [1, 1], [3, 0.3], [1, 0.5], [1, 0.5], [-1, 0]], dtype=float)
+    near = embeddings.nearest_neighbors(matrix, words, "good")
+    assert [w for w, _ in near] == ["great", "nice", "ok", "fine", "zero"]  # k=5; nice before ok (a tie)
+    assert [round(s, 4) for _, s in near] == [0.995, 0.8944, 0.8944, 0.7071, 0.0]
+    assert all(np.isfinite(s) for _, s in near), "a zero row has similarity 0, not NaN"

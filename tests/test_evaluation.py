@@ -106,3 +106,15 @@ def test_missing_models_come_from_the_committed_run_labelled(tmp_path):
     table = evaluation.with_reference(evaluation.load_records(tmp_path / "run"), tmp_path / "reference.json")
     assert table["source"].to_dict() == {"tfidf_logreg": "this run", "bigru": "committed full run"}
     assert table.loc["tfidf_logreg", "profile"] == "smoke" and table.loc["bigru", "profile"] == "full"
+
+
+def test_misclassified_defaults_threshold_edge_columns_and_ties():
+    y = np.array([0] * 8 + [1])
+    scores = [0.9, 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.1, 0.5]  # rows 0-6 wrong (0.5 counts as positive)
+    frame = evaluation.misclassified([f"t{i}" for i in range(9)], y, scores)
+    assert frame.index.tolist() == [0, 1, 2, 3, 4]  # n=5 by default; ties keep their order
+    assert frame.columns.tolist() == ["label", "score", "text"] and frame.score.dtype == float
+    edge = evaluation.misclassified(list("abcdefghi"), y, scores, n=10)
+    assert 6 in edge.index and 8 not in edge.index, "a score equal to the threshold is a positive"
+    ints = evaluation.misclassified(["a", "b"], [0, 1], [1, 0], threshold=0.5)
+    assert ints.score.tolist() == [1.0, 0.0] and ints.score.dtype == float

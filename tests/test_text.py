@@ -125,3 +125,18 @@ def test_unknown_rate_and_drop_unknown():
     enc = text.encode_dataset(TRAIN, [1, 0], ["zzz great"], [1], vocab_size=50, maxlen=3, drop_unknown=True)
     assert enc.x_test.tolist() == [[0, 0, enc.vocab.index("great")]]
     assert enc.encode_review("qqq great").tolist() == [[0, 0, enc.vocab.index("great")]]
+
+
+def test_decode_reserved_and_out_of_range_indices():
+    vocab = Vocabulary(("<pad>", "<oov>", "good", "film"))
+    assert vocab.decode([0, 2, 0, 3]) == "good film"
+    assert vocab.decode([0, 1, 2], skip_padding=False) == "<pad> <oov> good"
+    assert vocab.decode([3, 4, -1, 99]) == "film <oov> <oov> <oov>"
+    assert text.sequence_lengths([[1, 2], [], [3]]).tolist() == [2, 0, 1]
+    assert text.sequence_lengths([[1]]).dtype == np.int64
+
+
+def test_token_coverage_of_the_top_k_written_out():
+    cov = text.token_coverage(["c c c b b a", "d"], [1, 2, 3, 4, 100])
+    assert cov == {1: 3 / 7, 2: 5 / 7, 3: 6 / 7, 4: 1.0, 100: 1.0}
+    assert text.token_coverage(["", "!!!"], [5]) == {5: 0.0}
