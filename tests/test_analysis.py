@@ -154,3 +154,32 @@ def test_stratified_subset_is_seeded_balanced_and_whole_at_full_size():
     assert np.array_equal(xs, again) and not np.array_equal(xs, other)
     whole_x, whole_y = search.stratified_subset(x, y, 100, seed=0)
     assert whole_x is x and np.array_equal(whole_y, y)
+
+
+class WeightedTokenModel:
+    """p = (sum of the row's token ids) / 1e5: removing a window of row i (ids all i + 2) moves p
+    by (tokens removed) x (i + 2) / 1e5, so the mean says which rows and which steps were probed."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return np.asarray(x, dtype=float).sum(axis=1, keepdims=True) / 1e5
+
+
+def test_position_sensitivity_defaults_window_sample_and_seed():
+    x = np.repeat(np.arange(2, 302)[:, None], 200, axis=1).astype("int32")  # 300 rows of 200 tokens
+    series = probes.position_sensitivity(WeightedTokenModel(), x)
+    assert series.index.tolist() == list(range(0, 192, 16)), "12 windows of 16 tokens"
+    assert series.name == "mean |Δ p(positive)|" and series.index.name == "tokens before the end"
+    rows = np.random.default_rng(0).choice(300, size=256, replace=False)  # seed 0, 256 distinct reviews
+    expected = 16 * (rows + 2).mean() / 1e5
+    np.testing.assert_allclose(series.to_numpy(), expected, rtol=1e-9)
+    assert series.iloc[0] != pytest.approx(16 * np.arange(2, 302).mean() / 1e5, rel=1e-6), "a sample, not all"
+
+
+def test_position_sensitivity_covers_a_partial_first_window_and_rejects_bad_sizes():
+    x = np.full((4, 33), 5, dtype="int32")  # 33 = 16 + 16 + 1
+    series = probes.position_sensitivity(WeightedTokenModel(), x, n_windows=20)
+    assert series.to_dict() == pytest.approx({0: 16 * 5 / 1e5, 16: 16 * 5 / 1e5, 32: 1 * 5 / 1e5})
+    for bad in (dict(window=0), dict(n_windows=0)):
+        with pytest.raises(ValueError, match="window and n_windows must be positive"):
+            probes.position_sensitivity(WeightedTokenModel(), x, **bad)
+    assert len(probes.position_sensitivity(WeightedTokenModel(), x, window=1, n_windows=1)) == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from course_utils import eda
 
@@ -77,3 +78,18 @@ def test_frequent_words_exact_counts_stop_words_short_words_and_ties():
     everything = eda.frequent_words(texts[:2], n=50, drop_stop_words=False)
     assert everything.to_dict() == {"ox": 3, "bb": 2, "yak": 2, "zebra": 2, "a": 1, "the": 1, "x": 1}
     assert eda.frequent_words(texts[:2], n=50).to_dict() == {"ox": 3, "bb": 2, "yak": 2, "zebra": 2}
+
+
+def test_distinctive_words_defaults_and_log_odds_written_out():
+    texts = ["great"] * 60 + ["awful"] * 60 + ["plot"] * 100 + ["rare"] * 50 + ["scarce"] * 49
+    labels = [1] * 60 + [0] * 60 + [1, 0] * 50 + [1, 0] * 25 + [1] * 49
+    words = eda.distinctive_words(texts, labels)  # min_count 50: "rare" (50) stays, "scarce" (49) goes
+    pos, neg = words["positive"], words["negative"]
+    # add-one counts over awful, great, plot, rare: positive 1, 61, 51, 26; negative 61, 1, 51, 26 (sums 139)
+    assert pos.index.tolist() == ["great", "plot", "rare", "awful"] and neg.index.tolist() == ["awful", "plot", "rare", "great"]
+    assert pos["great"] == pytest.approx(np.log(61 / 139) - np.log(1 / 139))
+    assert pos["plot"] == pytest.approx(0.0) and neg["great"] == pytest.approx(-np.log(61))
+    assert pos.name == "log-odds (positive vs negative)" and neg.name == "log-odds (negative vs positive)"
+    many = [f"w{i:02d}" for i in range(20) for _ in range(50)]
+    table = eda.distinctive_words(many, [i % 2 for i in range(len(many))])
+    assert len(table["positive"]) == 15 and table["positive"].index[0] == "w00", "15 by default; ties alphabetical"

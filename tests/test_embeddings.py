@@ -103,3 +103,35 @@ def test_coverage_and_neighbours_written_out():
     assert [w for w, _ in near] == ["great", "nice", "ok", "fine", "zero"]  # k=5; nice before ok (a tie)
     assert [round(s, 4) for _, s in near] == [0.995, 0.8944, 0.8944, 0.7071, 0.0]
     assert all(np.isfinite(s) for _, s in near), "a zero row has similarity 0, not NaN"
+
+
+def test_glove_is_read_once_and_unknown_rows_follow_the_profile_seed(glove_txt, monkeypatch):
+    from course_utils import config, pipeline
+    from course_utils.text import encode_dataset
+
+    reads = []
+    real = embeddings.load_glove
+    monkeypatch.setattr(embeddings, "load_glove", lambda *a, **k: reads.append(1) or real(glove_txt))
+    pipeline._glove_cache.clear()
+    enc = encode_dataset(["good movie zzz", "bad movie qqq"], [1, 0], ["good"], [1], vocab_size=10, maxlen=4)
+    profile = config.get_profile("smoke").replace(embeddings="glove")
+    first = pipeline.embedding_init(profile.replace(seed=3), enc)["embedding_matrix"]
+    again = pipeline.embedding_init(profile.replace(seed=3), enc)["embedding_matrix"]
+    other = pipeline.embedding_init(profile.replace(seed=4), enc)["embedding_matrix"]
+    assert len(reads) == 1, "the vectors are read once per process"
+    unknown = enc.vocab.index("zzz")
+    assert np.array_equal(first, again) and not np.array_equal(first[unknown], other[unknown])
+    np.testing.assert_array_equal(first, embeddings.embedding_matrix(enc.vocab, real(glove_txt), seed=3))
+    pipeline._glove_cache.clear()
+
+
+def test_unknown_words_get_small_centred_random_rows():
+    vocab = Vocabulary(("<pad>", "<oov>", "good", *[f"u{i}" for i in range(4000)]))
+    vectors = WordVectors(("good", "bad"), np.array([[0.3, -0.3], [0.1, -0.1]], dtype=np.float32), "test")
+    matrix = embeddings.embedding_matrix(vocab, vectors)
+    assert matrix.dtype == np.float32 and not matrix[0].any()
+    np.testing.assert_array_equal(matrix, embeddings.embedding_matrix(vocab, vectors, seed=0))  # seed 0 by default
+    np.testing.assert_allclose(matrix[2], [0.3, -0.3])
+    unknown = matrix[3:]
+    scale = np.std(vectors.vectors)  # 0.2236
+    assert abs(unknown.mean()) < 0.02 and abs(unknown.std() - scale) < 0.01

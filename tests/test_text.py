@@ -140,3 +140,10 @@ def test_token_coverage_of_the_top_k_written_out():
     cov = text.token_coverage(["c c c b b a", "d"], [1, 2, 3, 4, 100])
     assert cov == {1: 3 / 7, 2: 5 / 7, 3: 6 / 7, 4: 1.0, 100: 1.0}
     assert text.token_coverage(["", "!!!"], [5]) == {5: 0.0}
+
+
+def test_build_keeps_20000_entries_by_default_and_passes_min_count_on():
+    words = [f"w{i}" for i in range(20_100)]
+    assert len(Vocabulary.build([" ".join(words)])) == 20_000  # <pad>, <oov> and 19,998 words
+    vocab = Vocabulary.build(["good good film", "good plot"], min_count=2)
+    assert vocab.words == ("<pad>", "<oov>", "good")
