@@ -93,3 +93,25 @@ def test_distinctive_words_defaults_and_log_odds_written_out():
     many = [f"w{i:02d}" for i in range(20) for _ in range(50)]
     table = eda.distinctive_words(many, [i % 2 for i in range(len(many))])
     assert len(table["positive"]) == 15 and table["positive"].index[0] == "w00", "15 by default; ties alphabetical"
+
+
+def test_html_residue_table_is_sorted_named_and_integer():
+    table = eda.html_residue(["<I>x</i> <b>", "<br/><br/><br/>", "<b>y</b>", "<hr>"])
+    assert table.index.name == "tag" and table.columns.tolist() == ["reviews", "occurrences"]
+    assert table.index.tolist() == ["b", "br", "i", "hr"]  # 3, 3 (alphabetical), 2, 1
+    assert table.to_dict("list") == {"reviews": [2, 1, 1, 1], "occurrences": [3, 3, 2, 1]}
+    assert all(dtype == np.int64 for dtype in table.dtypes)
+
+
+def test_examples_defaults_two_per_class_seeded_and_cut_after_500_characters():
+    texts = [f"p{i}" + "x" * (498 + i) for i in range(5)] + [f"n{i}" for i in range(5)]
+    frame = pd.DataFrame({"text": texts, "label": [1] * 5 + [0] * 5, "rating": [9] * 5 + [2] * 5})
+    out = eda.examples(frame)
+    assert out.label.tolist() == ["positive", "positive", "negative", "negative"]
+    assert out.columns.tolist() == ["label", "rating", "text"]
+    picked = frame[frame.label == 1].sample(n=2, random_state=0).index.tolist()
+    assert out.index[:2].tolist() == picked and eda.examples(frame, seed=1).index.tolist() != out.index.tolist()
+    every = eda.examples(frame, n=10)
+    assert every.label.value_counts().to_dict() == {"positive": 5, "negative": 5}
+    assert every.text[0] == texts[0] and len(texts[0]) == 500, "exactly 500 characters: kept whole"
+    assert every.text[1] == texts[1][:500] + " ..." and every.text[9] == "n4"

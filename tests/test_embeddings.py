@@ -135,3 +135,17 @@ def test_unknown_words_get_small_centred_random_rows():
     unknown = matrix[3:]
     scale = np.std(vectors.vectors)  # 0.2236
     assert abs(unknown.mean()) < 0.02 and abs(unknown.std() - scale) < 0.01
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".txt.gz"])
+def test_glove_reader_keeps_odd_words_whole_and_replaces_bad_bytes(tmp_path, suffix):
+    import gzip
+    raw = (b"good 1 0 0\n" b"caf\xe9 0 1 0\n" b"new\xc2\xa0york 0 0 1 \n" b"san francisco 1 1 0\n"
+           b"crlf 0.5 0.5 0.5\r\n")
+    path = tmp_path / f"vectors{suffix}"
+    path.write_bytes(gzip.compress(raw) if suffix.endswith(".gz") else raw)
+    vectors = embeddings.read_glove_txt(path)
+    assert vectors.words == ("good", "caf\ufffd", "new\u00a0york", "san francisco", "crlf")
+    np.testing.assert_allclose(vectors["crlf"], [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(vectors["new\u00a0york"], [0, 0, 1])
+    assert embeddings.read_glove_txt(path, limit=2).words == ("good", "caf\ufffd")
