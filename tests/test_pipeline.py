@@ -100,3 +100,22 @@ def test_encoding_written_out_by_hand():
     kept = text.encode_dataset(train, [1, 0, 1], test, [1, 0], vocab_size=5, maxlen=4, drop_unknown=False)
     assert kept.x_train.tolist() == [[0, 2, 2, 3], [0, 0, 4, 3], [0, 2, 1, 1]]
     assert kept.x_test.tolist() == [[0, 0, 2, 1], [0, 0, 1, 3]]
+
+
+def test_prepare_passes_profile_path_and_options_on(monkeypatch, tmp_path):
+    from course_utils import config, pipeline
+    calls = {}
+    monkeypatch.setattr(pipeline, "load_profile_data",
+                        lambda *a, **k: calls.setdefault("load", (a, k)) and "DATA")
+    monkeypatch.setattr(pipeline, "encode_cached", lambda data, **k: calls.setdefault("encode", (data, k)) and "ENC")
+    profile = config.get_profile("smoke").replace(drop_unknown=True)
+    assert pipeline.prepare(profile, path=tmp_path) == ("DATA", "ENC")
+    assert calls["load"] == ((profile, tmp_path), {"progress": False})
+    assert calls["encode"] == ("DATA", dict(vocab_size=profile.vocab_size, maxlen=profile.maxlen, padding="pre",
+                                            truncating="pre", drop_unknown=True, use_cache=True))
+    calls.clear()
+    pipeline.prepare(profile, data="MINE", vocab_size=7, maxlen=9, padding="post", truncating="post",
+                     drop_unknown=False, use_cache=False)
+    assert "load" not in calls, "given data is not loaded again"
+    assert calls["encode"] == ("MINE", dict(vocab_size=7, maxlen=9, padding="post", truncating="post",
+                                            drop_unknown=False, use_cache=False))
