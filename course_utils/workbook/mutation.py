@@ -1,8 +1,10 @@
 """Summarise a mutation-testing run: ``python -m course_utils.workbook.mutation RESULTS OUT.md``.
 
 ``RESULTS`` is the output of ``mutmut results --all true`` (one ``<mutant>: <status>`` per
-line); the summary counts, per module, mutants killed, survived and otherwise (timeouts,
-suspicious, not checked) and the score killed / (killed + survived).
+line). The summary counts, per module, mutants killed, timed out, survived, with no test
+reaching them, and not run yet, and gives mutmut's own score: (killed + timeout) / (killed +
+timeout + survived + no tests). Mutants not run yet are left out of the score, not counted as
+killed.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from pathlib import Path
 
 from ..fileio import write_text_atomic
 
-_LINE = re.compile(r"^\s*(course_utils(?:\.\w+)+?)\.x_?\w*__mutmut_\d+:\s*(\w[\w ]*)$")
+_LINE = re.compile(r"^\s*(course_utils(?:\.\w+)+?)\.x\S*__mutmut_\d+:\s*(\w[\w ]*)$")
+#: Columns of the table, as mutmut names the statuses.
+STATUSES = ("killed", "timeout", "survived", "no tests", "not checked")
 
 
 def summarise(text: str) -> dict[str, Counter]:
@@ -25,21 +29,34 @@ def summarise(text: str) -> dict[str, Counter]:
         match = _LINE.match(line)
         if match:
             module, status = match.groups()
-            counts[module.rsplit(".x", 1)[0]][status.strip()] += 1
+            counts[module][status.strip()] += 1
     return dict(counts)
 
 
+def score(counts: Counter) -> float | None:
+    """mutmut's score: (killed + timeout) / (killed + timeout + survived + no tests); None if none ran."""
+    detected = counts.get("killed", 0) + counts.get("timeout", 0)
+    judged = detected + counts.get("survived", 0) + counts.get("no tests", 0)
+    return detected / judged if judged else None
+
+
 def render(counts: dict[str, Counter], *, tool: str, date: str) -> str:
-    """A Markdown table: module, killed, survived, other, score."""
+    """A Markdown table: one row per module and a total."""
+    head = ["module", *STATUSES, "score"]
     lines = [f"# Mutation testing ({tool}, {date})", "",
-             "| module | killed | survived | other | score |", "| --- | ---: | ---: | ---: | ---: |"]
+             "| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
+    total: Counter = Counter()
     for module in sorted(counts):
-        c = counts[module]
-        killed, survived = c.get("killed", 0), c.get("survived", 0)
-        other = sum(c.values()) - killed - survived
-        score = f"{killed / (killed + survived):.0%}" if killed + survived else "–"
-        lines.append(f"| {module} | {killed} | {survived} | {other} | {score} |")
+        total.update(counts[module])
+        lines.append(_row(module, counts[module]))
+    lines.append(_row("**all**", total))
     return "\n".join(lines) + "\n"
+
+
+def _row(name: str, counts: Counter) -> str:
+    value = score(counts)
+    cells = [str(counts.get(s, 0)) for s in STATUSES] + ["–" if value is None else f"{value:.1%}"]
+    return f"| {name} | " + " | ".join(cells) + " |"
 
 
 def main(argv=None) -> int:
