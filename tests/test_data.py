@@ -149,3 +149,29 @@ def test_real_dataset_matches_its_documented_facts():
         assert set(frame.rating.unique()) == {1, 2, 3, 4, 7, 8, 9, 10}
     words = np.array([len(t.split()) for t in imdb.train.text])
     assert 220 < words.mean() < 240
+
+
+def test_profile_data_takes_seeded_balanced_subsets_of_each_split(isolated, synthetic_archive):
+    from course_utils import config
+    profile = config.get_profile("smoke").replace(train_size=10, test_size=6, seed=4)
+    full = load_imdb(synthetic_archive)
+    sub = data.load_profile_data(profile, synthetic_archive)
+    assert len(sub.train) == 10 and len(sub.test) == 6 and sub.source == full.source
+    assert sub.train.label.value_counts().to_dict() == {0: 5, 1: 5}
+    assert sub.test.label.value_counts().to_dict() == {0: 3, 1: 3}
+    assert sub.train.equals(data.subsample(full.train, 10, seed=4))
+    assert sub.test.equals(data.subsample(full.test, 6, seed=5)), "the test split draws with seed + 1"
+    assert repr(sub) == "ImdbData(train=10 reviews, test=6 reviews, source='aclImdb_v1.tar.gz')"
+    everything = data.load_profile_data(profile.replace(train_size=None, test_size=None), synthetic_archive)
+    assert len(everything.train) == len(full.train) == 40
+
+
+def test_sha256_of_a_file_read_in_chunks(tmp_path):
+    import hashlib
+    path = tmp_path / "blob"
+    payload = bytes(range(256)) * 40  # 10,240 bytes: several chunks of 1,000
+    path.write_bytes(payload)
+    assert data.sha256_file(path, chunk=1000) == hashlib.sha256(payload).hexdigest()
+    assert data.sha256_file(path) == hashlib.sha256(payload).hexdigest()
+    (tmp_path / "empty").write_bytes(b"")
+    assert data.sha256_file(tmp_path / "empty") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
