@@ -118,3 +118,19 @@ def test_misclassified_defaults_threshold_edge_columns_and_ties():
     assert 6 in edge.index and 8 not in edge.index, "a score equal to the threshold is a positive"
     ints = evaluation.misclassified(["a", "b"], [0, 1], [1, 0], threshold=0.5)
     assert ints.score.tolist() == [1.0, 0.0] and ints.score.dtype == float
+
+
+def test_reference_records_are_every_record_of_a_run_in_model_order(tmp_path):
+    for name, params in (("lstm", 7), ("dense", 3)):
+        rec = MetricsRecord.from_scores(name, "full", Y, S, params=params, epochs=2, train_seconds=1.5)
+        evaluation.save_record(rec, tmp_path / "run", Y, S)
+    target = evaluation.write_reference_records(tmp_path / "run", tmp_path / "out" / "reference.json")
+    assert target == tmp_path / "out" / "reference.json"
+    rows = json.loads(target.read_text(encoding="utf-8"))
+    assert [r["model"] for r in rows] == ["dense", "lstm"] and [r["params"] for r in rows] == [3, 7]
+    assert rows[0]["accuracy"] == 0.75 and rows[0]["profile"] == "full"
+    table = evaluation.with_reference(evaluation.load_records(tmp_path / "empty"), target)
+    assert sorted(table.index) == ["dense", "lstm"] and set(table["source"]) == {"committed full run"}
+    with pytest.raises(ValueError, match="holds no metrics records: run the notebooks first"):
+        evaluation.write_reference_records(tmp_path / "empty", tmp_path / "never.json")
+    assert not (tmp_path / "never.json").exists()
