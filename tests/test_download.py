@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import http.server
 import threading
 
@@ -94,3 +95,41 @@ def test_a_mirror_in_imdb_url_is_used_and_its_checksum_still_checked(isolated, s
         cached.unlink()
     with pytest.raises(DataError, match=f"(?s){server.base}/aclImdb_v1.tar.gz has SHA-256 .* expected c40f74a1"):
         load_imdb()
+
+
+class _NoLength(_Handler):
+    """Answers without a Content-Length header (the body ends when the connection closes)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(self.payload)
+
+
+@pytest.fixture
+def big_server():
+    payload = bytes(range(256)) * 6000  # 1.5 MB: more than one read of 1 MiB
+    servers = []
+    for handler in (type("Sized", (_Handler,), {"payload": payload}), type("Unsized", (_NoLength,), {"payload": payload})):
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(f"http://127.0.0.1:{httpd.server_address[1]}/aclImdb_v1.tar.gz")
+        servers.append(httpd)
+    yield payload, servers[0], servers[2]
+    for httpd in servers[1::2]:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_large_and_unsized_downloads_arrive_whole_with_a_byte_progress_bar(isolated, big_server, capsys, monkeypatch):
+    payload, sized, unsized = big_server
+    timeouts = []
+    real = data.urllib.request.urlopen
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, **kw: timeouts.append(kw.get("timeout")) or real(url, **kw))
+    target = data.download(sized, isolated / "big.tar.gz", sha256=hashlib.sha256(payload).hexdigest(), progress=True)
+    assert target.read_bytes() == payload
+    bar = capsys.readouterr().err
+    assert "Downloading big.tar.gz: 100%" in bar and "1.54M/1.54M" in bar, bar[-300:]  # bytes, scaled
+    assert re.search(r"[0-9.]+[kMG]B/s", bar), bar[-300:]
+    assert data.download(unsized, isolated / "u.tar.gz", sha256=None, timeout=5).read_bytes() == payload
+    assert timeouts == [60, 5], "a stalled server cannot hang the notebook: 60 s by default"

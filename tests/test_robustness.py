@@ -141,3 +141,21 @@ def test_glove_header_gzip_and_words_with_spaces(tmp_path):
     spaced.write_text(GLOVE + "at name@domain.com 0.7 0.8 0.9\n")
     vectors = embeddings.read_glove_txt(spaced)
     assert vectors.words[-1] == "at name@domain.com" and np.allclose(vectors["at name@domain.com"], [0.7, 0.8, 0.9])
+
+
+def test_reading_a_folder_shows_progress_and_names_the_folder_in_warnings(tmp_path, capsys):
+    root = tmp_path / "aclImdb"
+    for split in ("train", "test"):
+        for label in ("pos", "neg"):
+            (root / split / label).mkdir(parents=True)
+            (root / split / label / f"1_{'9' if label == 'pos' else '2'}.txt").write_text("fine review")
+    (root / "train" / "pos" / "2_8.txt").write_bytes(b"caf\xe9")
+    with pytest.warns(UnicodeWarning) as caught:
+        train, test = data.read_directory(root, progress=True)
+    assert f"1 review(s) in {root} are not valid UTF-8" in str(caught[0].message)
+    err = capsys.readouterr().err
+    assert "Reading reviews: 100%" in err and "5/5" in err and "review/s" in err
+    assert len(train) == 3 and len(test) == 2
+    (root / "test" / "neg" / "1_2.txt").unlink()
+    with pytest.raises(data.DataError, match=f"^{root} is not in the layout"):
+        data.read_directory(root)
