@@ -183,3 +183,10 @@ def test_position_sensitivity_covers_a_partial_first_window_and_rejects_bad_size
         with pytest.raises(ValueError, match="window and n_windows must be positive"):
             probes.position_sensitivity(WeightedTokenModel(), x, **bad)
     assert len(probes.position_sensitivity(WeightedTokenModel(), x, window=1, n_windows=1)) == 1
+
+
+def test_accuracy_by_length_threshold_edge_hides_empty_buckets_and_names_the_index():
+    table = probes.accuracy_by_length([1, 0, 1, 0], [0.5, 0.5, 0.49, 0.2], [10, 20, 350, 360])
+    assert table.index.name == "tokens" and table.columns.tolist() == ["reviews", "accuracy"]
+    assert table.index.tolist() == ["0–99", "300–499"], "buckets without reviews are left out"
+    assert table["accuracy"].tolist() == [0.5, 0.5]  # a score of exactly 0.5 is a positive

@@ -175,3 +175,20 @@ def test_sha256_of_a_file_read_in_chunks(tmp_path):
     assert data.sha256_file(path) == hashlib.sha256(payload).hexdigest()
     (tmp_path / "empty").write_bytes(b"")
     assert data.sha256_file(tmp_path / "empty") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_subsample_edges_whole_frame_odd_sizes_and_no_repeats():
+    import pandas as pd
+    frame = pd.DataFrame({"id": range(7), "text": list("abcdefg"), "label": [1, 1, 1, 1, 1, 0, 0]})
+    whole = data.subsample(frame, 7, seed=0)
+    assert whole.equals(frame), "asking for every row returns every row, in order"
+    assert data.subsample(frame, 100, seed=0).equals(frame)
+    two = data.subsample(frame, 2, seed=0)
+    assert sorted(two.label) == [0, 1] and two.columns.tolist() == ["id", "text", "label"]
+    six = data.subsample(frame, 6, seed=3)
+    assert six.label.tolist().count(0) == 2 and six.label.tolist().count(1) == 3  # 3 asked of each; class 0 has 2
+    assert six.id.is_unique and six.index.tolist() == list(range(len(six)))
+    assert six.id.tolist() == sorted(six.id), "rows keep the frame's order"
+    for n in (0, 1):
+        with pytest.raises(ValueError, match="at least 2"):
+            data.subsample(frame, n, seed=0)

@@ -115,3 +115,9 @@ def test_examples_defaults_two_per_class_seeded_and_cut_after_500_characters():
     assert every.label.value_counts().to_dict() == {"positive": 5, "negative": 5}
     assert every.text[0] == texts[0] and len(texts[0]) == 500, "exactly 500 characters: kept whole"
     assert every.text[1] == texts[1][:500] + " ..." and every.text[9] == "n4"
+
+
+def test_duplicates_whose_labels_disagree_are_counted():
+    train = _frame(["Great film!", "great film", "GREAT FILM", "fine"], [1, 0, 1, 1])
+    report = eda.duplicate_report(train, _frame(["other"], [0]))
+    assert report.loc["train"].tolist() == [1, 2, 1]  # one text, two extra copies, one conflict

@@ -134,3 +134,19 @@ def test_reference_records_are_every_record_of_a_run_in_model_order(tmp_path):
     with pytest.raises(ValueError, match="holds no metrics records: run the notebooks first"):
         evaluation.write_reference_records(tmp_path / "empty", tmp_path / "never.json")
     assert not (tmp_path / "never.json").exists()
+
+
+def test_majority_baseline_predicts_the_commoner_class_and_positive_on_a_tie():
+    assert evaluation.majority_baseline_scores([1, 1, 0], 3).tolist() == [1.0, 1.0, 1.0]
+    assert evaluation.majority_baseline_scores([0, 0, 1], 2).tolist() == [0.0, 0.0]
+    assert evaluation.majority_baseline_scores([0, 1], 2).tolist() == [1.0, 1.0]
+
+
+def test_without_a_path_the_packaged_committed_records_fill_in(tmp_path):
+    from course_utils.results import RECORDS
+    packaged = {r["model"] for r in json.loads(RECORDS.read_text(encoding="utf-8"))}
+    table = evaluation.with_reference(evaluation.load_records(tmp_path))
+    assert set(table.index) == packaged and {"lstm", "gru", "bigru"} <= packaged
+    (tmp_path / "none.json").write_text("[]")
+    empty = evaluation.with_reference(evaluation.load_records(tmp_path), tmp_path / "none.json")
+    assert empty.empty and "source" in empty.columns
