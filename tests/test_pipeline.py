@@ -119,3 +119,37 @@ def test_prepare_passes_profile_path_and_options_on(monkeypatch, tmp_path):
     assert "load" not in calls, "given data is not loaded again"
     assert calls["encode"] == ("MINE", dict(vocab_size=7, maxlen=9, padding="post", truncating="post",
                                             drop_unknown=False, use_cache=False))
+
+
+def _no_encoding(*args, **kwargs):
+    raise AssertionError("encoded again although the cache holds the result")
+
+
+def test_cache_file_name_defaults_a_full_vocabulary_and_odd_text(data, isolated, monkeypatch):
+    import re
+    first = pipeline.encode_cached(data, vocab_size=20, maxlen=8)  # 20 entries: the vocabulary is full
+    assert len(first.vocab) == 20 and first.drop_unknown is False and first.padding == "pre"
+    assert (first.x_test == text.OOV).any(), "unknown words stay <oov> unless asked otherwise"
+    [path] = isolated.glob("encoded-*.npz")
+    assert re.fullmatch(r"encoded-[0-9a-f]{24}\.npz", path.name)
+    monkeypatch.setattr(pipeline, "encode_dataset", _no_encoding)
+    _same(pipeline.encode_cached(data, vocab_size=20, maxlen=8), first)  # a full vocabulary is valid
+    monkeypatch.undo()
+    texts = data.train.text.astype(object)
+    texts[0] = "lone \ud800 surrogate"  # a Python str may hold one (typed by a student, say)
+    odd = type(data)(data.train.astype({"text": object}).assign(text=texts), data.test, data.source)
+    assert pipeline.encode_cached(odd, vocab_size=20, maxlen=8).x_train.shape == (len(odd.train), 8)
+
+
+def test_a_cache_file_that_needs_pickle_or_has_other_shapes_is_never_served(data, isolated):
+    settings = dict(vocab_size=50, maxlen=8)
+    real = pipeline.encode_cached(data, **settings)
+    [path] = isolated.glob("encoded-*.npz")
+    for bad in ({"words": np.array(list(real.vocab.words), dtype=object)},  # needs pickle to load
+                {"x_train": np.zeros((len(real.y_train), 9), dtype=np.int32)}):  # another maxlen
+        arrays = dict(x_train=np.zeros_like(real.x_train), y_train=real.y_train, x_test=real.x_test,
+                      y_test=real.y_test, words=np.array(real.vocab.words, dtype=str))
+        arrays.update(bad)
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+        _same(pipeline.encode_cached(data, **settings), real)
