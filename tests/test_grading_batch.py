@@ -232,3 +232,43 @@ def test_missing_folder_and_missing_build_are_clear(tmp_path):
         batch.find_submissions(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="run `make assign` first"):
         batch.student_folder("a9_missing", tmp_path)
+
+
+def test_hidden_entries_links_and_double_conflicts_are_reported_word_for_word(tmp_path):
+    subs = tmp_path / "subs"
+    _nb(subs / "ann.ipynb")
+    _nb(subs / "ann" / "a.ipynb")
+    _nb(subs / "ann" / "b.ipynb")
+    _nb(subs / ".hidden.ipynb")
+    (subs / "link.ipynb").symlink_to(_nb(tmp_path / "elsewhere.ipynb"))
+    _nb(subs / "=cy.ipynb")
+    roster = batch.find_submissions(subs)
+    assert list(roster.submissions) == ["=cy"]
+    assert roster.conflicts == {"ann": "folder ann/ holds 2 notebooks: a.ipynb, b.ipynb; also ann.ipynb"}
+    assert roster.skipped == [(".hidden.ipynb", "hidden entry"), ("link.ipynb", "symbolic link (copy the file in instead)")]
+    report = batch._report(roster, "a3_metrics_report", unsafe=True)
+    assert report == ("# Grading report: a3_metrics_report\n\nGraded: 1; conflicts: 1; skipped: 2.\n\n"
+                      "**Graded with --unsafe: no sandbox. Use this for trusted code only.**\n\n"
+                      "## Conflicts (not graded until resolved)\n"
+                      "- ann: folder ann/ holds 2 notebooks: a.ipynb, b.ipynb; also ann.ipynb\n\n"
+                      "## Skipped\n- .hidden.ipynb: hidden entry\n- link.ipynb: symbolic link (copy the file in instead)\n")
+    assert "--unsafe" not in batch._report(roster, "a3_metrics_report", unsafe=False)
+
+
+def test_feedback_names_keep_plain_names_and_hash_the_rest():
+    assert batch.feedback_filename("Zoë Ann-Lee_2") == "Zoë Ann-Lee_2.md"
+    odd = batch.feedback_filename("a/b")
+    assert odd.startswith("a_b-") and len(odd) == len("a_b-") + 8 + 3
+    assert batch.feedback_filename("a/b") != batch.feedback_filename("a\\b"), "different students, different files"
+    assert batch.feedback_filename("...").startswith("student-")
+    assert len(batch.feedback_filename("x" * 100 + "/")) == 60 + 1 + 8 + 3
+
+
+def test_the_class_secret_is_private_kept_and_renewed_on_request(tmp_path):
+    import stat
+    seed = batch.class_seed(tmp_path / "grades")
+    path = tmp_path / "grades" / ".challenge-seed"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == f"{seed}\n"
+    assert 0 <= seed < 2 ** 63 and batch.class_seed(tmp_path / "grades") == seed
+    renewed = batch.class_seed(tmp_path / "grades", new=True)
+    assert renewed != seed and path.read_text() == f"{renewed}\n"
