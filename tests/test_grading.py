@@ -209,6 +209,7 @@ def test_no_temporary_folders_are_left(hostile):
 
 
 def test_regrading_gives_the_same_sheet(hostile, dist, tmp_path):
+    """The same submissions graded again with the class's secret give the same rows."""
     name = "a3_metrics_report"
     subs = tmp_path / "again"
     for student in ("ada", "forger", "gus"):
@@ -217,12 +218,11 @@ def test_regrading_gives_the_same_sheet(hostile, dist, tmp_path):
     (out).mkdir()
     (out / ".challenge-seed").write_text((hostile["grades"] / ".challenge-seed").read_text())
     grading.grade_batch(subs, name, out, workers=2, timeout=60, dist_dir=dist)
-    first = (out / "grades.csv").read_text()
-    grading.grade_batch(subs, name, out, workers=2, timeout=60, dist_dir=dist)
-    assert (out / "grades.csv").read_text() == first
-    original = hostile["sheet"]
-    for row in csv.DictReader(open(out / "grades.csv", encoding="utf-8")):
-        assert float(row["total"]) == original.loc[row["student"], "total"]
+    first = {row["student"]: row for row in csv.DictReader(open(hostile["grades"] / "grades.csv", encoding="utf-8"))}
+    again = list(csv.DictReader(open(out / "grades.csv", encoding="utf-8")))
+    assert [row["student"] for row in again] == ["ada", "forger", "gus"]
+    for row in again:
+        assert row == first[row["student"]]
 
 
 def test_assignment_1_reference_cannot_be_poisoned_for_the_next_student(dist, tmp_path):
