@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -179,7 +181,8 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
         with lock:
             calls.append({"student": student, "wall": limits.wall_seconds, "command": command, "env": env,
                           "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir()),
-                          "data": sorted(Path(read_only["/data"]).iterdir())})
+                          "data": sorted(Path(read_only["/data"]).iterdir()),
+                          "pristine": (Path(read_only["/opt/course"]) / "course_utils" / "grading" / "batch.py").is_file()})
         answers, errors, returncode, timed_out, delay = behaviour(student)
         time.sleep(delay)  # later students may finish first
         (work / "answers" / "answers.json").write_text(json.dumps(answers))
@@ -211,8 +214,16 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     assert all(c["data"] == [] for c in calls)
     assert {c["wall"] for c in calls} == {7}, "the batch's timeout is each sandbox's wall clock"
     assert all("answers.json" not in c["files"] and "challenge.json" in c["files"] for c in calls)
-    assert all(c["env"]["PYTHONPATH"] == "/opt/course" and c["env"]["IMDB_DATA_DIR"] == "/data" for c in calls)
+    python = sys.executable
+    assert calls[0]["env"] == {  # what a sandbox sees: paths inside it only, quiet TF, no progress bars
+        "PYTHONPATH": "/opt/course", "IMDB_DATA_DIR": "/data", "COURSE_UTILS_CACHE": "/tmp/cache",
+        "PATH": f"{Path(python).parent}:/usr/bin:/bin", "COURSE_PROGRESS": "0", "JUPYTER_PREFER_ENV_PATH": "1",
+        "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}
+    assert calls[0]["command"] == [python, "-m", "course_utils.grading.harness", "/grading/a3_metrics_report.ipynb",
+                                   "/grading/challenge.json", "/grading/answers"]
     assert all(set(c["read_only"]) == {"/opt/course", "/data"} for c in calls)
+    assert all(c["pristine"] for c in calls), "a copy of the package is mounted"
     assert list(sheet["student"]) == ["amy", "bo", "cat", "dan", "lee", "lee-2"], "student order, not path order"
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
     assert list(rows) == ["amy", "bo", "cat", "dan", "lee", "lee-2"]
@@ -272,3 +283,62 @@ def test_the_class_secret_is_private_kept_and_renewed_on_request(tmp_path):
     assert 0 <= seed < 2 ** 63 and batch.class_seed(tmp_path / "grades") == seed
     renewed = batch.class_seed(tmp_path / "grades", new=True)
     assert renewed != seed and path.read_text() == f"{renewed}\n"
+
+
+def test_unsafe_grading_points_at_real_folders_and_still_copies_the_public_files(tmp_path, monkeypatch):
+    calls = _fake_batch(tmp_path, monkeypatch, lambda s: ({}, [], 0, False, 0.0))
+    (tmp_path / "public" / "tests").mkdir()
+    (tmp_path / "public" / "tests" / "q1.py").write_text("OK = 1")
+    (tmp_path / "public" / "a3_metrics_report.ipynb").write_text("the blank student version")
+    _nb(tmp_path / "subs" / "amy.ipynb", "student = 'amy'")
+    sheet = batch.grade_batch(tmp_path / "subs", "a3_metrics_report", tmp_path / "out", unsafe=True, progress=False)
+    [call] = calls
+    work = Path(call["command"][3]).parent
+    assert call["command"][3:] == [f"{work}/a3_metrics_report.ipynb", f"{work}/challenge.json", f"{work}/answers"]
+    assert call["env"]["PYTHONPATH"] == str(call["read_only"]["/opt/course"])
+    assert call["env"]["IMDB_DATA_DIR"] == str(call["read_only"]["/data"])
+    assert call["env"]["COURSE_UTILS_CACHE"] == str(work.parent / "cache")
+    assert call["files"] == ["a3_metrics_report.ipynb", "answers", "challenge.json", "tests"]
+    assert sheet.loc[0, "status"] == "graded" and "--unsafe" in (tmp_path / "out" / "report.md").read_text()
+    assert not work.exists(), "the submission's folder is removed after grading"
+
+
+def test_answers_are_read_as_bounded_data_and_anything_else_is_ignored(tmp_path, monkeypatch):
+    import json
+    import numpy as np
+    out = tmp_path / "answers"
+    out.mkdir()
+    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 1}}))
+    (out / "run.json").write_text(json.dumps({"errors": [{"cell": i} for i in range(25)] + ["not a dict"]}))
+    np.save(out / "scores.npy", np.array([[1, 0], [0, 1]], dtype=np.int8))
+    answers_, errors = batch._load_answers(out)
+    assert answers_["q1"] == {"ok": 1} and errors == [{"cell": i} for i in range(20)]
+    assert answers_["$scores"].dtype == float and answers_["$scores"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    (out / "answers.json").write_text("[1, 2]")  # JSON, but not a mapping
+    (out / "run.json").write_text("{ broken")
+    np.save(out / "scores.npy", np.array([object()], dtype=object), allow_pickle=True)  # needs pickle: refused
+    assert batch._load_answers(out) == ({}, [])
+    (out / "answers.json").unlink()
+    (out / "answers.json").symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"q1": {"ok": 1000}}))
+    (out / "run.json").write_text(json.dumps({"errors": []}))
+    assert batch._load_answers(out) == ({}, []), "a link to a file outside is not followed"
+    (out / "answers.json").unlink()
+    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 2}}))
+    monkeypatch.setattr(batch, "ANSWERS_LIMIT", (out / "answers.json").stat().st_size)
+    assert batch._load_answers(out)[0] == {"q1": {"ok": 2}}, "exactly the limit is read"
+    monkeypatch.setattr(batch, "ANSWERS_LIMIT", (out / "answers.json").stat().st_size - 1)
+    assert batch._load_answers(out)[0] == {}, "one byte over the limit is not"
+
+
+def test_notebooks_over_the_size_limit_are_refused_and_bad_bytes_replaced(tmp_path, monkeypatch):
+    path = _nb(tmp_path / "amy.ipynb", "print('caf\\xe9')")
+    raw = path.read_bytes().replace(b"caf\\\\xe9", b"caf\xe9")  # a Latin-1 byte, not UTF-8
+    path.write_bytes(raw)
+    assert "caf\ufffd" in batch._read_notebook(path).cells[0].source
+    monkeypatch.setattr(batch, "NOTEBOOK_LIMIT", len(raw))
+    batch._read_notebook(path)  # exactly the limit: read
+    monkeypatch.setattr(batch, "NOTEBOOK_LIMIT", 3 << 20)
+    path.write_bytes(raw + b" " * ((3 << 20) - len(raw) + 1))
+    with pytest.raises(ValueError, match="^larger than 3 MiB$"):
+        batch._read_notebook(path)
