@@ -197,7 +197,8 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     subs = tmp_path / "subs"
     for student, path in [("lee", "lee.ipynb"), ("lee-2", "lee-2/work.ipynb"), ("amy", "amy.ipynb"),
                           ("bo", "bo.ipynb"), ("cat", "cat.ipynb")]:
-        _nb(subs / path, f"student = '{student}'\nimport subprocess" if student == "cat" else f"student = '{student}'")
+        _nb(subs / path, f"student = '{student}'\nimport subprocess\nopen('/proc/1/status')" if student == "cat"
+            else f"student = '{student}'")
     (subs / "dan.ipynb").write_text("{ not json")
     outcomes = {  # answers, cell errors, exit code, timed out, delay
         "lee": ({"x": {"ok": 1}, "y": {"ok": 2}}, [], 0, False, 0.3),
@@ -232,10 +233,12 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     assert rows["amy"]["status"] == "timeout: stopped after 7 s; scored what it answered"
     assert rows["bo"]["status"] == "stopped with exit code 137; scored what it answered"
     assert rows["bo"]["total"] == "3.0"  # check b always passes (2) + q2 (1)
-    assert rows["cat"]["status"] == "graded; flagged: starts programs"
+    assert rows["cat"]["status"] == "graded; flagged: looks at other processes, starts programs"
     assert rows["dan"]["status"].startswith("invalid notebook: ") and rows["dan"]["total"] == "0.0"
     feedback = (out / "feedback" / "lee-2.md").read_text()
-    assert "Score: 4 / 10" in feedback and "- cell 3: NameError: name 'f' is not defined" in feedback
+    assert feedback == ("# Feedback for lee-2\n\nScore: 4 / 10\nStatus: graded; 1 cell(s) raised\n\n"
+                        "- ✔ q1 · a (2 points)\n- ✔ q1 · b (2 points)\n- ✘ q2 · c (1 point): q2: unusable answer (KeyError)"
+                        "\n\nCells that raised an error:\n- cell 3: NameError: name 'f' is not defined\n")
 
 
 def test_missing_folder_and_missing_build_are_clear(tmp_path):
