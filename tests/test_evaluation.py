@@ -150,3 +150,13 @@ def test_without_a_path_the_packaged_committed_records_fill_in(tmp_path):
     (tmp_path / "none.json").write_text("[]")
     empty = evaluation.with_reference(evaluation.load_records(tmp_path), tmp_path / "none.json")
     assert empty.empty and "source" in empty.columns
+
+
+def test_scores_are_saved_only_with_both_labels_and_scores(tmp_path):
+    rec = MetricsRecord.from_scores("lstm", "smoke", Y, S, params=1, epochs=1, train_seconds=1.0)
+    evaluation.save_record(rec, tmp_path, Y, None)
+    evaluation.save_record(rec, tmp_path, None, S)
+    assert sorted(p.name for p in (tmp_path / "metrics").iterdir()) == ["lstm.json"]
+    evaluation.save_record(rec, tmp_path, Y, S)
+    with np.load(tmp_path / "metrics" / "lstm.scores.npz") as saved:
+        assert saved["y_true"].tolist() == Y.tolist() and saved["y_score"].tolist() == S.tolist()

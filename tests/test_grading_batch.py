@@ -226,6 +226,7 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     assert all(set(c["read_only"]) == {"/opt/course", "/data"} for c in calls)
     assert all(c["pristine"] for c in calls), "a copy of the package is mounted"
     assert list(sheet["student"]) == ["amy", "bo", "cat", "dan", "lee", "lee-2"], "student order, not path order"
+    assert (out / "grades.csv").read_text(encoding="utf-8").splitlines()[0] == "student,q1,q2,q3,total,max_total,status"
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
     assert list(rows) == ["amy", "bo", "cat", "dan", "lee", "lee-2"]
     assert rows["lee"]["status"] == "graded" and rows["lee"]["total"] == "5.0"  # q1 4 + q2 1

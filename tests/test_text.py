@@ -147,3 +147,9 @@ def test_build_keeps_20000_entries_by_default_and_passes_min_count_on():
     assert len(Vocabulary.build([" ".join(words)])) == 20_000  # <pad>, <oov> and 19,998 words
     vocab = Vocabulary.build(["good good film", "good plot"], min_count=2)
     assert vocab.words == ("<pad>", "<oov>", "good")
+
+
+def test_non_text_input_is_named_in_the_error():
+    for function, name in ((text.standardize, "standardize"), (text.tokenize, "tokenize")):
+        with pytest.raises(TypeError, match=f"^{name} expects a str, got int\\.$"):
+            function(5)
