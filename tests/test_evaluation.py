@@ -160,3 +160,14 @@ def test_scores_are_saved_only_with_both_labels_and_scores(tmp_path):
     evaluation.save_record(rec, tmp_path, Y, S)
     with np.load(tmp_path / "metrics" / "lstm.scores.npz") as saved:
         assert saved["y_true"].tolist() == Y.tolist() and saved["y_score"].tolist() == S.tolist()
+
+
+def test_records_from_scores_hold_plain_numbers_and_incomplete_ones_are_named():
+    rec = MetricsRecord.from_scores("gru", "full", Y, S, params=np.int64(12), epochs=np.int32(3),
+                                    train_seconds=np.float32(2.5))
+    assert (type(rec.params), type(rec.epochs), type(rec.train_seconds)) == (int, int, float)
+    assert (rec.params, rec.epochs, rec.train_seconds) == (12, 3, 2.5)
+    data = json.loads(json.dumps(evaluation.asdict(rec)))
+    del data["epochs"], data["accuracy"]
+    with pytest.raises(ValueError, match=r"^metrics record lacks the fields \['accuracy', 'epochs'\]\.$"):
+        MetricsRecord.from_dict(data)
