@@ -182,7 +182,9 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
             calls.append({"student": student, "wall": limits.wall_seconds, "command": command, "env": env,
                           "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir()),
                           "data": sorted(Path(read_only["/data"]).iterdir()),
-                          "pristine": (Path(read_only["/opt/course"]) / "course_utils" / "grading" / "batch.py").is_file()})
+                          "pristine": (Path(read_only["/opt/course"]) / "course_utils" / "grading" / "batch.py").is_file(),
+                          "scratch": (work.parent.parent.name, oct(work.parent.parent.stat().st_mode & 0o777)),
+                          "folder": work.parent.name})
         answers, errors, returncode, timed_out, delay = behaviour(student)
         time.sleep(delay)  # later students may finish first
         (work / "answers" / "answers.json").write_text(json.dumps(answers))
@@ -193,7 +195,7 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
     return calls
 
 
-def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp_path, monkeypatch):
+def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp_path, monkeypatch, capsys):
     subs = tmp_path / "subs"
     for student, path in [("lee", "lee.ipynb"), ("lee-2", "lee-2/work.ipynb"), ("amy", "amy.ipynb"),
                           ("bo", "bo.ipynb"), ("cat", "cat.ipynb")]:
@@ -209,7 +211,12 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     }
     calls = _fake_batch(tmp_path, monkeypatch, outcomes.__getitem__)
     out = tmp_path / "grades"
-    sheet = batch.grade_batch(subs, "a3_metrics_report", out, workers=3, timeout=7, progress=False)
+    sheet = batch.grade_batch(subs, "a3_metrics_report", out, workers=3, timeout=7, progress=True)
+    bar = capsys.readouterr().err
+    assert "Grading: 100%" in bar and "6/6" in bar and "submission/s" in bar
+    assert all(c["scratch"][0].startswith("grading-") and c["scratch"][1] == "0o711" for c in calls), \
+        "the sandbox user may enter the scratch folder, not list it"
+    assert all(c["folder"].startswith("sub-") for c in calls)
 
     assert sorted(c["student"] for c in calls) == ["amy", "bo", "cat", "lee", "lee-2"], "a3 reads no reviews"
     assert all(c["data"] == [] for c in calls)
@@ -346,3 +353,14 @@ def test_notebooks_over_the_size_limit_are_refused_and_bad_bytes_replaced(tmp_pa
     path.write_bytes(raw + b" " * ((3 << 20) - len(raw) + 1))
     with pytest.raises(ValueError, match="^larger than 3 MiB$"):
         batch._read_notebook(path)
+
+
+def test_the_pristine_copy_leaves_compiled_files_behind(tmp_path, monkeypatch):
+    package = tmp_path / "src" / "course_utils"
+    (package / "__pycache__").mkdir(parents=True)
+    for name in ("__init__.py", "text.py", "old.pyc", "old.pyo", "__pycache__/text.cpython-311.pyc"):
+        (package / name).write_text("x")
+    monkeypatch.setattr(batch, "PACKAGE_DIR", package)
+    copy = batch.pristine_copy(tmp_path / "copy")
+    assert copy == tmp_path / "copy"
+    assert sorted(p.name for p in (copy / "course_utils").iterdir()) == ["__init__.py", "text.py"]
