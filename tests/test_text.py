@@ -153,3 +153,15 @@ def test_non_text_input_is_named_in_the_error():
     for function, name in ((text.standardize, "standardize"), (text.tokenize, "tokenize")):
         with pytest.raises(TypeError, match=f"^{name} expects a str, got int\\.$"):
             function(5)
+
+
+def test_encode_review_follows_the_encoding_settings():
+    enc = text.encode_dataset(["good film good plot", "bad film"], [1, 0], ["x"], [0], vocab_size=10, maxlen=3,
+                              padding="post", truncating="post", drop_unknown=True)
+    good, film, plot = (enc.vocab.index(w) for w in ("good", "film", "plot"))
+    assert enc.encode_review("good zzz film").tolist() == [[good, film, PAD]]  # post-padded, unknown dropped
+    assert enc.encode_review("film good plot good").tolist() == [[film, good, plot]]  # truncated at the end
+    pre = text.encode_review("good zzz", enc.vocab, 3)
+    assert pre.tolist() == [[PAD, good, OOV]]
+    with pytest.raises(TypeError, match=r"^encode_review expects the review as a str, got NoneType\.$"):
+        text.encode_review(None, enc.vocab, 3)
