@@ -46,9 +46,12 @@ def test_runs_added_later_pool_exactly_as_if_read_together(tmp_path):
     pooled = seeds.add_runs(seeds.spread(first), seeds.spread(later)).set_index(["model", "metric"])
     lstm = pooled.loc[("lstm", "accuracy")]
     values = np.array([0.88, 0.89, 0.90, 0.92])
+    assert pooled["runs"].dtype == int and list(pooled.reset_index().columns) == list(seeds.spread(first).columns)
     assert lstm["runs"] == 4 and lstm["mean"] == pytest.approx(values.mean())
     assert lstm["sd"] == pytest.approx(values.std(ddof=1)) and lstm["tolerance"] == pytest.approx(4 * values.std(ddof=1))
     assert (lstm["min"], lstm["max"]) == (0.88, 0.92)
+    kept = seeds.spread(first).set_index(["model", "metric"]).loc[("dense", "accuracy")]
+    assert pooled.loc[("dense", "accuracy")].to_dict() == kept.to_dict(), "a row without new runs is kept as it was"
     dense = pooled.loc[("dense", "accuracy")]
     assert dense["runs"] == 2 and dense["mean"] == pytest.approx(0.865) and dense["max"] == 0.87
     gru = pooled.loc[("gru", "accuracy")]

@@ -63,6 +63,10 @@ def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
                   getattr(r, f"max_{i}")) for i in (1, 2)]
         parts = [(int(n), m, 0.0 if n < 2 or pd.isna(sd) else float(sd), lo, hi)
                  for n, m, sd, lo, hi in parts if not pd.isna(n)]
+        if len(parts) == 1:  # in one table only: its row as it was
+            source = table if pd.isna(getattr(r, "runs_2")) else new
+            rows.append(source.set_index(key).loc[(r.model, r.metric)].to_dict() | {"model": r.model, "metric": r.metric})
+            continue
         n = sum(p[0] for p in parts)
         mean = sum(p[0] * p[1] for p in parts) / n
         ss = sum((p[0] - 1) * p[2] ** 2 + p[0] * (p[1] - mean) ** 2 for p in parts)
@@ -70,7 +74,8 @@ def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         rows.append({"model": r.model, "metric": r.metric, "runs": n, "mean": mean, "sd": sd,
                      "min": min(p[3] for p in parts), "max": max(p[4] for p in parts),
                      "tolerance": max(TOLERANCE_FLOOR, SD_FACTOR * sd) if n > 1 else TOLERANCE_FLOOR})
-    return pd.DataFrame(rows).sort_values(key, ignore_index=True)
+    pooled = pd.DataFrame(rows, columns=list(table.columns)).sort_values(key, ignore_index=True)
+    return pooled.astype({"runs": int})
 
 
 def read_spread(path: str | os.PathLike) -> pd.DataFrame | None:
