@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml
 lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: setup  ## Run the test suite: unit tests (≈ 1.3 min), smoke notebooks, sandboxed grading (≈ 13.5 min on 2 cores)
+test: setup  ## Run the test suite: unit tests (≈ 1.3 min), smoke notebooks, sandboxed grading (≈ 9.5 min on 2 cores)
 	$(PY) -m pytest
 
 smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min)
