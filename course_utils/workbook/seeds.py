@@ -25,6 +25,11 @@ TOLERANCE_FLOOR = 0.01
 SD_FACTOR = 4.0
 
 
+def tolerance(runs: int, sd: float) -> float:
+    """What ``make validate`` allows a re-run: ``max(TOLERANCE_FLOOR, SD_FACTOR * sd)``, the floor for one run."""
+    return max(TOLERANCE_FLOOR, SD_FACTOR * sd) if runs > 1 else TOLERANCE_FLOOR
+
+
 def spread(run_dirs: Sequence[str | os.PathLike], metrics: Sequence[str] = METRICS) -> pd.DataFrame:
     """One row per (model, metric) over the runs: runs, mean, sd, min, max, tolerance.
 
@@ -44,7 +49,7 @@ def spread(run_dirs: Sequence[str | os.PathLike], metrics: Sequence[str] = METRI
         sd = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
         rows.append({"model": model, "metric": metric, "runs": len(values), "mean": values.mean(), "sd": sd,
                      "min": values.min(), "max": values.max(),
-                     "tolerance": max(TOLERANCE_FLOOR, SD_FACTOR * sd) if len(values) > 1 else TOLERANCE_FLOOR})
+                     "tolerance": tolerance(len(values), sd)})
     return pd.DataFrame(rows)
 
 
@@ -73,7 +78,7 @@ def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         sd = float(np.sqrt(ss / (n - 1))) if n > 1 else float("nan")
         rows.append({"model": r.model, "metric": r.metric, "runs": n, "mean": mean, "sd": sd,
                      "min": min(p[3] for p in parts), "max": max(p[4] for p in parts),
-                     "tolerance": max(TOLERANCE_FLOOR, SD_FACTOR * sd) if n > 1 else TOLERANCE_FLOOR})
+                     "tolerance": tolerance(n, sd)})
     pooled = pd.DataFrame(rows, columns=list(table.columns)).sort_values(key, ignore_index=True)
     return pooled.astype({"runs": int})
 
