@@ -14,6 +14,7 @@ import json
 import os
 import re
 import socket
+import sys
 import tarfile
 import urllib.error
 import warnings
@@ -41,6 +42,17 @@ _ARCHIVE_NAMES = (config.IMDB_ARCHIVE_NAME, "aclImdb_labeled.tar.gz", "aclImdb.t
 
 class DataError(RuntimeError):
     """The dataset could not be found, downloaded or read; the message says how to fix it."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn_caller(message: str, category: type[Warning]) -> None:
+    """Warn, pointing at the first frame outside this package: the line the user wrote."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ def find_source(location: str | os.PathLike) -> Path | None:
 
 def _rows_to_frames(rows: list[tuple[str, int, int, int, str]], source: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.DataFrame(rows, columns=["split", "label", "id", "rating", "text"])
-    counts = frame.groupby(["split", "label"]).size() if len(frame) else pd.Series(dtype=int)
+    counts = frame.groupby(["split", "label"]).size()
     missing = [f"aclImdb/{s}/{lab}/" for s in SPLITS for lab, y in LABELS.items()
                if counts.get((s, y), 0) == 0]
     if missing:
@@ -99,12 +111,11 @@ def _rows_to_frames(rows: list[tuple[str, int, int, int, str]], source: Path) ->
     if len(bad):
         raise DataError(f"{source}: {len(bad)} review file names carry a rating outside 1-10, "
                         f"e.g. {bad.iloc[0].split}/{bad.iloc[0].id}_{bad.iloc[0].rating}.txt.")
-    frame = frame.sort_values(["split", "label", "id"], kind="stable")
+    frame = frame.sort_values(["split", "label", "id"])  # pandas sorts on several keys stably
     out = []
     for split in SPLITS:
-        part = frame[frame.split == split].drop(columns="split").reset_index(drop=True)
-        out.append(part[["id", "text", "label", "rating"]].astype(
-            {"id": "int64", "label": "int8", "rating": "int8"}))
+        part = frame.loc[frame.split == split, ["id", "text", "label", "rating"]].reset_index(drop=True)
+        out.append(part.astype({"id": "int64", "label": "int8", "rating": "int8"}))
     return out[0], out[1]
 
 
@@ -123,8 +134,8 @@ class _Decoder:
 
     def report(self, source: Path) -> None:
         if self.repaired:
-            warnings.warn(f"{self.repaired:,} review(s) in {source} are not valid UTF-8; their undecodable "
-                          f"bytes were replaced by '\ufffd'.", UnicodeWarning, stacklevel=3)
+            _warn_caller(f"{self.repaired:,} review(s) in {source} are not valid UTF-8; their undecodable "
+                         f"bytes were replaced by '\ufffd'.", UnicodeWarning)
 
 
 def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -200,15 +211,16 @@ def _read_cache(target: Path, source: Path) -> tuple[pd.DataFrame, pd.DataFrame]
     try:
         table = pq.read_table(target)
         meta = json.loads(table.schema.metadata[b"course_utils"])
-        if meta["format"] != CACHE_FORMAT or meta["fingerprint"] != _fingerprint(source) \
-                or meta["rows"] != table.num_rows:
-            raise ValueError("stale cache")
+        fresh = (meta["format"] == CACHE_FORMAT and meta["fingerprint"] == _fingerprint(source)
+                 and meta["rows"] == table.num_rows)
     except Exception:  # a damaged or foreign file is never trusted
+        fresh = False
+    if not fresh:
         try:
             target.unlink(missing_ok=True)
         except OSError:
-            warnings.warn(f"The cache {target} is damaged and its folder is read-only: reading {source} "
-                          f"without the cache.", stacklevel=3)
+            _warn_caller(f"The cache {target} is damaged and its folder is read-only: reading {source} "
+                         f"without the cache.", UserWarning)
         return None
     frame = table.to_pandas()
     parts = []
