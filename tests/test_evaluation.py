@@ -178,3 +178,38 @@ def test_equally_confident_mistakes_keep_their_order():
     scores = np.array([0.9, 0.7, 0.6] * 20)  # three levels of confidence: long runs of ties
     frame = evaluation.misclassified([f"t{i}" for i in range(60)], y, scores, n=60)
     assert frame.index.tolist() == sorted(range(60), key=lambda i: (i % 3, i))
+
+
+def test_a_score_on_the_threshold_is_a_positive_prediction():
+    m = evaluation.classification_metrics([1, 0], [0.5, 0.49])
+    assert m["accuracy"] == 1.0 and m["precision"] == 1.0
+    assert evaluation.classification_metrics([1, 0], [0.7, 0.7], threshold=0.7)["recall"] == 1.0
+
+
+def test_undefined_ratios_are_zero_silently_and_one_class_has_no_kappa_or_auc():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # sklearn's UndefinedMetricWarning would fail here
+        only_negatives = evaluation.classification_metrics([0, 0, 0], [0.7, 0.2, 0.1])
+        no_positive_predicted = evaluation.classification_metrics([1, 0], [0.2, 0.1])
+    # precision 0/1, recall 0/0 -> 0, F1 of two zeros -> 0; one class: kappa and AUC undefined
+    assert only_negatives["accuracy"] == pytest.approx(2 / 3)
+    assert [only_negatives[k] for k in ("precision", "recall", "f1")] == [0.0, 0.0, 0.0]
+    assert np.isnan(only_negatives["cohen_kappa"]) and np.isnan(only_negatives["roc_auc"])
+    # nothing predicted positive: precision 0/0 -> 0, recall 0/1, F1 0; both classes: kappa 0, AUC 1
+    assert [no_positive_predicted[k] for k in ("precision", "recall", "f1")] == [0.0, 0.0, 0.0]
+    assert no_positive_predicted["cohen_kappa"] == 0.0 and no_positive_predicted["roc_auc"] == 1.0
+
+
+def test_predict_scores_asks_quietly_in_batches_of_256_and_returns_flat_floats():
+    calls = []
+
+    class Model:
+        def predict(self, x, **kwargs):
+            calls.append(kwargs)
+            return np.array([[1], [0], [1]])            # integers, in a column
+    scores = evaluation.predict_scores(Model(), np.zeros((3, 4)))
+    assert scores.dtype == np.float64 and scores.tolist() == [1.0, 0.0, 1.0]
+    assert calls == [{"batch_size": 256, "verbose": 0}]
+    evaluation.predict_scores(Model(), np.zeros((3, 4)), batch_size=2)
+    assert calls[-1] == {"batch_size": 2, "verbose": 0}

@@ -62,6 +62,15 @@ def test_the_stale_limit_is_a_day_and_strictly_older(tmp_path):
     assert fileio.remove_stale_parts(tmp_path, older_than=1000) == 0
 
 
+def test_a_part_exactly_as_old_as_the_limit_is_kept(tmp_path, monkeypatch):
+    part = tmp_path / ".x.part"
+    part.write_text("x")
+    os.utime(part, ns=(1_999_999_000 * 10**9,) * 2)
+    monkeypatch.setattr(fileio.time, "time", lambda: 2_000_000_000.0)
+    assert fileio.remove_stale_parts(tmp_path, older_than=1000) == 0 and part.exists()
+    assert fileio.remove_stale_parts(tmp_path, older_than=999.5) == 1 and not part.exists()
+
+
 def test_a_part_that_cannot_be_removed_is_skipped_not_fatal(tmp_path, monkeypatch):
     part = tmp_path / ".x.part"
     part.write_text("x")
