@@ -70,15 +70,62 @@ def test_stratified_subset_keeps_both_classes():
     assert len(ys) == 10 and ys.sum() == 5
 
 
-def test_random_search_respects_its_budget():
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 30, size=(60, 10)).astype("int32")
-    y = np.array([0, 1] * 30)
-    trials = search.random_search(lambda units: models.build_gru(30, 10, units=units, embedding_dim=4),
-                                  {"units": [2, 3, 4]}, x, y, n_trials=3, epochs=1, batch_size=16,
-                                  seed=0, budget_seconds=0.0)
-    assert len(trials) == 1  # the budget is checked before each trial after the first
-    assert {"units", "val_accuracy", "seconds"} <= set(trials.columns)
+class _FakeTraining:
+    """Stands in for ``fit_model``/``seed_everything``/the clock: records every call, no training."""
+
+    def __init__(self, monkeypatch, accuracies, seconds_per_trial=10.0):
+        self.fits, self.seeds, self.now = [], [], 100.0
+        self.accuracies, self.seconds_per_trial = list(accuracies), seconds_per_trial
+        monkeypatch.setattr(search, "fit_model", self.fit)
+        monkeypatch.setattr(search, "seed_everything", self.seeds.append)
+        monkeypatch.setattr(search.time, "perf_counter", lambda: self.now)
+
+    def fit(self, model, x, y, **kwargs):
+        self.fits.append((model, kwargs))
+        self.now += self.seconds_per_trial
+        accuracy = self.accuracies.pop(0)
+        return type("Result", (), {"history": {"val_accuracy": [accuracy - 0.1, accuracy, accuracy - 0.2]},
+                                   "train_seconds": 12.34567})()
+
+
+def test_random_search_trains_each_sampled_config_once_and_ranks_by_validation_accuracy(monkeypatch):
+    fake = _FakeTraining(monkeypatch, accuracies=[0.7, 0.9, 0.8])
+    space = {"units": [2, 3, 4], "lr": [0.1]}
+    x, y = np.zeros((4, 3)), np.array([0, 1, 0, 1])
+    trials = search.random_search(lambda **cfg: cfg, space, x, y, n_trials=3, epochs=5, batch_size=16,
+                                  seed=7, validation_fraction=0.25)
+    configs = search.sample_configs(space, 3, seed=7)
+    assert [model for model, _ in fake.fits] == configs          # build(**config) is what is trained
+    assert fake.seeds == [7, 8, 9]                                 # seed + trial number
+    assert [kwargs for _, kwargs in fake.fits] == [
+        {"epochs": 5, "batch_size": 16, "seed": 7, "validation_fraction": 0.25, "patience": 5,
+         "verbose": False}] * 3
+    assert list(trials.columns) == ["units", "lr", "val_accuracy", "seconds"]
+    assert trials.val_accuracy.tolist() == [0.9, 0.8, 0.7]        # best epoch of each, best trial first
+    assert trials.units.tolist() == [configs[1]["units"], configs[2]["units"], configs[0]["units"]]
+    assert trials.seconds.tolist() == [12.35] * 3 and trials.index.tolist() == [0, 1, 2]
+
+
+def test_random_search_starts_no_trial_after_the_budget_but_always_the_first(monkeypatch):
+    fake = _FakeTraining(monkeypatch, accuracies=[0.6, 0.7, 0.8], seconds_per_trial=10.0)
+    run = lambda budget: search.random_search(lambda **cfg: cfg, {"units": [2, 3, 4]}, np.zeros((4, 3)),
+                                              np.array([0, 1, 0, 1]), n_trials=3, epochs=1, batch_size=2,
+                                              seed=0, budget_seconds=budget)
+    assert len(run(0.0)) == 1 and len(fake.fits) == 1             # 10 s spent > 0 s: one trial
+    fake.accuracies = [0.6, 0.7, 0.8]
+    assert len(run(10.0)) == 2                                    # exactly on the budget: one more
+    fake.accuracies = [0.6, 0.7, 0.8]
+    assert len(run(None)) == 3
+
+
+def test_sample_configs_takes_each_configuration_at_most_once_and_needs_n_of_one():
+    space = {"a": [1, 2, 3, 4], "b": ["x", "y", "z"]}
+    every = search.sample_configs(space, 12, seed=0)
+    assert sorted((c["a"], c["b"]) for c in every) == sorted((a, b) for a in range(1, 5) for b in "xyz")
+    assert len(search.sample_configs(space, 1, seed=0)) == 1
+    with pytest.raises(ValueError) as info:
+        search.sample_configs(space, 0, seed=0)
+    assert str(info.value) == "n must be positive, got 0."
 
 
 def test_validation_compares_within_tolerance_and_checks_targets(tmp_path):
