@@ -79,7 +79,7 @@ class EpochLog(keras.callbacks.Callback):
         super().__init__()
         self.verbose = verbose
         self.seconds: list[float] = []
-        self._start = 0.0
+        self._start = time.perf_counter()  # replaced at each epoch's start
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()

@@ -138,3 +138,103 @@ def test_steady_tf_input_keeps_batches_and_their_order(encoded, monkeypatch):
     assert steady.history == plain.history
     for a, b in zip(steady_model.get_weights(), keras_model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# --- Exact checks without training: a fake model, clock and printer record what fit_model asks for.
+
+class _Clock:
+    def __init__(self, *times):
+        self.times = list(times)
+
+    def __call__(self):
+        return self.times.pop(0)
+
+
+def test_epoch_log_times_each_epoch_and_prints_one_flushed_line(monkeypatch):
+    printed = []
+    monkeypatch.setattr(training, "print", lambda *a, **k: printed.append((a, k)), raising=False)
+    monkeypatch.setattr(training.time, "perf_counter", _Clock(50.0, 100.0, 102.5, 110.0, 121.0))
+    log = training.EpochLog()                        # created at 50 s: verbose by default
+    log.on_epoch_begin(0)                            # 100 s
+    log.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.75, "val_loss": 0.625, "val_accuracy": 0.7,
+                         "auc": 0.8, "learning_rate": 0.001})   # 102.5 s
+    log.on_epoch_begin(9)                            # 110 s
+    log.on_epoch_end(9, None)                        # 121 s
+    assert log.seconds == [2.5, 11.0]
+    assert printed == [
+        (("epoch  1    2.5s  loss=0.5000  accuracy=0.7500  val_loss=0.6250  val_accuracy=0.7000",),
+         {"flush": True}),
+        (("epoch 10   11.0s  ",), {"flush": True})]
+
+
+def test_epoch_log_quiet_still_times_and_an_epoch_without_a_start_counts_from_creation(monkeypatch):
+    printed = []
+    monkeypatch.setattr(training, "print", lambda *a, **k: printed.append(a), raising=False)
+    monkeypatch.setattr(training.time, "perf_counter", _Clock(7.0, 10.0))
+    log = training.EpochLog(verbose=False)
+    log.on_epoch_end(0, {"loss": 1.0})
+    assert log.seconds == [3.0] and printed == []
+
+
+def test_seed_everything_asks_tensorflow_and_only_tensorflow_for_determinism(monkeypatch):
+    calls = []
+    monkeypatch.setattr(training.keras.utils, "set_random_seed", lambda seed: calls.append(("seed", seed)))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append("tf"))
+        training.seed_everything(np.int64(3))
+        assert calls == [("seed", 3), "tf"] and type(calls[0][1]) is int
+    calls.clear()
+    monkeypatch.setattr(training.keras.backend, "backend", lambda: "jax")
+    training.seed_everything(4)
+    assert calls == [("seed", 4)]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0])
+def test_validation_fraction_must_be_strictly_between_0_and_1(fraction):
+    with pytest.raises(ValueError) as info:
+        training.validation_split(np.zeros((10, 1)), np.array([0, 1] * 5), fraction, seed=0)
+    assert str(info.value) == f"validation fraction must be in (0, 1), got {fraction!r}."
+
+
+class _FakeModel:
+    """Records what ``fit`` is given and returns a two-epoch history."""
+
+    def fit(self, x, y, **kwargs):
+        self.x, self.y, self.kwargs = x, y, kwargs
+        for callback in kwargs["callbacks"]:
+            callback.set_model(self)
+            callback.on_train_begin()
+            if isinstance(callback, keras.callbacks.EarlyStopping):
+                callback.best_epoch = 1                # as if the second epoch had been the best
+        return type("History", (), {"history": {"loss": [np.float32(0.5), 0.25],
+                                                "val_loss": [0.75, np.float64(0.5)]}})()
+
+
+def test_fit_model_hands_keras_the_course_settings(monkeypatch):
+    x, y = np.arange(40).reshape(20, 2), np.array([0] * 10 + [1] * 10)
+    model = _FakeModel()
+    extra = keras.callbacks.Callback()
+    result = training.fit_model(model, x, y, epochs=3, batch_size=1, seed=5, verbose=False, callbacks=[extra])
+    from sklearn.model_selection import train_test_split
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=0.2, random_state=5, stratify=y)
+    assert np.array_equal(model.x, x_tr) and np.array_equal(model.y, y_tr)
+    (vx, vy), kwargs = model.kwargs.pop("validation_data"), dict(model.kwargs)
+    assert np.array_equal(vx, x_val) and np.array_equal(vy, y_val)
+    log, early, plateau, added = kwargs.pop("callbacks")
+    assert kwargs == {"epochs": 3, "batch_size": 1, "shuffle": True, "verbose": 0}
+    assert isinstance(log, training.EpochLog) and not log.verbose and added is extra
+    assert (early.monitor, early.patience, early.min_delta, early.restore_best_weights) == ("val_loss", 2, 1e-3, True)
+    assert isinstance(plateau, keras.callbacks.ReduceLROnPlateau)
+    assert (plateau.monitor, plateau.factor, plateau.patience, plateau.min_lr, plateau.verbose) == (
+        "val_loss", 0.5, 1, 1e-5, 0)
+    assert result.history == {"loss": [0.5, 0.25], "val_loss": [0.75, 0.5]}
+    assert all(type(v) is float for vals in result.history.values() for v in vals)
+    assert result.validation_size == 4 and result.best_epoch == 2      # counted from 1
+    training.fit_model(model, x, y, epochs=1, batch_size=4, seed=5, patience=7, reduce_lr_patience=3,
+                       min_delta=0.01, validation_fraction=0.5)
+    _, early, plateau = model.kwargs["callbacks"]
+    assert (early.patience, early.min_delta, plateau.patience) == (7, 0.01, 3)
+    assert len(model.kwargs["validation_data"][1]) == 10 and model.kwargs["callbacks"][0].verbose
+    with pytest.raises(ValueError, match=r"^epochs and batch_size must be positive, got 3 and 0\.$"):
+        training.fit_model(model, x, y, epochs=3, batch_size=0, seed=5)
