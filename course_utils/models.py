@@ -38,7 +38,7 @@ class MaskedGlobalMaxPooling1D(layers.Layer):
     A row with every step masked gives zeros (not ``-inf`` or a huge negative number).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs):  # pragma: no mutate block (see pyproject's [tool.mutmut])
         super().__init__(**kwargs)
         self.supports_masking = True
 
@@ -127,7 +127,7 @@ class LengthAwareRNN(layers.Layer):
     """
 
     def __init__(self, kind: RecurrentKind, units: int, *, bidirectional: bool = False,
-                 return_sequences: bool = False, **kwargs):
+                 return_sequences: bool = False, **kwargs):  # pragma: no mutate block
         super().__init__(**kwargs)
         if kind not in _CELLS:
             raise ValueError(f"kind must be one of {sorted(_CELLS)}, got {kind!r}.")
