@@ -364,3 +364,170 @@ def test_the_pristine_copy_leaves_compiled_files_behind(tmp_path, monkeypatch):
     copy = batch.pristine_copy(tmp_path / "copy")
     assert copy == tmp_path / "copy"
     assert sorted(p.name for p in (copy / "course_utils").iterdir()) == ["__init__.py", "text.py"]
+
+
+# --- Details the mutation run found untested: each expectation written out by hand.
+
+def test_conflicts_list_every_copy_and_odd_entries_are_named(tmp_path):
+    subs = tmp_path / "subs"
+    composed, decomposed = "zo\u00eb", unicodedata.normalize("NFD", "zo\u00eb")
+    _nb(subs / f"{composed}.ipynb")
+    _nb(subs / f"{decomposed}.ipynb")
+    _nb(subs / composed / "a.ipynb")
+    _nb(subs / composed / "b.ipynb")
+    _nb(subs / "lee.ipynb")
+    _nb(subs / "lee" / "work.ipynb")
+    _nb(subs / "bo" / "work.ipynb")
+    (subs / "bo" / "old.ipynb").mkdir()                 # a folder named like a notebook is no notebook
+    os.mkfifo(subs / "pipe")
+    roster = batch.find_submissions(subs)
+    names = sorted([f"{composed}.ipynb", f"{decomposed}.ipynb"])
+    assert roster.conflicts == {
+        composed: f"folder {composed}/ holds 2 notebooks: a.ipynb, b.ipynb; also {names[0]}, {names[1]}",
+        "lee": "given more than once: lee/work.ipynb, lee.ipynb"}
+    assert roster.submissions == {"bo": subs / "bo" / "work.ipynb"}
+    assert roster.skipped == [("pipe", "not a file or folder")]
+
+
+def test_feedback_file_names_strip_only_dots_and_spaces_at_the_ends():
+    assert batch.feedback_filename("Xavier/X").startswith("Xavier_X-")
+    assert batch.feedback_filename(". Xena .").startswith("Xena-")
+
+
+def test_flags_read_code_cells_only_skip_comments_and_template_lines_in_any_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("# import subprocess would start programs\nimport otter"),
+                nbformat.v4.new_markdown_cell("Do not use os.system or ctypes here.")]
+    assert batch.integrity_flags(nb) == []
+
+
+def test_flags_scan_a_budget_of_characters_across_cells(monkeypatch):
+    monkeypatch.setattr(batch, "FLAG_SCAN_LIMIT", 20)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("a" * 8), nbformat.v4.new_code_cell("b" * 8),
+                nbformat.v4.new_code_cell("os.fork()")]      # 16 scanned, 4 left: "os.f"
+    assert batch.integrity_flags(nb) == []
+    nb.cells[1].source = "b" * 3                             # 11 scanned, 9 left: all of "os.fork()"
+    assert batch.integrity_flags(nb) == ["forks processes"]
+    nb.cells = [nbformat.v4.new_code_cell("a" * 19), nbformat.v4.new_code_cell("socket")]  # 1 left: "s"
+    assert batch.integrity_flags(nb) == []
+    nb.cells = [nbformat.v4.new_code_cell("a" * 14), nbformat.v4.new_code_cell("socket")]  # exactly fits
+    assert batch.integrity_flags(nb) == ["opens network connections"]
+    nb.cells = [nbformat.v4.new_code_cell("a" * 20), nbformat.v4.new_code_cell("socket")]  # budget spent
+    assert batch.integrity_flags(nb) == []
+
+
+def test_answer_files_have_their_own_size_limits_and_odd_content_reads_as_nothing(tmp_path, monkeypatch):
+    import json
+    import numpy as np
+    out = tmp_path / "answers"
+    out.mkdir()
+    (out / "answers.json").write_text("{ not json")
+    (out / "run.json").write_text(json.dumps({"no errors key": 1}))
+    np.save(out / "scores.npy", np.array([0.25, 0.75]))
+    answers_, errors = batch._load_answers(out)
+    assert errors == [] and list(answers_) == ["$scores"] and answers_["$scores"].tolist() == [0.25, 0.75]
+    (out / "run.json").write_text(json.dumps({"errors": [{"cell": 1}]}))
+    monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size)
+    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size)
+    answers_, errors = batch._load_answers(out)
+    assert errors == [{"cell": 1}] and "$scores" in answers_, "exactly the limits are read"
+    monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size - 1)
+    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size - 1)
+    assert batch._load_answers(out) == ({}, []), "one byte over is not"
+    assert (batch.RUN_LIMIT, batch.SCORES_LIMIT) != (1 << 20, 8 << 20)
+    monkeypatch.undo()
+    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT, batch.SCORES_LIMIT) == (50 << 20, 1 << 20, 8 << 20)
+
+
+def test_sheet_and_feedback_count_a_missing_question_as_zero_and_keep_their_columns_when_empty():
+    questions = {"q1": 2, "q2": 1}
+    sheet = batch._sheet([batch.GradeResult("=bo", {"q1": 3.0}, "graded")], questions)
+    assert sheet.to_dict("records") == [{"student": "'=bo", "q1": 2.0, "q2": 0.0, "total": 2.0, "max_total": 3.0,
+                                         "status": "graded"}]
+    assert list(batch._sheet([], questions).columns) == ["student", "q1", "q2", "total", "max_total", "status"]
+    assert batch._feedback(batch.GradeResult("bo", {"q1": 3.0}, "graded"), questions) == (
+        "# Feedback for bo\n\nScore: 2 / 3\nStatus: graded\n\n(nothing was scored)\n")
+
+
+def test_class_seed_creates_its_folders(tmp_path):
+    seed = batch.class_seed(tmp_path / "term" / "grades")
+    assert (tmp_path / "term" / "grades" / ".challenge-seed").read_text() == f"{seed}\n"
+
+
+def test_grade_one_cleans_up_reports_cell_errors_and_invalid_notebooks_exactly(tmp_path, monkeypatch):
+    import json
+    calls = _fake_batch(tmp_path, monkeypatch, lambda s: (
+        {}, [{"cell": 2, "error": "E" * 400}, {"cell": 5, "error": "ValueError: bad"}], 0, False, 0.0))
+    (tmp_path / "public" / "extra.ipynb").write_text("{}")
+    (tmp_path / "public" / "data.csv").write_text("a,b")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (tmp_path / "data").mkdir()
+    ctx = batch.Context("a3_metrics_report", _challenge(), tmp_path / "pristine", tmp_path / "data",
+                        tmp_path / "public", scratch, batch.sandbox.Limits(wall_seconds=5))
+    result = batch.grade_one(_nb(tmp_path / "amy.ipynb", "student = 'amy'\nimport ctypes"), "amy", ctx)
+    assert calls[0]["files"] == ["a3_metrics_report.ipynb", "answers", "challenge.json", "data.csv"]
+    assert list(scratch.iterdir()) == [], "the submission's folder is removed"
+    assert result.flags == ["calls native code"]
+    assert result.status == "graded; 2 cell(s) raised; flagged: calls native code"
+    assert result.feedback.endswith("\n\nCells that raised an error:\n- cell 2: " + "E" * 300
+                                    + "\n- cell 5: ValueError: bad")
+    broken = tmp_path / "bo.ipynb"
+    broken.write_text("{" + "x" * 400)
+    try:
+        nbformat.reads(broken.read_text(), as_version=4)
+    except Exception as exc:
+        expected = f"invalid notebook: {type(exc).__name__}: {str(exc)[:200]}"
+    invalid = batch.grade_one(broken, "bo", ctx)
+    assert invalid.status == expected and expected.startswith("invalid notebook: NotJSONError: ")
+    assert invalid.scores == {"q1": 0.0, "q2": 0.0, "q3": 0.0} and len(calls) == 1
+
+
+def test_grade_batch_defaults_names_and_what_it_hands_on(tmp_path, monkeypatch):
+    calls = _fake_batch(tmp_path, monkeypatch, lambda s: ({}, [], 0, False, 0.0))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    folders, seeds, pools = [], [], []
+    monkeypatch.setattr(batch, "student_folder", lambda *a: folders.append(a) or tmp_path / "public")
+    monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: seeds.append((name, seed))
+                        or _challenge())
+    real_pool = batch.ThreadPoolExecutor
+    monkeypatch.setattr(batch, "ThreadPoolExecutor", lambda max_workers: pools.append(max_workers)
+                        or real_pool(max_workers=max_workers))
+    _nb(tmp_path / "subs" / "amy.ipynb", "student = 'amy'")
+    out = tmp_path / "out"
+    batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out, progress=False)
+    assert calls[0]["wall"] == 300 and pools == [2] and folders == [("a3_metrics_report",)]
+    assert calls[0]["env"]["KERAS_BACKEND"] == "tensorflow"
+    assert Path(calls[0]["read_only"]["/data"]).name == "data"
+    assert Path(calls[0]["read_only"]["/opt/course"]).name == "pristine"
+    assert (out / "report.md").read_text().startswith("# Grading report: a3_metrics_report\n")
+    first_seed = seeds[0][1]
+    batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out, workers=0, timeout=9, dist_dir=tmp_path / "d",
+                      new_secret=True, progress=False)
+    assert pools == [2, 1] and folders[-1] == ("a3_metrics_report", tmp_path / "d")
+    assert seeds[-1][0] == "a3_metrics_report" and seeds[-1][1] != first_seed
+    assert seeds[-1][1] == int((out / ".challenge-seed").read_text())
+    with pytest.raises(ValueError) as info:
+        batch.grade_batch(tmp_path / "subs", "a9", out)
+    assert str(info.value) == ("Unknown assignment 'a9'; choose one of "
+                               f"{sorted(answers.QUESTIONS)}.")
+
+
+def test_an_assignment_that_reads_reviews_gets_them_in_its_data_folder(tmp_path, monkeypatch):
+    calls = _fake_batch(tmp_path, monkeypatch, lambda s: ({}, [], 0, False, 0.0))
+    written = []
+
+    def write_data(folder):
+        folder.mkdir()
+        (folder / "reviews.parquet").write_text("rows")
+        written.append(folder)
+    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", write_data)
+    monkeypatch.setattr(batch.reference_answers, "QUESTIONS", {**answers.QUESTIONS,
+                                                               "a3_metrics_report": answers.QUESTIONS["a3_metrics_report"]})
+    monkeypatch.setattr(batch.reference_answers, "READS_DATA", {"a3_metrics_report"})
+    _nb(tmp_path / "subs" / "amy.ipynb", "student = 'amy'")
+    batch.grade_batch(tmp_path / "subs", "a3_metrics_report", tmp_path / "out", progress=False)
+    assert written == [Path(calls[0]["read_only"]["/data"])]
+    assert [p.name for p in calls[0]["data"]] == ["reviews.parquet"]

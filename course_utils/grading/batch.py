@@ -33,7 +33,9 @@ from .assign import student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
-ANSWERS_LIMIT = 50 << 20
+ANSWERS_LIMIT = 50 << 20  # bytes of answers.json read back from a sandbox
+RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
+SCORES_LIMIT = 8 << 20  # bytes of scores.npy
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
@@ -107,7 +109,7 @@ def find_submissions(directory: str | os.PathLike) -> Roster:
     candidates: dict[str, list[tuple[str, Path]]] = {}
     conflicts: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
-    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+    for entry in sorted(directory.iterdir()):
         name = entry.name
         if name.startswith("."):
             skipped.append((name, "hidden entry"))
@@ -195,13 +197,13 @@ def _load_answers(out: Path) -> tuple[dict, list[dict]]:
         except ValueError:
             answers = {}
     run = out / "run.json"
-    if run.is_file() and not run.is_symlink() and run.stat().st_size <= 1 << 20:
+    if run.is_file() and not run.is_symlink() and run.stat().st_size <= RUN_LIMIT:
         try:
             errors = [e for e in json.loads(run.read_text(encoding="utf-8")).get("errors", []) if isinstance(e, dict)]
         except (ValueError, AttributeError):
             errors = []
     scores = out / "scores.npy"
-    if scores.is_file() and not scores.is_symlink() and scores.stat().st_size <= 8 << 20:
+    if scores.is_file() and not scores.is_symlink() and scores.stat().st_size <= SCORES_LIMIT:
         try:
             answers["$scores"] = np.load(scores, allow_pickle=False).astype(float).reshape(-1)
         except (ValueError, OSError):
@@ -334,7 +336,7 @@ def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFr
              "max_total": float(sum(questions.values())), "status": spreadsheet_safe(r.status)} for r in results]
     sheet = pd.DataFrame(rows, columns=["student", *questions, "max_total", "status"])
     sheet.insert(len(questions) + 1, "total", sheet[list(questions)].sum(axis=1))
-    return sheet.sort_values("student", kind="stable").reset_index(drop=True)
+    return sheet.sort_values("student").reset_index(drop=True)  # names are unique: no ties
 
 
 def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
