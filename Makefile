@@ -44,8 +44,9 @@ $(VENV)/.installed: pyproject.toml
 lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: setup  ## Run the test suite: unit tests (≈ 1.3 min), smoke notebooks, sandboxed grading (≈ 9.5 min on 2 cores)
-	$(PY) -m pytest
+test: setup  ## Run the test suite: unit tests on 2 workers, then smoke notebooks and sandboxed grading
+	$(PY) -m pytest -m "not notebooks" -n 2
+	$(PY) -m pytest -m notebooks
 
 smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min)
 	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke
