@@ -31,31 +31,6 @@ def _check_rate(name: str, value: float) -> None:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}.")
 
 
-@keras.saving.register_keras_serializable(package="course_utils")
-class MaskedGlobalMaxPooling1D(layers.Layer):
-    """Max over time that ignores masked (padding) steps; Keras's own layer drops the mask.
-
-    A row with every step masked gives zeros (not ``-inf`` or a huge negative number).
-    """
-
-    def __init__(self, **kwargs):  # pragma: no mutate block (see pyproject's [tool.mutmut])
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs, mask=None):
-        if mask is None:
-            return ops.max(inputs, axis=1)
-        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
-        pooled = ops.max(ops.where(keep, inputs, ops.full_like(inputs, -1e9)), axis=1)
-        return ops.where(ops.any(keep, axis=1), pooled, ops.zeros_like(pooled))
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-
 # --- Length-aware recurrence -------------------------------------------------------------------
 # A mask makes Keras's recurrent layers leave the fast kernels: on torch any mask falls back to a
 # Python loop (27-40x slower than cuDNN on an H100), on TensorFlow-GPU cuDNN accepts only

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 
-import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import baselines, models, probes, search
+from course_utils import baselines, probes, search
 from course_utils.workbook import validation
 from course_utils.synthetic import synthetic_review
 from course_utils.text import OOV
@@ -34,14 +33,6 @@ def test_accuracy_by_length_buckets():
     assert table.index.tolist() == ["0–99", "100–199", "200+"]
     assert table["reviews"].tolist() == [1, 2, 1]
     assert table["accuracy"].tolist() == [1.0, 0.5, 1.0]
-
-
-def test_masked_max_pooling_ignores_padding():
-    x = keras.ops.convert_to_tensor(np.array([[[-1.0], [-2.0], [-3.0]]], dtype="float32"))
-    mask = keras.ops.convert_to_tensor(np.array([[False, True, True]]))
-    pooled = models.MaskedGlobalMaxPooling1D()(x, mask=mask)
-    assert keras.ops.convert_to_numpy(pooled).tolist() == [[-2.0]]   # not the padded -1
-    assert keras.ops.convert_to_numpy(models.MaskedGlobalMaxPooling1D()(x)).tolist() == [[-1.0]]
 
 
 def test_tfidf_reference_learns_the_synthetic_task():

@@ -154,7 +154,7 @@ def test_summary_table_lists_each_layer_with_its_shape_and_parameters():
     assert list(table.columns) == ["type", "output shape", "parameters"] and table.index.name == "layer"
 
 
-def test_layer_shapes_config_and_mask_handling_without_running_them():
+def test_layer_shapes_and_config_without_running_them():
     rnn = models.LengthAwareRNN("lstm", 3, bidirectional=True, return_sequences=True)
     assert rnn.compute_output_shape(((2, 5, 4), (2,))) == (2, 5, 6)
     one_way = models.LengthAwareRNN("gru", 3)
@@ -164,11 +164,6 @@ def test_layer_shapes_config_and_mask_handling_without_running_them():
     assert {k: config[k] for k in ("kind", "units", "bidirectional", "return_sequences")} == {
         "kind": "lstm", "units": 3, "bidirectional": True, "return_sequences": True}
     assert models.LengthAwarePooling().compute_output_shape(((2, 5, 4), (2,))) == (2, 8)
-    pool = models.MaskedGlobalMaxPooling1D()
-    assert pool.compute_output_shape((2, 5, 4)) == (2, 4)
-    x = np.array([[[1.0, -2.0], [3.0, -1.0]]], dtype="float32")
-    assert keras.ops.convert_to_numpy(pool(x)).tolist() == [[3.0, -1.0]]
-    assert pool.compute_mask(x, np.ones((1, 2), bool)) is None
     tokens, lengths = models.LeftAlignTokens()(keras.Input(shape=(7,), dtype="int32"))
     assert (tuple(tokens.shape), tokens.dtype, tuple(lengths.shape), lengths.dtype) == (
         (None, 7), "int32", (None,), "int32")

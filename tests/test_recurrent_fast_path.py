@@ -98,10 +98,26 @@ def test_pooling_reads_only_real_steps_and_gives_zeros_for_an_empty_review():
     assert pooled[1].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
-def test_masked_max_pooling_of_a_fully_masked_row_is_zero():
-    x = np.array([[[1.0], [-3.0]], [[5.0], [2.0]]], dtype="float32")
-    mask = np.array([[False, False], [True, False]])
-    assert _np(models.MaskedGlobalMaxPooling1D()(x, mask=mask)).tolist() == [[0.0], [5.0]]
+class MaskedMaxPooling(layers.Layer):
+    """The reference for the pool head: max over the steps a Keras mask keeps (zeros if none)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        pooled = keras.ops.max(keras.ops.where(keep, inputs, -1e9), axis=1)
+        return keras.ops.where(keras.ops.any(keep, axis=1), pooled, keras.ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+def test_the_reference_max_pooling_skips_masked_steps_and_gives_zero_for_an_empty_row():
+    x = np.array([[[1.0], [-3.0]], [[5.0], [2.0]], [[-1.0], [-2.0]]], dtype="float32")
+    mask = np.array([[False, False], [True, False], [False, True]])
+    assert _np(MaskedMaxPooling()(x, mask=mask)).tolist() == [[0.0], [5.0], [-2.0]]
 
 
 @pytest.fixture
@@ -153,7 +169,7 @@ def test_whole_model_equals_a_masked_keras_model(head):
     x = layers.Embedding(V, D, mask_zero=True)(inputs)
     x = layers.Bidirectional(layers.GRU(U, return_sequences=head == "pool"))(x)
     if head == "pool":
-        x = layers.Concatenate()([models.MaskedGlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
+        x = layers.Concatenate()([MaskedMaxPooling()(x), layers.GlobalAveragePooling1D()(x)])
     reference = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
     rnn = ours.get_layer("bi_gru_1")
     reference.layers[1].set_weights(ours.get_layer("embedding").get_weights())
