@@ -133,3 +133,17 @@ def test_large_and_unsized_downloads_arrive_whole_with_a_byte_progress_bar(isola
     assert re.search(r"[0-9.]+[kMG]B/s", bar), bar[-300:]
     assert data.download(unsized, isolated / "u.tar.gz", sha256=None, timeout=5).read_bytes() == payload
     assert timeouts == [60, 5], "a stalled server cannot hang the notebook: 60 s by default"
+
+
+def test_a_download_follows_the_progress_argument_and_caches_the_parsed_reviews(isolated, server, capsys,
+                                                                               monkeypatch):
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)   # bars on unless asked otherwise
+    load_imdb(url=f"{server.base}/aclImdb_v1.tar.gz", sha256=server.sha256, progress=False)
+    assert capsys.readouterr().err == ""
+    assert _files(isolated)[0] == "aclImdb_v1.tar.gz" and re.fullmatch(r"imdb-reviews-\w+\.parquet",
+                                                                       _files(isolated)[1])
+    for name in _files(isolated):
+        (isolated / name).unlink()
+    load_imdb(url=f"{server.base}/aclImdb_v1.tar.gz", sha256=server.sha256, progress=True)
+    err = capsys.readouterr().err
+    assert "Downloading aclImdb_v1.tar.gz" in err and "Reading reviews" in err

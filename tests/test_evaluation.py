@@ -45,7 +45,7 @@ def test_threshold_and_validation():
     assert evaluation.classification_metrics(Y, S, threshold=0.65)["accuracy"] == pytest.approx(7 / 8)
     with pytest.raises(ValueError, match="8 values but y_score has 3"):
         evaluation.classification_metrics(Y, S[:3])
-    with pytest.raises(ValueError, match="only 0 and 1"):
+    with pytest.raises(ValueError, match=r"^y_true must hold only 0 and 1 labels\.$"):
         evaluation.classification_metrics(Y + 1, S)
 
 
@@ -192,6 +192,7 @@ def test_undefined_ratios_are_zero_silently_and_one_class_has_no_kappa_or_auc():
         warnings.simplefilter("error")                  # sklearn's UndefinedMetricWarning would fail here
         only_negatives = evaluation.classification_metrics([0, 0, 0], [0.7, 0.2, 0.1])
         no_positive_predicted = evaluation.classification_metrics([1, 0], [0.2, 0.1])
+        all_right_negatives = evaluation.classification_metrics([0, 0], [0.1, 0.2])
     # precision 0/1, recall 0/0 -> 0, F1 of two zeros -> 0; one class: kappa and AUC undefined
     assert only_negatives["accuracy"] == pytest.approx(2 / 3)
     assert [only_negatives[k] for k in ("precision", "recall", "f1")] == [0.0, 0.0, 0.0]
@@ -199,6 +200,8 @@ def test_undefined_ratios_are_zero_silently_and_one_class_has_no_kappa_or_auc():
     # nothing predicted positive: precision 0/0 -> 0, recall 0/1, F1 0; both classes: kappa 0, AUC 1
     assert [no_positive_predicted[k] for k in ("precision", "recall", "f1")] == [0.0, 0.0, 0.0]
     assert no_positive_predicted["cohen_kappa"] == 0.0 and no_positive_predicted["roc_auc"] == 1.0
+    # no positive anywhere: precision, recall and F1 are all 0/0 -> 0
+    assert [all_right_negatives[k] for k in ("accuracy", "precision", "recall", "f1")] == [1.0, 0.0, 0.0, 0.0]
 
 
 def test_predict_scores_asks_quietly_in_batches_of_256_and_returns_flat_floats():
