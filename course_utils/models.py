@@ -199,7 +199,7 @@ def build_dense(vocab_size: int, maxlen: int, *, embedding_dim: int = 64, hidden
 
     Word order is ignored, which makes it the yardstick every recurrent model must beat.
     """
-    _check_positive(vocab_size=vocab_size, maxlen=maxlen, hidden_units=hidden_units)
+    _check_positive(maxlen=maxlen, hidden_units=hidden_units)  # embedding_layer checks vocab_size
     _check_rate("dropout", dropout)
     if pooling not in ("avg", "max", "avg+max"):
         raise ValueError(f"pooling must be 'avg', 'max' or 'avg+max', got {pooling!r}.")
@@ -263,7 +263,7 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
         raise ValueError(f"kind must be one of {sorted(_CELLS)}, got {kind!r}.")
     if head not in ("last", "pool"):
         raise ValueError(f"head must be 'last' or 'pool', got {head!r}.")
-    _check_positive(vocab_size=vocab_size, maxlen=maxlen, units=units, layers_count=layers_count)
+    _check_positive(maxlen=maxlen, units=units, layers_count=layers_count)  # and embedding_layer vocab_size
     _check_rate("dropout", dropout)
     if name is None:
         name = ("bi" if bidirectional else "") + kind.replace("_", "") + (

@@ -60,8 +60,11 @@ def test_compile_binary_uses_adam_at_the_rate_binary_cross_entropy_accuracy_and_
     probabilities = keras.ops.convert_to_numpy(model(x)).ravel()
     expected_loss = -np.mean([np.log(1 - probabilities[0]), np.log(probabilities[1])])
     assert result["loss"] == pytest.approx(expected_loss, rel=1e-4)
-    default = models.build_gru(V, L, units=U, embedding_dim=E)
-    assert float(keras.ops.convert_to_numpy(default.optimizer.learning_rate)) == pytest.approx(1e-3)
+    for default in (models.build_gru(V, L, units=U, embedding_dim=E), models.build_dense(V, L, embedding_dim=E)):
+        assert float(keras.ops.convert_to_numpy(default.optimizer.learning_rate)) == pytest.approx(1e-3)
+    recurrent = models.build_lstm(V, L, units=U, embedding_dim=E, learning_rate=0.05)
+    assert float(keras.ops.convert_to_numpy(recurrent.optimizer.learning_rate)) == pytest.approx(0.05)
+    assert recurrent.inputs[0].shape == (None, L) and recurrent.inputs[0].dtype == "int32"
 
 
 def test_recurrent_architecture_stacked_bidirectional_pool_head():
@@ -128,6 +131,12 @@ def test_a_pretrained_matrix_is_copied_in_and_can_be_frozen():
      "kind must be one of ['gru', 'lstm', 'simple_rnn'], got 'rnn'."),
     (lambda: models.build_recurrent("gru", V, L, head="first"), "head must be 'last' or 'pool', got 'first'."),
     (lambda: models.build_recurrent("gru", V, L, layers_count=0), "layers_count must be a positive integer, got 0."),
+    (lambda: models.build_recurrent("gru", 0, L), "vocab_size must be a positive integer, got 0."),
+    (lambda: models.build_recurrent("gru", V, 0), "maxlen must be a positive integer, got 0."),
+    (lambda: models.build_recurrent("gru", V, L, units=0), "units must be a positive integer, got 0."),
+    (lambda: models.build_dense(V, 0), "maxlen must be a positive integer, got 0."),
+    (lambda: models.build_dense(V, L, hidden_units=0), "hidden_units must be a positive integer, got 0."),
+    (lambda: models.build_dense(V, L, embedding_dim=0), "embedding_dim must be a positive integer, got 0."),
     (lambda: models.LengthAwareRNN("rnn", 2), "kind must be one of ['gru', 'lstm', 'simple_rnn'], got 'rnn'."),
 ])
 def test_invalid_arguments_get_exact_messages(call, message):
@@ -152,6 +161,8 @@ def test_summary_table_lists_each_layer_with_its_shape_and_parameters():
                     ["Dense", "(None, 2)", 3 * 2 + 2], ["Dropout", "(None, 2)", 0], ["Dense", "(None, 1)", 3]]
     assert table.attrs["total"] == 30 + 8 + 3 == models.count_params(model)
     assert list(table.columns) == ["type", "output shape", "parameters"] and table.index.name == "layer"
+    unbuilt = models.summary_table(keras.Sequential([keras.layers.Dense(2, name="d")]))
+    assert unbuilt.to_dict("index") == {"d": {"type": "Dense", "output shape": "?", "parameters": 0}}
 
 
 def test_layer_shapes_and_config_without_running_them():
