@@ -185,3 +185,24 @@ def test_built_directions_read_the_embedding_width():
     rnn = model.get_layer("bi_gru_1")
     assert [d.built for d in rnn.directions] == [True, True]
     assert [tuple(d.cell.kernel.shape) for d in rnn.directions] == [(E, 3 * U), (E, 3 * U)]
+
+
+def test_compile_binary_defaults_to_a_learning_rate_of_1e_3():
+    model = models.compile_binary(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_single_unit_layer_keeps_its_batch_and_unit_axes(bidirectional):
+    sequences = np.ones((3, 4, 2), dtype="float32")
+    rnn = models.LengthAwareRNN("gru", 1, bidirectional=bidirectional)
+    out = rnn([sequences, np.array([4, 1, 0], dtype="int32")])
+    assert tuple(out.shape) == (3, 2 if bidirectional else 1)
+    assert keras.ops.convert_to_numpy(out)[2].tolist() == [0.0] * (2 if bidirectional else 1)
+
+
+def test_left_aligned_lengths_are_integers():
+    tokens, lengths = models.LeftAlignTokens()(np.array([[0, 3, 0, 5]], dtype="int32"))
+    assert keras.ops.convert_to_numpy(tokens).tolist() == [[3, 5, 0, 0]]
+    assert keras.backend.standardize_dtype(lengths.dtype) == "int32"
+    assert keras.ops.convert_to_numpy(lengths).tolist() == [2]
