@@ -172,5 +172,5 @@ def nearest_neighbors(matrix: np.ndarray, vocab: Vocabulary, word: str, k: int =
     unit = matrix / norms[:, None]
     sims = unit @ unit[vocab.index(word)]
     sims[[PAD, OOV, vocab.index(word)]] = -np.inf
-    best = np.argsort(-sims, kind="stable")[:k]
+    best = np.argsort(-sims, kind="stable")[:min(k, int(np.isfinite(sims).sum()))]  # never <pad>, <oov>, word
     return [(vocab.words[i], float(sims[i])) for i in best]

@@ -228,3 +228,17 @@ def test_accuracy_by_length_threshold_edge_hides_empty_buckets_and_names_the_ind
     assert table.index.name == "tokens" and table.columns.tolist() == ["reviews", "accuracy"]
     assert table.index.tolist() == ["0–99", "300–499"], "buckets without reviews are left out"
     assert table["accuracy"].tolist() == [0.5, 0.5]  # a score of exactly 0.5 is a positive
+
+
+def test_accuracy_by_length_puts_a_length_on_an_edge_in_the_upper_bucket_and_drops_empty_ones():
+    table = probes.accuracy_by_length([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1], [100, 99, 350, 400],
+                                      bins=(0, 100, 200, 300, 10_000))
+    assert table.index.tolist() == ["0–99", "100–199", "300+"]   # 200–299 holds no review: left out
+    assert table["reviews"].tolist() == [1, 1, 2]
+    assert table["accuracy"].tolist() == [0.0, 1.0, 1.0]        # a score of exactly 0.5 is positive
+
+
+def test_position_sensitivity_names_its_bad_arguments_exactly():
+    with pytest.raises(ValueError) as info:
+        probes.position_sensitivity(LastTokenModel(), np.ones((2, 4), dtype="int32"), window=0)
+    assert str(info.value) == "window and n_windows must be positive."

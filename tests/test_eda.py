@@ -136,3 +136,11 @@ def test_long_ties_stay_alphabetical_in_every_table():
     positive = eda.distinctive_words(texts, labels, n=60)["positive"].index.tolist()
     tier = {(40, 20): 0, (30, 30): 1, (20, 40): 2}
     assert positive == sorted(words, key=lambda w: (tier[split[w]], w))
+
+
+def test_examples_draw_each_class_from_its_own_reviews():
+    frame = pd.DataFrame({"label": [1] * 3 + [0] * 6, "rating": [9, 8, 10, 1, 2, 3, 4, 1, 2],
+                          "text": [f"review {i}" for i in range(9)]})
+    shown = eda.examples(frame, n=4)
+    assert shown["label"].tolist() == ["positive"] * 3 + ["negative"] * 4   # all 3 positives, 4 of 6 negatives
+    assert set(shown.loc[shown.label == "positive", "rating"]) == {8, 9, 10}

@@ -192,3 +192,11 @@ def test_neighbours_with_many_equal_similarities_keep_vocabulary_order():
     matrix = np.array([[1, 0]] * 3 + [rows[i % 3] for i in range(60)], dtype=float)
     got = [w for w, _ in embeddings.nearest_neighbors(matrix, words, "query", k=60)]
     assert got == sorted(words.words[3:], key=lambda w: (int(w[1:]) % 3, w))
+
+
+def test_nearest_neighbours_never_return_padding_unknown_or_the_word_even_for_a_large_k():
+    vocab = Vocabulary(("<pad>", "<oov>", "good", "great", "bad"))
+    matrix = np.array([[0, 0], [1, 1], [1, 0], [0.9, 0.1], [-1, 0]], dtype=float)
+    neighbours = embeddings.nearest_neighbors(matrix, vocab, "good", k=10)
+    assert [w for w, _ in neighbours] == ["great", "bad"]
+    assert neighbours[1][1] == pytest.approx(-1.0)

@@ -165,3 +165,37 @@ def test_encode_review_follows_the_encoding_settings():
     assert pre.tolist() == [[PAD, good, OOV]]
     with pytest.raises(TypeError, match=r"^encode_review expects the review as a str, got NoneType\.$"):
         text.encode_review(None, enc.vocab, 3)
+
+
+def test_vocabulary_defaults_edges_and_exact_messages():
+    with pytest.raises(ValueError) as info:
+        Vocabulary(("<oov>", "<pad>", "a"))
+    assert str(info.value) == "A Vocabulary's first two words must be '<pad>' and '<oov>'."
+    many = [[f"w{i:05d}" for i in range(20_005)]]
+    assert len(Vocabulary.from_tokens(many)) == 20_000          # the default size, reserved entries included
+    assert Vocabulary.from_tokens([["b", "a", "b"]], max_size=3).words == ("<pad>", "<oov>", "b")
+    with pytest.raises(ValueError) as info:
+        Vocabulary.from_tokens([["a"]], max_size=2)
+    assert str(info.value) == "max_size must leave room for words beyond <pad> and <oov>, got 2."
+    vocab = Vocabulary.from_tokens([["good", "film"]])
+    assert vocab.encode_tokens(["good", "zzz"]) == [vocab.index("good"), OOV]     # unknown kept by default
+    assert vocab.encode_many(["good zzz"]) == [[vocab.index("good"), OOV]]
+
+
+def test_pad_sequences_edges_and_encode_review_type_message():
+    assert pad_sequences([[4, 5]], 1).tolist() == [[5]]
+    with pytest.raises(ValueError) as info:
+        pad_sequences([[1]], 3, truncating="middle")
+    assert str(info.value) == "truncating must be 'pre' or 'post', got 'middle'."
+    with pytest.raises(TypeError) as info:
+        encode_review(123, Vocabulary.from_tokens([["a"]]), 3)
+    assert str(info.value) == "encode_review expects the review as a str, got int."
+
+
+def test_encode_dataset_passes_padding_and_truncation_on_and_keeps_int32_labels():
+    enc = text.encode_dataset(["a b c d", "a"], [1, 0], ["b c d a", "c"], [0, 1], vocab_size=10, maxlen=3,
+                              padding="post", truncating="post")
+    a, b, c = (enc.vocab.index(w) for w in "abc")
+    assert enc.x_train.tolist() == [[a, b, c], [a, 0, 0]]     # the start kept, zeros after the review
+    assert enc.y_train.dtype == np.int32 and enc.y_test.dtype == np.int32
+    assert enc.y_test.tolist() == [0, 1] and enc.x_test[1].tolist() == [c, 0, 0]
