@@ -42,9 +42,10 @@ def _load_encoded(path: Path, settings: dict) -> EncodedData | None:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test", "words")}
         vocab = Vocabulary(tuple(str(w) for w in arrays.pop("words")))
-        if arrays["x_train"].shape[1:] != (settings["maxlen"],) or len(vocab) > settings["vocab_size"]:
-            raise ValueError("cache does not match its settings")
+        fits = arrays["x_train"].shape[1:] == (settings["maxlen"],) and len(vocab) <= settings["vocab_size"]
     except Exception:  # a damaged or foreign file is never trusted
+        fits = False
+    if not fits:
         try:
             path.unlink(missing_ok=True)
         except OSError:  # a read-only cache: encode without it
@@ -74,15 +75,15 @@ def encode_cached(data: ImdbData, *, vocab_size: int, maxlen: int, padding: str 
     reviews and settings are the same (``use_cache=False`` always recomputes)."""
     settings = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
                     truncating=truncating, drop_unknown=bool(drop_unknown))
-    path = None
-    if use_cache:
-        path = config.cache_dir() / f"encoded-{_encoding_key(data, settings)}.npz"
-        cached = _load_encoded(path, settings)
-        if cached is not None:
-            return cached
-    encoded = encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label,
-                             **settings)
-    if path is not None:
+    def encode() -> EncodedData:
+        return encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label, **settings)
+
+    if not use_cache:
+        return encode()
+    path = config.cache_dir() / f"encoded-{_encoding_key(data, settings)}.npz"
+    encoded = _load_encoded(path, settings)
+    if encoded is None:
+        encoded = encode()
         _save_encoded(path, encoded)
     return encoded
 

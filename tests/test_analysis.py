@@ -242,3 +242,20 @@ def test_position_sensitivity_names_its_bad_arguments_exactly():
     with pytest.raises(ValueError) as info:
         probes.position_sensitivity(LastTokenModel(), np.ones((2, 4), dtype="int32"), window=0)
     assert str(info.value) == "window and n_windows must be positive."
+
+
+def test_position_sensitivity_averages_over_the_reviews_with_tokens_there_and_skips_empty_windows():
+    class ShareOfWords:
+        def predict(self, x, batch_size=None, verbose=0):
+            return (np.asarray(x) != 0).mean(axis=1, keepdims=True)
+    x = np.array([[5] * 16,                 # tokens in both windows
+                  [0] * 8 + [5] * 8,        # tokens in the last window only
+                  [5] * 8 + [0] * 8],       # post-padded: tokens in the first window only
+                 dtype="int32")
+    series = probes.position_sensitivity(ShareOfWords(), x, window=8, n_windows=2)
+    # last window: rows 1 and 2 each lose 8 tokens (p falls by 0.5); row 3 has none there: not counted
+    # first window: rows 1 and 3 lose 8 tokens (0.5); row 2 has none there
+    assert series.to_dict() == {0: 0.5, 8: 0.5}
+    post_padded = np.array([[5] * 4 + [0] * 12], dtype="int32")
+    series = probes.position_sensitivity(ShareOfWords(), post_padded, window=4, n_windows=4)
+    assert series.to_dict() == {12: 0.25}   # three empty windows at the end are skipped, not the end

@@ -93,6 +93,7 @@ def test_distinctive_words_defaults_and_log_odds_written_out():
     many = [f"w{i:02d}" for i in range(20) for _ in range(50)]
     table = eda.distinctive_words(many, [i % 2 for i in range(len(many))])
     assert len(table["positive"]) == 15 and table["positive"].index[0] == "w00", "15 by default; ties alphabetical"
+    assert len(table["negative"]) == 15 and table["negative"].index[0] == "w00"
 
 
 def test_html_residue_table_is_sorted_named_and_integer():
@@ -144,3 +145,10 @@ def test_examples_draw_each_class_from_its_own_reviews():
     shown = eda.examples(frame, n=4)
     assert shown["label"].tolist() == ["positive"] * 3 + ["negative"] * 4   # all 3 positives, 4 of 6 negatives
     assert set(shown.loc[shown.label == "positive", "rating"]) == {8, 9, 10}
+
+
+def test_word_counts_are_integers_even_when_there_are_none():
+    lengths = eda.word_lengths(["one two", "three"])
+    assert lengths.dtype == np.int64 and lengths.tolist() == [2, 1]
+    empty = eda.frequent_words([])
+    assert empty.empty and empty.dtype == np.int64 and empty.name == "count"

@@ -200,3 +200,9 @@ def test_nearest_neighbours_never_return_padding_unknown_or_the_word_even_for_a_
     neighbours = embeddings.nearest_neighbors(matrix, vocab, "good", k=10)
     assert [w for w, _ in neighbours] == ["great", "bad"]
     assert neighbours[1][1] == pytest.approx(-1.0)
+
+
+def test_coverage_by_rank_has_no_empty_bins_when_bins_outnumber_words():
+    vocab = Vocabulary(("<pad>", "<oov>", "good", "zzz", "bad"))
+    vectors = WordVectors(("good", "bad"), np.ones((2, 3), dtype=np.float32), source="test")
+    assert embeddings.coverage_by_rank(vocab, vectors, bins=5) == [(1, 1.0), (2, 0.0), (3, 1.0)]
