@@ -49,6 +49,16 @@ def test_reverse_within_length_reverses_only_the_review():
     assert index.tolist() == [[2, 1, 0, 3, 4], [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]]
 
 
+@pytest.mark.parametrize("width", [T, 1, 3])  # every step, the "last" head's one, repeats
+def test_take_steps_picks_each_rows_own_steps(width):
+    sequences = np.random.default_rng(1).normal(size=(len(TOKENS), T, D)).astype("float32")
+    index = np.random.default_rng(2).integers(0, T, size=(len(TOKENS), width)).astype("int32")
+    expected = sequences[np.arange(len(TOKENS))[:, None], index]  # NumPy's per-row fancy indexing
+    got = _np(models._take_steps(keras.ops.convert_to_tensor(sequences), keras.ops.convert_to_tensor(index)))
+    assert got.shape == (len(TOKENS), width, D)
+    np.testing.assert_array_equal(got, expected)
+
+
 def _pair(kind, bidirectional, return_sequences):
     """Our layer and Keras's masked reference with the same weights."""
     cell = CELLS[kind]
