@@ -3,7 +3,8 @@
 For each architecture: seconds per training epoch at the full profile's settings (median and
 spread over repetitions, after a warm-up), inference throughput, peak memory and parameters;
 the data pipeline (cold and warm load, tokenizing 50k reviews); the same LSTM written as a
-plain Keras script, to show the overhead of our helpers; and how epoch time grows with the
+plain Keras script, to show the overhead of our helpers; the BiGRU as Keras's masked layers
+against the course's length-aware ones (which keep LSTM/GRU on cuDNN); and how epoch time grows with the
 share of the training set and the sequence length. Each measurement runs in a fresh process,
 so peak memory belongs to one model. Results go to Markdown, CSV and a plot.
 """
@@ -74,6 +75,22 @@ def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
     return model
 
 
+def _plain_keras_bigru_masked(vocab: int, maxlen: int, units: int, dim: int, dropout: float):
+    """The course's BiGRU (pool head) as Keras's own masked layers: the model before
+    ``models.LengthAwareRNN``, whose mask keeps LSTM/GRU off cuDNN on torch and TF GPUs."""
+    import keras
+    from keras import layers
+
+    from .models import compile_binary
+    inputs = keras.Input(shape=(maxlen,), dtype="int32")
+    x = layers.Embedding(vocab, dim, mask_zero=True)(inputs)
+    x = layers.SpatialDropout1D(dropout)(x)
+    x = layers.Bidirectional(layers.GRU(units, return_sequences=True))(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
+    return compile_binary(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)))
+
+
 def _fitter(arch: str, profile: config.Profile, enc, x, y):
     """The model for ``arch`` and a function that trains it for one epoch."""
     from . import training
@@ -90,6 +107,9 @@ def _fitter(arch: str, profile: config.Profile, enc, x, y):
     if arch == "course_utils_lstm":
         from .models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
+    elif arch == "plain_keras_bigru_masked":
+        model = _plain_keras_bigru_masked(len(enc.vocab), enc.maxlen, profile.rnn_units,
+                                          profile.embedding_dim, profile.dropout)
     else:
         model = _build(arch, profile, enc)
     return model, lambda: training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size,
@@ -124,20 +144,34 @@ def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0,
     return result
 
 
-def measure_overhead(*, profile_name: str = "full", reps: int = 3, warmup: int = 1) -> list[dict]:
-    """The same LSTM as a plain Keras script and through ``course_utils``, epochs interleaved.
+#: Models trained in turns in one process, the first arm being the plain Keras reference.
+COMPARISONS = {
+    # what course_utils' helpers add to a plain Keras script (and what steady input saves)
+    "overhead": ("plain_keras_lstm", "plain_keras_lstm_steady", "course_utils_lstm"),
+    # Keras's masked BiGRU against the course's maskless, length-aware one (same fit, same sizes)
+    "masking": ("plain_keras_bigru_masked", "bigru"),
+}
 
-    Three models live in one process and take turns (plain, plain with steady input, ours,
-    plain, ...), so a machine that slows down for a while (shared cloud cores) slows all alike.
-    ``plain_keras_lstm_steady`` is the plain script inside :func:`training.steady_tf_input`:
+
+def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "full", reps: int = 3,
+                        warmup: int = 1) -> list[dict]:
+    """Time the arms of one of :data:`COMPARISONS`, their epochs interleaved.
+
+    The models live in one process and take turns (first, second, ..., first, ...), so a
+    machine that slows down for a while (shared cloud cores) slows all alike. ``overhead``:
+    ``plain_keras_lstm_steady`` is the plain script inside :func:`training.steady_tf_input`;
     ours against it is what our helpers add; plain against it is what the input fix saves.
+    ``masking``: Keras's masked layers against ``models.LengthAwareRNN``, both trained by
+    ``training.fit_model``, so only the layers differ.
     """
     from . import training
     from .models import count_params
+    if comparison not in COMPARISONS:
+        raise ValueError(f"comparison must be one of {sorted(COMPARISONS)}, got {comparison!r}.")
     profile = config.get_profile(profile_name)
     enc, x, y = _encoded(profile, 1.0, profile.maxlen)
     training.seed_everything(profile.seed)
-    arms = ("plain_keras_lstm", "plain_keras_lstm_steady", "course_utils_lstm")
+    arms = COMPARISONS[comparison]
     pairs = [_fitter(arch, profile, enc, x, y) for arch in arms]
     seconds: list[list[float]] = [[] for _ in arms]
     for i in range(warmup + reps):
@@ -223,8 +257,9 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
         log(f"architecture {arch} ...")
         rows.append(_in_subprocess("model", arch=arch, **common))
         keep("models", pd.DataFrame(rows))
-    log("overhead: plain Keras LSTM vs course_utils LSTM ...")
-    keep("overhead", pd.DataFrame(_in_subprocess("overhead", **common)))
+    for comparison, arms in COMPARISONS.items():
+        log(f"{comparison}: {' vs '.join(arms)} ...")
+        keep(comparison, pd.DataFrame(_in_subprocess("interleaved", comparison=comparison, **common)))
     if scaling:
         default_len = config.get_profile(profile).maxlen
         points = [(f, default_len) for f in fractions] + [(1.0, m) for m in lengths if m != default_len]
@@ -273,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     if argv[:1] == ["_one"]:
         kind, kwargs = argv[1], json.loads(argv[2])
-        measure = {"pipeline": measure_pipeline, "overhead": measure_overhead, "model": measure_one}[kind]
+        measure = {"pipeline": measure_pipeline, "interleaved": measure_interleaved, "model": measure_one}[kind]
         result = measure(**kwargs)
         print(json.dumps(result))
         return 0

@@ -27,6 +27,11 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
     assert list(overhead.index) == ["plain_keras_lstm", "plain_keras_lstm_steady", "course_utils_lstm"]
     assert overhead["params"].nunique() == 1  # one model, three ways of training it
     assert (overhead["reps"] == 2).all() and (overhead["ratio_to_plain"] > 0).all()
+    masking = tables["masking"].set_index("arch")
+    assert list(masking.index) == ["plain_keras_bigru_masked", "bigru"]
+    assert masking["params"].nunique() == 1  # the same BiGRU, masked and length-aware
+    assert masking.loc["plain_keras_bigru_masked", "ratio_to_plain"] == 1.0
+    assert (masking["reps"] == 2).all() and (masking["ratio_of_fastest"] > 0).all()
     scaling = tables["scaling"]
     assert sorted(zip(scaling.fraction, scaling.maxlen)) == [(0.5, 128), (1.0, 64), (1.0, 128)]
     # the full-data, default-length point is the models table's measurement, not a second one
@@ -35,7 +40,7 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
     half = scaling[scaling.fraction == 0.5].iloc[0]
     assert half["train_reviews"] == models.loc["gru", "train_reviews"] // 2
     report = (tmp_path / "bench" / "results.md").read_text()
-    assert "## models" in report and "backend" in report
+    assert "## models" in report and "## masking" in report and "backend" in report
     assert (tmp_path / "bench" / "scaling.png").exists() and (tmp_path / "bench" / "models.csv").exists()
 
 
@@ -47,3 +52,8 @@ def test_pipeline_measurements_cover_every_step(tmp_path, monkeypatch, synthetic
                                          "tokenize + encode 50k reviews", "encoded arrays: warm (cache)"]
     assert all(r["reps"] == 2 and 0 < r["min_s"] <= r["median_s"] <= r["max_s"] for r in rows)
     assert list((tmp_path / "cache").glob("encoded-*.npz"))  # the warm step read a real cache
+
+
+def test_an_unknown_comparison_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"comparison must be one of \['masking', 'overhead'\], got 'speed'"):
+        bench.measure_interleaved("speed")
