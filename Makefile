@@ -87,7 +87,7 @@ grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNME
 	  --workers $(WORKERS) --timeout $(TIMEOUT) $(if $(UNSAFE),--unsafe)
 
 bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
-	$(PY) -m course_utils.bench --output bench $(BENCH_ARGS)
+	$(PY) -m course_utils.workbook.bench --output bench $(BENCH_ARGS)
 
 mutate: setup  ## Mutation testing of the core modules (mutmut): make mutate MODULES="text fileio" runs a slice
 	$(VENV)/bin/mutmut run $(foreach m,$(MODULES),"course_utils.$(m).*")

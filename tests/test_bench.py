@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils import bench
+from course_utils.workbook import bench
 
 pytestmark = pytest.mark.notebooks
 

@@ -1,3 +1,4 @@
 """The instructor's tooling: run notebooks (``runner``), write them back clean (``nbclean``),
 keep their setup cells in step (``cells``) and check re-runs against the committed outputs
-(``validation``, ``seeds``). Students never need it."""
+(``validation``, ``seeds``) and measure what each model costs (``bench``). Students never need
+it."""

@@ -26,8 +26,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import config
-from .fileio import atomic_path, write_text_atomic
+from .. import config
+from ..fileio import atomic_path, write_text_atomic
 
 ARCHITECTURES = ("dense", "simple_rnn", "lstm", "gru", "bigru", "glove_bigru")
 
@@ -42,7 +42,7 @@ def _peak_mib() -> float:
 
 
 def _encoded(profile: config.Profile, fraction: float, maxlen: int):
-    from .pipeline import prepare
+    from ..pipeline import prepare
     _, enc = prepare(profile, maxlen=maxlen)
     n = max(2, int(len(enc.y_train) * fraction))
     rows = np.random.default_rng(0).permutation(len(enc.y_train))[:n]
@@ -50,7 +50,7 @@ def _encoded(profile: config.Profile, fraction: float, maxlen: int):
 
 
 def _build(arch: str, profile: config.Profile, enc):
-    from . import models, pipeline
+    from .. import models, pipeline
     vocab, maxlen = len(enc.vocab), enc.maxlen
     if arch == "dense":
         return models.build_dense(vocab, maxlen, embedding_dim=profile.embedding_dim)
@@ -81,7 +81,7 @@ def _plain_keras_bigru_masked(vocab: int, maxlen: int, units: int, dim: int, dro
     import keras
     from keras import layers
 
-    from .models import compile_binary
+    from ..models import compile_binary
     inputs = keras.Input(shape=(maxlen,), dtype="int32")
     x = layers.Embedding(vocab, dim, mask_zero=True)(inputs)
     x = layers.SpatialDropout1D(dropout)(x)
@@ -93,7 +93,7 @@ def _plain_keras_bigru_masked(vocab: int, maxlen: int, units: int, dim: int, dro
 
 def _fitter(arch: str, profile: config.Profile, enc, x, y):
     """The model for ``arch`` and a function that trains it for one epoch."""
-    from . import training
+    from .. import training
     if arch.startswith("plain_keras_lstm"):  # "..._steady": the same script inside steady_tf_input
         model = _plain_keras_lstm(len(enc.vocab), enc.maxlen, profile.rnn_units, profile.embedding_dim)
         x_tr, x_val, y_tr, y_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)
@@ -105,7 +105,7 @@ def _fitter(arch: str, profile: config.Profile, enc, x, y):
                           batch_size=profile.batch_size, verbose=0)
         return model, fit
     if arch == "course_utils_lstm":
-        from .models import build_lstm
+        from ..models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
     elif arch == "plain_keras_bigru_masked":
         model = _plain_keras_bigru_masked(len(enc.vocab), enc.maxlen, profile.rnn_units,
@@ -126,8 +126,8 @@ def _timed(fit) -> float:
 def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0, maxlen: int | None = None,
                 reps: int = 3, warmup: int = 1, predict: bool = True) -> dict:
     """Time ``warmup + reps`` one-epoch fits of one architecture (in this process)."""
-    from . import training
-    from .models import count_params
+    from .. import training
+    from ..models import count_params
     profile = config.get_profile(profile_name)
     enc, x, y = _encoded(profile, fraction, maxlen or profile.maxlen)
     training.seed_everything(profile.seed)
@@ -164,8 +164,8 @@ def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "fu
     ``masking``: Keras's masked layers against ``models.LengthAwareRNN``, both trained by
     ``training.fit_model``, so only the layers differ.
     """
-    from . import training
-    from .models import count_params
+    from .. import training
+    from ..models import count_params
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison must be one of {sorted(COMPARISONS)}, got {comparison!r}.")
     profile = config.get_profile(profile_name)
@@ -192,9 +192,9 @@ def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "fu
 def measure_pipeline(reps: int = 3) -> list[dict]:
     """Cold load (archive), warm load (cache), tokenizing + encoding all 50k reviews, and
     reading the encoded arrays back from their cache (what a notebook does after the first)."""
-    from .data import load_imdb
-    from .pipeline import encode_cached
-    from .text import encode_dataset
+    from ..data import load_imdb
+    from ..pipeline import encode_cached
+    from ..text import encode_dataset
     rows = []
     cold = [_timed(lambda: load_imdb(use_cache=False, progress=False)) for _ in range(reps)]
     data = load_imdb(progress=False)  # makes sure the cache exists
@@ -212,7 +212,7 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
 
 
 def _in_subprocess(kind: str, **kwargs) -> dict | list:
-    cmd = [sys.executable, "-m", "course_utils.bench", "_one", kind, json.dumps(kwargs)]
+    cmd = [sys.executable, "-m", "course_utils.workbook.bench", "_one", kind, json.dumps(kwargs)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark {kind} {kwargs} failed:\n{proc.stderr[-2000:]}")
@@ -303,7 +303,7 @@ def _write(out: Path, tables: dict[str, pd.DataFrame], env: dict[str, str]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_utils.bench [--quick] [--archs lstm gru] [--reps 3] [--output bench]``."""
+    """``python -m course_utils.workbook.bench [--quick] [--archs lstm gru] [--reps 3] [--output bench]``."""
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == ["_one"]:
