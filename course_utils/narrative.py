@@ -130,8 +130,10 @@ def label_doubts(frame: pd.DataFrame) -> str:
                 f"errors are the model's.")
     examples = ", ".join(f"review {i} says {stated[i]:g}/10 but is labelled "
                          f"{'positive' if frame.loc[i, 'label'] else 'negative'}" for i in doubtful.index[:3])
-    return (f"{len(doubtful)} of these {len(frame)} reviews contradict their own label ({examples}): "
-            f"the dataset is wrong there, and no model can be right about them.")
+    verb = "contradicts its own label" if len(doubtful) == 1 else "contradict their own labels"
+    return (f"{len(doubtful)} of these {len(frame)} reviews {verb} ({examples}): "
+            f"the dataset is wrong there, and no model can be right about "
+            f"{'it' if len(doubtful) == 1 else 'them'}.")
 
 
 def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:

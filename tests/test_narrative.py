@@ -42,8 +42,14 @@ def test_stated_score(raw, score):
 
 def test_label_doubts_points_at_reviews_that_contradict_their_label():
     frame = pd.DataFrame({"label": [0, 1, 0], "stated score": [9.5, 8.0, None]}, index=[12130, 7, 3])
-    assert narrative.label_doubts(frame).startswith(
-        "1 of these 3 reviews contradict their own label (review 12130 says 9.5/10 but is labelled negative)")
+    assert narrative.label_doubts(frame) == (
+        "1 of these 3 reviews contradicts its own label (review 12130 says 9.5/10 but is labelled "
+        "negative): the dataset is wrong there, and no model can be right about it.")
+    frame.loc[7, "stated score"] = 2.0  # a positive review that gives 2/10
+    assert narrative.label_doubts(frame) == (
+        "2 of these 3 reviews contradict their own labels (review 12130 says 9.5/10 but is labelled "
+        "negative, review 7 says 2/10 but is labelled positive): the dataset is wrong there, and no "
+        "model can be right about them.")
 
 
 def test_verdicts_marks_wrong_answers():
