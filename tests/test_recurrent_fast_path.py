@@ -12,6 +12,7 @@ import pytest
 from keras import layers
 
 from course_utils import models
+from course_utils.workbook.masked_reference import MaskedMaxPooling, masked_bigru
 
 V, T, D, U = 30, 7, 5, 3
 # rows: pre-padded, full, one token, empty, post-padded, zeros in the middle
@@ -108,22 +109,6 @@ def test_pooling_reads_only_real_steps_and_gives_zeros_for_an_empty_review():
     assert pooled[1].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
-class MaskedMaxPooling(layers.Layer):
-    """The reference for the pool head: max over the steps a Keras mask keeps (zeros if none)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs, mask=None):
-        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
-        pooled = keras.ops.max(keras.ops.where(keep, inputs, -1e9), axis=1)
-        return keras.ops.where(keras.ops.any(keep, axis=1), pooled, keras.ops.zeros_like(pooled))
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-
 def test_the_reference_max_pooling_skips_masked_steps_and_gives_zero_for_an_empty_row():
     x = np.array([[[1.0], [-3.0]], [[5.0], [2.0]], [[-1.0], [-2.0]]], dtype="float32")
     mask = np.array([[False, False], [True, False], [False, True]])
@@ -175,17 +160,12 @@ def test_whole_model_equals_a_masked_keras_model(head):
     """Same weights in a plain masked Keras model (Embedding(mask_zero) + Bidirectional(GRU)):
     the same probabilities for reviews padded on either side."""
     ours = models.build_bigru(V, T, units=U, embedding_dim=D, dropout=0.0, head=head)
-    inputs = keras.Input(shape=(T,), dtype="int32")
-    x = layers.Embedding(V, D, mask_zero=True)(inputs)
-    x = layers.Bidirectional(layers.GRU(U, return_sequences=head == "pool"))(x)
-    if head == "pool":
-        x = layers.Concatenate()([MaskedMaxPooling()(x), layers.GlobalAveragePooling1D()(x)])
-    reference = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
+    reference = masked_bigru(V, T, units=U, embedding_dim=D, head=head)
     rnn = ours.get_layer("bi_gru_1")
-    reference.layers[1].set_weights(ours.get_layer("embedding").get_weights())
-    reference.layers[2].forward_layer.set_weights(rnn.forward_layer.get_weights())
-    reference.layers[2].backward_layer.set_weights(rnn.backward_layer.get_weights())
-    reference.layers[-1].set_weights(ours.get_layer("sentiment").get_weights())
+    reference.get_layer("embedding").set_weights(ours.get_layer("embedding").get_weights())
+    reference.get_layer("bi_gru_1").forward_layer.set_weights(rnn.forward_layer.get_weights())
+    reference.get_layer("bi_gru_1").backward_layer.set_weights(rnn.backward_layer.get_weights())
+    reference.get_layer("sentiment").set_weights(ours.get_layer("sentiment").get_weights())
     rows = LENGTHS > 0
     np.testing.assert_allclose(_np(ours(TOKENS[rows])), _np(reference(TOKENS[rows])), rtol=1e-5, atol=1e-6)
 

@@ -75,22 +75,6 @@ def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
     return model
 
 
-def _plain_keras_bigru_masked(vocab: int, maxlen: int, units: int, dim: int, dropout: float):
-    """The course's BiGRU (pool head) as Keras's own masked layers: the model before
-    ``models.LengthAwareRNN``, whose mask keeps LSTM/GRU off cuDNN on torch and TF GPUs."""
-    import keras
-    from keras import layers
-
-    from ..models import compile_binary
-    inputs = keras.Input(shape=(maxlen,), dtype="int32")
-    x = layers.Embedding(vocab, dim, mask_zero=True)(inputs)
-    x = layers.SpatialDropout1D(dropout)(x)
-    x = layers.Bidirectional(layers.GRU(units, return_sequences=True))(x)
-    x = layers.Dropout(dropout)(x)
-    x = layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
-    return compile_binary(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)))
-
-
 def _fitter(arch: str, profile: config.Profile, enc, x, y):
     """The model for ``arch`` and a function that trains it for one epoch."""
     from .. import training
@@ -108,8 +92,11 @@ def _fitter(arch: str, profile: config.Profile, enc, x, y):
         from ..models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
     elif arch == "plain_keras_bigru_masked":
-        model = _plain_keras_bigru_masked(len(enc.vocab), enc.maxlen, profile.rnn_units,
-                                          profile.embedding_dim, profile.dropout)
+        from ..models import compile_binary
+        from .masked_reference import masked_bigru
+        model = compile_binary(masked_bigru(len(enc.vocab), enc.maxlen, units=profile.rnn_units,
+                                            embedding_dim=profile.embedding_dim, dropout=profile.dropout),
+                               profile.learning_rate)
     else:
         model = _build(arch, profile, enc)
     return model, lambda: training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size,
