@@ -67,18 +67,14 @@ def duplicate_report(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     Rows: ``train``, ``test``, ``train ∩ test``; columns: distinct texts that repeat,
     extra copies, and copies whose labels disagree.
     """
-    def norm(frame: pd.DataFrame) -> pd.Series:
-        return frame.text.map(standardize)
-
+    tr, te = train.text.map(standardize), test.text.map(standardize)  # once: the costly part
     rows = {}
-    for name, frame in (("train", train), ("test", test)):
-        keys = norm(frame)
+    for name, frame, keys in (("train", train, tr), ("test", test, te)):
         dup = keys[keys.duplicated(keep=False)]
         groups = frame.loc[dup.index].groupby(dup)
         rows[name] = {"repeated texts": int(dup.nunique()),
                       "extra copies": int(keys.duplicated().sum()),
                       "label conflicts": int((groups.label.nunique() > 1).sum())}
-    tr, te = norm(train), norm(test)
     shared = set(tr) & set(te)
     tr_labels = train.label.groupby(tr).first()
     te_labels = test.label.groupby(te).first()
