@@ -55,14 +55,18 @@ class _QuietTensorFlowImport:
     """An import hook: the first ``import keras`` or ``import tensorflow`` loads TF quietly.
 
     TensorFlow is imported only by the modules that need it (models, training, ...), so
-    ``course_utils.text`` or ``course_utils.eda`` load in a fraction of a second.
+    ``course_utils.text`` or ``course_utils.eda`` load in a fraction of a second. With another
+    Keras backend, ``keras`` loads as usual and TensorFlow, where installed, is still imported
+    later (``keras.utils.set_random_seed`` seeds it too): that import is the quiet one.
     """
 
     def find_spec(self, name, path=None, target=None):  # noqa: D102 (importlib protocol)
         if path is not None or name not in ("keras", "tensorflow"):
             return None
+        if name == "keras" and _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+            return None  # keras does not load TF on this backend; wait for TF's own import
         _sys.meta_path[:] = [f for f in _sys.meta_path if f is not self]  # once is enough
-        if _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in _sys.modules:
+        if "tensorflow" in _sys.modules:
             return None
         spec = _util.find_spec(name)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):

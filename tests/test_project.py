@@ -135,8 +135,9 @@ def test_setup_cell_says_what_colab_fetches_and_no_user_wide_kernel_is_registere
     assert "ipykernel install" not in makefile and "jupyter lab" in makefile
 
 
-def _python(code: str) -> subprocess.CompletedProcess:
+def _python(code: str, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
+    env.update(env_vars)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
 
 
@@ -148,4 +149,15 @@ def test_text_helpers_load_without_tensorflow_and_keras_loads_it_quietly():
                   "import course_utils.models\n"
                   "print('tensorflow' in sys.modules, sys.modules['keras'].src.backend.backend())")
     assert run.stdout.splitlines() == ["[]", "True tensorflow"]
+    assert run.stderr == ""
+
+
+def test_tensorflow_stays_quiet_when_another_backend_imports_it_later():
+    """On JAX or torch, Keras loads without TF, then `set_random_seed` imports TF to seed it
+    too (where it is installed): those start-up lines must not land in the notebook either."""
+    run = _python("import sys, course_utils.training as t\n"
+                  "print('tensorflow' in sys.modules, sys.modules['keras'].src.backend.backend())\n"
+                  "t.seed_everything(1)\n"
+                  "print('tensorflow' in sys.modules)", KERAS_BACKEND="numpy")
+    assert run.stdout.splitlines() == ["False numpy", "True"]
     assert run.stderr == ""
