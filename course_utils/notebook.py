@@ -1,4 +1,5 @@
-"""What every notebook does first (``start``) and how it shows computed prose (``say``).
+"""What every notebook does first (``start``) and how it shows what a run computed: prose
+(``say``) and tables of a trained model's output (``show_model_output``).
 
 The cells every notebook begins with live in ``course_utils.workbook.cells``."""
 from __future__ import annotations
@@ -7,8 +8,12 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 @dataclass(frozen=True)
 class Session:
@@ -46,20 +51,52 @@ def start(profile: str | None = None, output_dir: str | os.PathLike | None = Non
 COMPUTED_MARK = "<!-- computed -->\n"
 
 
+#: Starts the first line of a model-output table (an HTML comment, invisible when rendered).
+MODEL_OUTPUT_MARK = "model output: "
+
+
 def say(markdown: str) -> None:
     """Show a computed sentence as Markdown in a notebook (plain text elsewhere); "" shows nothing."""
     if not markdown:
         return
+    if _in_notebook():
+        from IPython.display import Markdown, display
+        display(Markdown(COMPUTED_MARK + markdown))
+    else:
+        print(markdown)
+
+
+def show_model_output(table: "pd.DataFrame", *, rows_vary: bool = False) -> None:
+    """Show a table whose values a trained model decided: its predictions, its errors, a ranking.
+
+    Those values differ between machines and Keras backends (the same seed trains other weights
+    on a GPU), so the table starts with one line, invisible in the rendered notebook, that states
+    its shape and columns: ``make validate`` compares that line exactly and leaves the values to
+    the metric checks (``tests/nbval_sanitize.cfg``). ``rows_vary=True`` leaves the row count out
+    too, for tables whose length the model decides (e.g. the checks a model fails).
+    """
+    bundle = model_output_bundle(table, rows_vary=rows_vary)
+    if _in_notebook():
+        from IPython.display import display
+        display(bundle, raw=True)
+    else:
+        print(bundle["text/plain"])
+
+
+def model_output_bundle(table: "pd.DataFrame", *, rows_vary: bool = False) -> dict[str, str]:
+    """The HTML and plain-text forms ``show_model_output`` displays, each led by the shape line."""
+    rows = "rows vary" if rows_vary else f"{len(table)} rows"
+    shape = f"{MODEL_OUTPUT_MARK}{rows}; columns: {', '.join(str(c) for c in table.columns)}"
+    comment = shape.replace("--", "- -")  # an HTML comment cannot hold "--"
+    return {"text/html": f"<!-- {comment} -->\n{table._repr_html_()}", "text/plain": f"{shape}\n{table!r}"}
+
+
+def _in_notebook() -> bool:
     try:
         from IPython import get_ipython
-        from IPython.display import Markdown, display
     except ImportError:  # pragma: no cover - IPython ships with every notebook environment
-        print(markdown)
-        return
-    if get_ipython() is None:
-        print(markdown)
-    else:
-        display(Markdown(COMPUTED_MARK + markdown))
+        return False
+    return get_ipython() is not None
 
 
 def _quiet_backend() -> None:

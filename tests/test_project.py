@@ -129,6 +129,31 @@ def test_validate_ignores_what_varies_between_machines_and_nothing_else():
     assert _sanitize("97.1% of tokens") != _sanitize("97.2% of tokens")
 
 
+def test_validate_compares_a_model_output_tables_shape_not_its_values():
+    """Another machine's model gets other reviews wrong and other verdicts right; the table's
+    rows and columns are the notebook's, and a change there must still fail `make validate`."""
+    import pandas as pd
+    from course_utils.notebook import model_output_bundle
+
+    here = pd.DataFrame({"text": ["Great.", "Dull."], "label": [1, 0], "verdict": ["negative", "positive"]},
+                        index=[17, 401])
+    there = pd.DataFrame({"text": ["Not bad.", "Meh."], "label": [1, 1], "verdict": ["positive", "positive"]},
+                         index=[3, 99])
+    fewer_rows, other_column = there.iloc[:1], there.rename(columns={"verdict": "score"})
+    for kind in ("text/html", "text/plain"):
+        seen = {name: _sanitize(model_output_bundle(t)[kind])
+                for name, t in [("here", here), ("there", there), ("fewer", fewer_rows), ("other", other_column)]}
+        assert seen["here"] == seen["there"], kind
+        assert len({seen["here"], seen["fewer"], seen["other"]}) == 3, kind
+        # a table whose length the model decides (the checks it fails) states its columns only
+        assert _sanitize(model_output_bundle(here, rows_vary=True)[kind]) == \
+            _sanitize(model_output_bundle(fewer_rows, rows_vary=True)[kind]), kind
+    # the table itself is shown in full, and what is not a model's table is compared as before
+    assert ">Great.<" in model_output_bundle(here)["text/html"]
+    assert "Great." in model_output_bundle(here)["text/plain"]
+    assert _sanitize(here.to_html()) != _sanitize(there.to_html())
+
+
 def test_setup_cell_says_what_colab_fetches_and_no_user_wide_kernel_is_registered():
     assert "about 70 MB" in SETUP_CELL and "84 MB" in SETUP_CELL and "--progress-bar" in SETUP_CELL
     makefile = (ROOT / "Makefile").read_text()
