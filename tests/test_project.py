@@ -154,6 +154,25 @@ def test_validate_compares_a_model_output_tables_shape_not_its_values():
     assert _sanitize(here.to_html()) != _sanitize(there.to_html())
 
 
+#: Calls whose result a trained model decides: its verdicts, its errors, a ranking, a search's
+#: best-first order, the words its fine-tuned embedding puts together.
+MODEL_DECIDED = re.compile(r"\.predict\(|misclassified\(|predict_reviews\(|failing_examples\(|"
+                           r"random_search\(|nearest_neighbors\(|sort_values\(\"accuracy\"")
+
+
+def _cells_showing_model_output_raw(notebook: nbformat.NotebookNode) -> list[str]:
+    return [cell.source[:60] for cell in notebook.cells if cell.cell_type == "code"
+            and MODEL_DECIDED.search(cell.source) and "show_model_output(" not in cell.source]
+
+
+def test_notebooks_show_what_a_model_decided_through_show_model_output():
+    """Displayed raw, another backend's predictions fail `make validate` on a GPU runner."""
+    found = {path.name: _cells_showing_model_output_raw(nbformat.read(path, as_version=4)) for path in NOTEBOOKS}
+    assert sum(len(cells) for cells in found.values()) == 0, found
+    assert sum(bool(MODEL_DECIDED.search(cell["source"])) for path in NOTEBOOKS
+               for cell in nbformat.read(path, as_version=4).cells) >= 13
+
+
 def test_setup_cell_says_what_colab_fetches_and_no_user_wide_kernel_is_registered():
     assert "about 70 MB" in SETUP_CELL and "84 MB" in SETUP_CELL and "--progress-bar" in SETUP_CELL
     makefile = (ROOT / "Makefile").read_text()
