@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml
 lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: setup  ## Run the test suite: unit tests on 2 workers (≈ 40 s), then smoke notebooks and sandboxed grading (≈ 8.5 min in all)
+test: setup  ## Run the test suite: unit tests on 2 workers (≈ 45 s), then smoke notebooks and sandboxed grading (9–11 min in all)
 	$(PY) -m pytest -m "not notebooks" -n 2
 	$(PY) -m pytest -m notebooks
 
