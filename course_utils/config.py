@@ -25,6 +25,7 @@ ENV_PROFILE = "COURSE_PROFILE"
 ENV_OUTPUT_DIR = "COURSE_OUTPUT_DIR"
 ENV_GLOVE_PATH = "GLOVE_PATH"
 ENV_IMDB_URL = "IMDB_URL"
+ENV_RETRAIN = "COURSE_RETRAIN"  # 1: notebooks train even where a stored model matches (course_utils.reuse)
 
 #: The official archive of the Large Movie Review Dataset v1.0 (Maas et al., 2011);
 #: ``$IMDB_URL`` points at a mirror instead (the checksum stays the same).

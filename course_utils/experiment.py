@@ -1,6 +1,7 @@
 """Train, evaluate and record one model: the steps every training notebook shares."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,13 @@ import keras
 import numpy as np
 import pandas as pd
 
-from . import plots
+from . import plots, reuse
 from .narrative import stated_score
 from .config import Profile
 from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
 from .models import count_params
 from .text import OOV, EncodedData
+from .notebook import say
 from .training import TrainingResult, fit_model
 
 
@@ -113,27 +115,78 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
                    output_dir: str | os.PathLike, *, notebook: str = "", epochs: int | None = None,
                    batch_size: int | None = None, verbose: bool = True, **fit_kwargs) -> Experiment:
     """Fit on the training split (validation carved from it), score the test set once,
-    and write the metrics record, test scores and history under ``output_dir``."""
+    and write the metrics record, test scores and history under ``output_dir``.
+
+    If this model was already trained into ``output_dir`` with the same settings (the key of
+    ``course_utils.reuse``: architecture, initial weights, data, fit settings, code and package
+    versions), it is loaded with its history instead, and the notebook says so; set
+    ``$COURSE_RETRAIN=1`` to train anyway. An interrupted training resumes from its last epoch.
+    """
     output_dir = Path(output_dir)
     name = model.name
-    result = fit_model(model, encoded.x_train, encoded.y_train, epochs=epochs or profile.epochs,
-                       batch_size=batch_size or profile.batch_size, seed=profile.seed,
-                       validation_fraction=profile.validation_fraction,
-                       history_path=output_dir / "histories" / f"{name}.json", verbose=verbose,
-                       **fit_kwargs)
-    scores = predict_scores(model, encoded.x_test)
+    settings = dict(epochs=epochs or profile.epochs, batch_size=batch_size or profile.batch_size,
+                    seed=profile.seed, validation_fraction=profile.validation_fraction)
+    key = reuse.training_key(model, encoded.x_train, encoded.y_train,
+                             {**settings, **{k: _describe(v) for k, v in fit_kwargs.items()}})
+    store = reuse.StoredModel(output_dir, name)
+    history_path = output_dir / "histories" / f"{name}.json"
+    entry = store.matches(key)
+    reused = _reused(store, entry, history_path, encoded) if entry is not None else None
+    if reused is not None:
+        model, result, scores = reused
+        say(reused_notice(name, entry, store))
+    else:
+        result = fit_model(model, encoded.x_train, encoded.y_train, history_path=history_path,
+                           verbose=verbose, backup_dir=store.backup_dir(key), **settings, **fit_kwargs)
+        scores = predict_scores(model, encoded.x_test)
     record = MetricsRecord.from_scores(
         name, profile.name, encoded.y_test, scores, params=count_params(model), epochs=result.epochs,
         train_seconds=round(result.train_seconds, 2), notebook=notebook, backend=keras.backend.backend(),
         extra={"maxlen": encoded.maxlen, "vocab_size": len(encoded.vocab), "best_epoch": result.best_epoch,
                "test_reviews": int(len(encoded.y_test))})
     save_record(record, output_dir, encoded.y_test, scores)
-    (output_dir / "models").mkdir(parents=True, exist_ok=True)
-    model.save(output_dir / "models" / f"{name}.keras")  # later notebooks may reuse it
+    if reused is None:  # later notebooks, and a re-run of this one, reuse it
+        store.save(model, key, trained=record.created, notebook=notebook,
+                   scores_sha256=_digest(scores), history_sha256=_digest(history_path.read_bytes()))
     return Experiment(model, encoded, result, scores, record)
+
+
+def _describe(value):
+    """A fit keyword argument as it enters the key: callbacks by their class and settings."""
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, keras.callbacks.Callback):
+        return {"callback": type(value).__qualname__,
+                **{k: repr(v) for k, v in sorted(vars(value).items()) if not k.startswith("_") and k != "model"}}
+    return value
+
+
+def _digest(data) -> str:
+    raw = data if isinstance(data, bytes) else np.ascontiguousarray(data).tobytes()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _reused(store: "reuse.StoredModel", entry: dict, history_path: Path, encoded: EncodedData):
+    """The stored model, its history and its test scores, if all are there and intact."""
+    from .evaluation import load_scores
+
+    saved = load_scores(store.output_dir, store.name)
+    if (not history_path.is_file() or saved is None or _digest(history_path.read_bytes()) != entry.get("history_sha256")
+            or _digest(saved[1]) != entry.get("scores_sha256") or not np.array_equal(saved[0], encoded.y_test)):
+        return None
+    return store.load(), TrainingResult.load(history_path), saved[1]
+
+
+def reused_notice(name: str, entry: dict, store: "reuse.StoredModel") -> str:
+    """What a notebook says when it loads a model instead of training it."""
+    when = f", trained {entry['trained']}" if entry.get("trained") else ""
+    return (f"**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
+            f"(profile, seed, data, code and package versions{when}), so it was loaded from "
+            f"`{store.model_path.relative_to(store.output_dir).as_posix()}` with its training history instead "
+            f"of training again. Set `COURSE_RETRAIN=1` (or delete that file) to train it again.")
 
 
 def load_trained(output_dir: str | os.PathLike, name: str) -> keras.Model | None:
     """A model an earlier notebook trained and saved (None if that notebook has not run)."""
-    path = Path(output_dir) / "models" / f"{name}.keras"
-    return keras.models.load_model(path) if path.exists() else None
+    store = reuse.StoredModel(Path(output_dir), name)
+    return store.load() if store.model_path.exists() else None

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,7 +14,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .fileio import write_json_atomic
+from .fileio import atomic_path, write_json_atomic
 
 
 def seed_everything(seed: int) -> None:
@@ -93,6 +95,65 @@ class EpochLog(keras.callbacks.Callback):
             print(f"epoch {epoch + 1:>2}  {self.seconds[-1]:5.1f}s  " + "  ".join(parts), flush=True)
 
 
+class ResumeState(keras.callbacks.Callback):
+    """Keeps what Keras's ``BackupAndRestore`` does not: the course callbacks' state.
+
+    ``BackupAndRestore`` restores the weights, the optimizer and the epoch after an interruption;
+    this callback restores the history so far, the epoch times, early stopping's best weights and
+    patience, and the learning-rate schedule's patience, so a resumed ``fit`` stops, keeps and
+    reports as the uninterrupted one would. Place it *after* those callbacks: their
+    ``on_train_begin`` resets them, and this one then restores them.
+    """
+
+    def __init__(self, folder: str | os.PathLike, log: "EpochLog",
+                 early: keras.callbacks.EarlyStopping, reduce: keras.callbacks.ReduceLROnPlateau) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.log, self.early, self.reduce = log, early, reduce
+        self.history: dict[str, list[float]] = {}
+        self.resumed_after = 0
+
+    @property
+    def _state_path(self) -> Path:
+        return self.folder / "course_state.json"
+
+    @property
+    def _best_path(self) -> Path:
+        return self.folder / "best_weights.npz"
+
+    def on_train_begin(self, logs=None):
+        if not self._state_path.is_file():
+            return
+        state = json.loads(self._state_path.read_text(encoding="utf-8"))
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.log.seconds[:] = state["epoch_seconds"]
+        self.resumed_after = len(state["epoch_seconds"])
+        for callback, saved in ((self.early, state["early"]), (self.reduce, state["reduce"])):
+            for name, value in saved.items():
+                setattr(callback, name, value)
+        if self._best_path.is_file():
+            with np.load(self._best_path) as data:
+                self.early.best_weights = [data[f"w{i}"] for i in range(len(data.files))]
+        self.model.optimizer.learning_rate = state["learning_rate"]
+        if self.log.verbose:
+            print(f"resuming after epoch {self.resumed_after} (an earlier run was interrupted)", flush=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
+        state = {"history": self.history, "epoch_seconds": list(self.log.seconds),
+                 "early": {"wait": int(self.early.wait), "best": float(self.early.best),
+                           "best_epoch": int(self.early.best_epoch)},
+                 "reduce": {"wait": int(self.reduce.wait), "best": float(self.reduce.best),
+                            "cooldown_counter": int(self.reduce.cooldown_counter)},
+                 "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))}
+        if self.early.best_weights is not None and self.early.best_epoch == epoch:
+            with atomic_path(self._best_path) as tmp:
+                with open(tmp, "wb") as handle:
+                    np.savez(handle, **{f"w{i}": w for i, w in enumerate(self.early.best_weights)})
+        write_json_atomic(self._state_path, state)
+
+
 @dataclass
 class TrainingResult:
     """What :func:`fit_model` did: the per-epoch history, timings and the epoch kept."""
@@ -117,19 +178,35 @@ class TrainingResult:
         """Write the history as JSON (atomically)."""
         return write_json_atomic(path, asdict(self))
 
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "TrainingResult":
+        """Read a history written by :meth:`save`."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            return cls(history=data["history"], epoch_seconds=data["epoch_seconds"],
+                       best_epoch=int(data["best_epoch"]), validation_size=int(data["validation_size"]),
+                       extra=data.get("extra", {}))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a training history written by TrainingResult.save: {exc!r}") from exc
+
 
 def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
               seed: int, validation_fraction: float = 0.2, patience: int = 2,
               reduce_lr_patience: int = 1, min_delta: float = 1e-3,
               history_path: str | os.PathLike | None = None, verbose: bool = True,
-              callbacks: Sequence[keras.callbacks.Callback] = ()) -> TrainingResult:
+              callbacks: Sequence[keras.callbacks.Callback] = (),
+              backup_dir: str | os.PathLike | None = None) -> TrainingResult:
     """Train on a seeded, stratified split of the *training* data (the test set stays unseen).
 
     Early stopping watches validation loss and restores the best weights; the learning rate
     halves when validation loss stalls. ``best_epoch`` is the epoch whose weights early stopping
     kept (an improvement counts only above ``min_delta``, so it need not be the lowest loss).
     The history (with per-epoch seconds) is saved to ``history_path`` if given; ``callbacks``
-    are added to the course's own.
+    are added to the course's own. With ``backup_dir``, every finished epoch is backed up there
+    (Keras's ``BackupAndRestore`` plus :class:`ResumeState`): a run interrupted (a kernel that
+    died, a Colab runtime that disconnected) resumes from its last finished epoch when called
+    again with the same folder, which is removed once training ends. The resumed run shuffles
+    the remaining epochs from the seed again, so it is not bit-for-bit the uninterrupted one.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
@@ -139,13 +216,21 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     log = EpochLog(verbose)
     early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
                                           restore_best_weights=True)
-    callbacks = [log, early, keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss", factor=0.5, patience=reduce_lr_patience, min_lr=1e-5, verbose=0), *callbacks]
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=reduce_lr_patience,
+                                               min_lr=1e-5, verbose=0)
+    resume = None
+    if backup_dir is not None:
+        resume = ResumeState(backup_dir, log, early, reduce)
+        backup = [keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "keras")), resume]
+    callbacks = [log, early, reduce, *(backup if resume else ()), *callbacks]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
     with steady_tf_input():
         history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
                             batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    if resume is not None:
+        hist = resume.history  # the epochs before the interruption too
+        shutil.rmtree(backup_dir, ignore_errors=True)
     result = TrainingResult(history=hist, epoch_seconds=log.seconds,
                             best_epoch=int(early.best_epoch) + 1, validation_size=len(y_val))
     if history_path is not None:
