@@ -8,6 +8,7 @@ ASSIGNMENT ?=## make grade: a1_data_preparation, a2_recurrent_classifier or a3_m
 WORKERS ?= 2## make grade: submissions graded at once
 TIMEOUT ?= 300## make grade: seconds per submission
 UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
+LAB_ARGS ?=## make lab: extra JupyterLab options, e.g. --no-browser --port 8890
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
 MODULES ?=## make mutate: modules to mutate, e.g. "text fileio" (default: the core modules of pyproject's [tool.mutmut])
@@ -16,9 +17,12 @@ export JUPYTER_PREFER_ENV_PATH := 1
 
 .PHONY: help setup lab test smoke all gpu validate outputs seeds cells assign grade bench mutate clean
 
+#: Variables whose values `make help` writes into the targets' descriptions.
+HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
 help:  ## List the targets and the variables
 	@echo "Targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
+	  | sed $(foreach v,$(HELP_VARS),-e 's|$$($(v))|$($(v))|g')
 	@echo "Variables (make VAR=value target):"
 	@grep -E '^[A-Z_]+ \?=.*## ' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) \?= ?([^#]*)## (.*)/  \1\t(default: \2) \3/' | expand -t 14
 
@@ -41,8 +45,8 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run)."
 
-lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel
-	$(VENV)/bin/jupyter lab notebooks/
+lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel (LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
 test: setup  ## Run the test suite: unit tests on 2 workers (≈ 45 s), then smoke notebooks and sandboxed grading (9–11 min in all)
 	$(PY) -m pytest -m "not notebooks" -n 2
@@ -59,18 +63,18 @@ gpu: setup  ## On a GPU runner: the full course with JAX, per-notebook times int
 	  --times bench/notebook-times-jax.md
 	KERAS_BACKEND=jax $(MAKE) validate
 
-outputs: setup  ## Re-execute the notebooks (full profile, default parameters) and commit-ready write them back
-	$(PY) -m course_utils.workbook.runner --profile full --refresh-committed
+outputs: setup  ## Re-execute the notebooks (full profile, default parameters; always retrains) and commit-ready write them back
+	COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --refresh-committed
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
 
-validate: setup  ## Re-run the committed notebooks under nbval; metrics within the seed-derived tolerance
-	$(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
+validate: setup  ## Re-run the committed notebooks under nbval (always retrains); metrics within the seed-derived tolerance
+	COURSE_RETRAIN=1 $(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
 
 seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write course_utils/results/seed_spread.csv (≈ 25 min a seed on 2 cores)
-	for s in $(SEEDS); do $(PY) -m course_utils.workbook.runner --profile full --seed $$s \
+	for s in $(SEEDS); do COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --seed $$s \
 	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
 	$(PY) -m course_utils.workbook.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
 	  --output course_utils/results/seed_spread.csv

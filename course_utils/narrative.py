@@ -66,6 +66,10 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
     for other in others:
         if other not in records.index:
             continue
+        apart = _different_runs(records, model, other)
+        if apart:
+            lines.append(f"`{model}` and `{other}` are not compared: {apart}.")
+            continue
         diff = records.loc[model, metric] - records.loc[other, metric]
         word = "above" if diff > 0 else "below" if diff < 0 else "level with"
         sentence = (f"`{model}` reaches {metric} {records.loc[model, metric]:.3f}, "
@@ -76,7 +80,30 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
                          ", within the seed-to-seed noise") + f" (2 × combined sd = {noise * 100:.1f} points)"
         lines.append(sentence + ".")
     text = " ".join(lines) if lines else f"`{model}`: {metric} {records.loc[model, metric]:.3f}."
+    if not _from_this_run(records, model):  # a committed result: say so, and no caveat about this run
+        return f"In {_origin(records, model)}, {text}"
     return text + (caveat(profile) if profile is not None else "")
+
+
+def _origin(records: pd.DataFrame, model: str) -> str:
+    """Where a row comes from: "this run (smoke profile)", "the committed full run"."""
+    source = records.loc[model, "source"] if "source" in records else "this run"
+    profile = records.loc[model, "profile"] if "profile" in records else None
+    if source == "this run":
+        return f"this run ({profile} profile)" if isinstance(profile, str) else "this run"
+    return f"the {source}"
+
+
+def _from_this_run(records: pd.DataFrame, model: str) -> bool:
+    return "source" not in records or records.loc[model, "source"] == "this run"
+
+
+def _different_runs(records: pd.DataFrame, a: str, b: str) -> str:
+    """Why two rows must not be compared ("" when they may): other profiles mean other data."""
+    if "profile" in records and records.loc[a, "profile"] != records.loc[b, "profile"]:
+        return (f"`{a}` comes from {_origin(records, a)} and `{b}` from {_origin(records, b)}, "
+                f"trained on other data")
+    return ""
 
 
 def _noise(spread: pd.DataFrame | None, models: Sequence[str], metric: str) -> float | None:
@@ -151,17 +178,33 @@ def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
 
 def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str = "tfidf_logreg",
             exclude: Sequence[str] = ("majority",)) -> str:
-    """The order of the models on ``metric``, and where the classical reference stands."""
+    """The order of the models on ``metric``, and where the classical reference stands.
+
+    Rows of different origins (``source``: this run, the committed full run) are ranked apart,
+    and the reference is compared only with neural models of its own origin and profile.
+    """
     table = records.drop(index=[m for m in exclude if m in records.index]).sort_values(metric, ascending=False)
     if table.empty:
         return "No records yet."
-    neural = table.drop(index=[reference], errors="ignore")
-    text = "In this table: " + " > ".join(f"`{m}` {v:.3f}" for m, v in table[metric].items()) + "."
-    if reference in table.index and len(neural):
-        best, diff = neural.index[0], table.loc[reference, metric] - neural[metric].iloc[0]
-        text += (f" The best neural model, `{best}`, is {abs(diff) * 100:.1f} points "
-                 f"{'below' if diff > 0 else 'above'} TF-IDF + logistic regression.")
-    return text
+    groups = list(table.groupby("source", sort=False)) if "source" in table else [(None, table)]
+    groups.sort(key=lambda item: item[0] != "this run")
+    texts = []
+    for source, group in groups:
+        label = "In this table" if source is None else _origin(group, group.index[0])
+        label = label[0].upper() + label[1:]
+        text = f"{label}: " + " > ".join(f"`{m}` {v:.3f}" for m, v in group[metric].items()) + "."
+        neural = group.drop(index=[reference], errors="ignore")
+        if reference in group.index and len(neural) and not _different_runs(group, reference, neural.index[0]):
+            best, diff = neural.index[0], group.loc[reference, metric] - neural[metric].iloc[0]
+            text += (f" The best neural model, `{best}`, is {abs(diff) * 100:.1f} points "
+                     f"{'below' if diff > 0 else 'above' if diff < 0 else 'level with'} "
+                     f"TF-IDF + logistic regression.")
+        elif reference in group.index:
+            text += " No neural model ran here to compare with TF-IDF + logistic regression."
+        texts.append(text)
+    if len(groups) > 1:
+        texts.append("Rows of different runs are ranked apart: they were trained on other data or machines.")
+    return " ".join(texts)
 
 
 def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
@@ -173,23 +216,107 @@ def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
                f"configurations in about {minutes} minute{'' if minutes == 1 else 's'}."))
 
 
+def _models(names: Sequence[str]) -> str:
+    """`a`, `a` and `b`, `a`, `b` and `c`."""
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _extremes(row: pd.Series) -> tuple[list[str], list[str]]:
+    """The models at the minimum and at the maximum of ``row`` (every tied model)."""
+    low, high = row.min(), row.max()
+    return ([m for m, v in row.items() if np.isclose(v, low)], [m for m, v in row.items() if np.isclose(v, high)])
+
+
+def _fail(models: Sequence[str]) -> str:
+    return "fails" if len(models) == 1 else "fail"
+
+
 def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
-    """Per check, which model fails least and most (``rates``: checks x models, shares failed)."""
+    """Per check, which models fail least and most (``rates``: checks x models, shares failed).
+
+    Ties are stated as ties: every model at the extreme is named.
+    """
     if rates.empty or rates.shape[1] == 0:
         return "No model has been checked yet."
     lines = []
     for check, row in rates.iterrows():
         row = row.dropna()
-        best, worst = row.idxmin(), row.idxmax()
-        if row[best] == row[worst]:
-            lines.append(f"- *{check}* ({capabilities.get(check, '')}): every model fails {row[best]:.0%}.")
+        best, worst = _extremes(row)
+        if np.isclose(row.min(), row.max()):
+            lines.append(f"- *{check}* ({capabilities.get(check, '')}): every model fails {row.min():.0%}.")
         else:
-            lines.append(f"- *{check}* ({capabilities.get(check, '')}): `{best}` fails least "
-                         f"({row[best]:.0%}), `{worst}` most ({row[worst]:.0%}).")
-    mean = rates.mean().sort_values()
-    lines.append(f"\nOver all checks, `{mean.index[0]}` fails least ({mean.iloc[0]:.0%} of sentences on "
-                 f"average) and `{mean.index[-1]}` most ({mean.iloc[-1]:.0%}).")
+            lines.append(f"- *{check}* ({capabilities.get(check, '')}): {_models(best)} {_fail(best)} least "
+                         f"({row.min():.0%}), {_models(worst)} most ({row.max():.0%}).")
+    mean = rates.mean()
+    best, worst = _extremes(mean)
+    if np.isclose(mean.min(), mean.max()):
+        lines.append(f"\nOver all checks, every model fails {mean.min():.0%} of sentences on average.")
+    else:
+        lines.append(f"\nOver all checks, {_models(best)} {_fail(best)} least ({mean.min():.0%} of sentences on "
+                     f"average) and {_models(worst)} most ({mean.max():.0%}).")
     return "\n".join(lines)
+
+
+#: The capabilities whose sentences turn on word order ("not good", "bad, but good").
+WORD_ORDER_CAPABILITIES = ("negation", "contrast")
+
+
+def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_free: str = "dense") -> str:
+    """Does reading word order help on the checks that need it? Answered from ``rates``.
+
+    ``order_free`` is a model that cannot see order (``dense`` averages its word vectors); the
+    other columns are models that read in order. Each order check says who fails less, and the
+    conclusion counts the checks where some order-reading model beats the order-free one.
+    """
+    checks = [c for c in rates.index if capabilities.get(c) in WORD_ORDER_CAPABILITIES]
+    if not checks:
+        return ""
+    if order_free not in rates.columns:
+        return (f"`{order_free}` (which cannot see word order) has not run into this output folder, so this run "
+                f"cannot say whether reading word order helps on negation and contrast.")
+    readers = [m for m in rates.columns if m != order_free]
+    if not readers:
+        return f"Only `{order_free}` has run here: no model that reads word order to compare it with."
+    helped, lines = [], []
+    for check in checks:
+        free = float(rates.loc[check, order_free])
+        row = rates.loc[check, readers].dropna()
+        best = [m for m, v in row.items() if np.isclose(v, row.min())]
+        if row.min() < free and not np.isclose(row.min(), free):
+            helped.append(check)
+            verdict = f"{_models(best)} {_fail(best)} less ({row.min():.0%})"
+        else:
+            verdict = f"no model that reads in order fails less (the best: {row.min():.0%})"
+        lines.append(f"- *{check}*: `{order_free}` fails {free:.0%}; {verdict}.")
+    if len(helped) == len(checks):
+        end = f"Reading word order helped on every one of these {len(checks)} checks in this run."
+    elif helped:
+        end = (f"Reading word order helped on {len(helped)} of these {len(checks)} checks in this run; on the "
+               f"others, `{order_free}`, which sees no order at all, did as well or better, so what decided them "
+               f"was not word order.")
+    else:
+        end = (f"Reading word order helped on none of these {len(checks)} checks in this run: `{order_free}`, "
+               f"which sees no order at all, did as well or better on each.")
+    return "\n".join(lines) + "\n\n" + end
+
+
+def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int]) -> str:
+    """How many of the same hand-written reviews each model gets right, and who gets more."""
+    right = {}
+    for model, table in tables.items():
+        if len(expected) != len(table):
+            raise ValueError(f"expected has {len(expected)} labels for {len(table)} reviews of `{model}`.")
+        want = np.where(np.asarray(expected) == 1, "positive", "negative")
+        right[model] = int((table["verdict"].to_numpy() == want).sum())
+    if len(right) < 2:
+        return ""
+    counts = pd.Series(right)
+    best, _ = _extremes(counts)
+    parts = ", ".join(f"`{m}` {n} of {len(expected)}" for m, n in right.items())
+    if np.isclose(counts.min(), counts.max()):
+        return f"On these reviews: {parts}. Neither model reads them better than the other here."
+    return f"On these reviews: {parts}. {_models(best)} {'reads' if len(best) == 1 else 'read'} them best here."
 
 
 def learning_curve(history: Mapping[str, Sequence[float]], model: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import matplotlib
 
@@ -113,8 +113,26 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set(title=f"{title} {metric}".strip(), xlabel="epoch", ylabel=metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
+        _sensible_limits(ax, epochs, [history.get(metric, []), history.get(f"val_{metric}", [])],
+                         bounded=metric == "accuracy")
         ax.legend()
     return fig
+
+
+def _sensible_limits(ax: plt.Axes, epochs: np.ndarray, series: Sequence[Sequence[float]], *, bounded: bool) -> None:
+    """Axis limits that read well for any number of epochs, one included: whole epochs on x,
+    a y range padded around the values (an accuracy never above 1, a loss never below 0)."""
+    if len(epochs):
+        ax.set_xlim(0.5, len(epochs) + 0.5)
+        if len(epochs) <= 10:
+            ax.set_xticks(epochs)
+    values = np.concatenate([np.asarray(v, dtype=float) for v in series if len(v)] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    if values.size:
+        low, high = float(values.min()), float(values.max())
+        pad = max(0.05 * max(abs(high), 1e-3) if not bounded else 0.02, 0.1 * (high - low))
+        top = min(1.0 + pad / 4, high + pad) if bounded else high + pad
+        ax.set_ylim(max(0.0, low - pad), top)
 
 
 def confusion(y_true, y_score, *, threshold: float = 0.5, title: str = "") -> plt.Figure:
@@ -129,32 +147,70 @@ def confusion(y_true, y_score, *, threshold: float = 0.5, title: str = "") -> pl
     return fig
 
 
-def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str = "ROC") -> plt.Figure:
-    """ROC curves of one or several models on one plot; ``scores[name] = (y_true, y_score)``."""
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str = "ROC",
+               without_curve: Sequence[str] = ()) -> plt.Figure:
+    """ROC curves of one or several models on one plot; ``scores[name] = (y_true, y_score)``.
+
+    The legend sits outside the axes (it would cover the curves); ``without_curve`` names the
+    models of the comparison that have no scores here, listed in the legend so a reader never
+    mistakes a missing curve for a hidden one.
+    """
+    fig, ax = plt.subplots(figsize=(8.5 if scores or without_curve else 5.5, 5))
     for name, (y_true, y_score) in scores.items():
         RocCurveDisplay.from_predictions(y_true, y_score, name=name, ax=ax)
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
-    ax.set(title=title)
-    ax.legend(loc="lower right", fontsize="small")
+    if without_curve:
+        ax.plot([], [], " ", label="no curve here (no scores in this run):\n" + "\n".join(without_curve))
+    ax.set(title=title, aspect="equal")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
     return fig
 
 
+def origin_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``table``'s rows by origin (its ``source`` column), this run first; one untitled group
+    when every row is this run's. Figures draw one panel per group: a committed result and one
+    this runtime trained (another profile, data or machine) never share an axis."""
+    if "source" not in table or (table["source"] == "this run").all():
+        return [("", table)]
+    groups = []
+    for source, group in table.groupby("source", sort=False):
+        title = str(source)
+        if source == "this run" and "profile" in group:
+            title = f"this run ({group['profile'].iloc[0]} profile)"
+        groups.append((title, group))
+    return sorted(groups, key=lambda item: not item[0].startswith("this run"))
+
+
+def _panels(groups: Sequence[tuple[str, pd.DataFrame]], width: Callable[[pd.DataFrame], float],
+            height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    widths = [width(frame) for _, frame in groups]
+    fig, axes = plt.subplots(1, len(groups), figsize=(sum(widths) + 2.5, height), sharey=True, squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
+    return fig, list(axes[0])
+
+
 def metric_bars(table: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "f1", "roc_auc")) -> plt.Figure:
-    """Grouped bars of a few metrics per model (rows of ``table``); the axis floor is stated."""
-    long = table[list(metrics)].reset_index().melt(id_vars=table.index.name or "index",
-                                                    var_name="metric", value_name="value")
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.1 * len(table) + 3), 4.4))
-    sns.barplot(long, x=table.index.name or "index", y="value", hue="metric", ax=ax)
+    """Grouped bars of a few metrics per model (rows of ``table``); the axis floor is stated.
+
+    Rows of different origins (``source``) are drawn in panels of their own.
+    """
+    groups = origin_groups(table)
+    fig, axes = _panels(groups, lambda frame: max(2.5, 1.1 * len(frame) + 1.5), 4.4)
     low = float(np.nanmin(table[list(metrics)].to_numpy()))
     floor = max(0.0, np.floor((low - 0.05) * 20) / 20)
-    ax.set(ylim=(floor, 1.0), xlabel="", title="Test metrics per model",
-           ylabel=f"value (axis starts at {floor:g})" if floor > 0 else "value")
-    ax.tick_params(axis="x", rotation=40)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
-        label.set_rotation_mode("anchor")
-    ax.legend(title="metric", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    for ax, (title, frame) in zip(axes, groups):
+        index = frame.index.name or "index"
+        long = frame[list(metrics)].reset_index().melt(id_vars=index, var_name="metric", value_name="value")
+        sns.barplot(long, x=index, y="value", hue="metric", ax=ax, legend=ax is axes[-1])
+        ax.set(ylim=(floor, 1.0), xlabel="", title=title or "Test metrics per model",
+               ylabel=f"value (axis starts at {floor:g})" if floor > 0 else "value")
+        ax.tick_params(axis="x", rotation=40)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
+    if len(groups) > 1:
+        fig.suptitle("Test metrics per model")
+    axes[-1].legend(title="metric", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -162,22 +218,29 @@ def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
     """Test accuracy against training seconds (log scale), one marker per model, named in a legend.
 
     A legend rather than labels next to the points: models with similar cost and accuracy
-    (LSTM, GRU) would print their names on top of each other.
+    (LSTM, GRU) would print their names on top of each other. Rows of different origins
+    (``source``) get panels of their own: their times come from other machines or data.
     """
-    seconds = table["train_seconds"].clip(lower=0.1)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    groups = origin_groups(table)
+    fig, axes = _panels(groups, lambda frame: 4.0, 4.5)
     markers = "osD^vP*Xhp<>"
-    for i, (name, row) in enumerate(table.iterrows()):
-        ax.scatter(seconds[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
-                   label=f"{name} ({row['accuracy']:.3f}, {_duration(row['train_seconds'])})")
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 3.0)))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _duration(v)))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    lo, hi = seconds.min(), seconds.max()
-    ax.set_xlim(lo / 2, hi * 2)
-    ax.set(xlabel="training time (log scale)", ylabel="test accuracy", title="Accuracy vs training time")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    handles = []
+    for ax, (title, frame) in zip(axes, groups):
+        seconds = frame["train_seconds"].clip(lower=0.1)
+        for name, row in frame.iterrows():
+            i = list(table.index).index(name)
+            handles.append(ax.scatter(seconds[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
+                                      color=f"C{i % 10}",
+                                      label=f"{name} ({row['accuracy']:.3f}, {_duration(row['train_seconds'])})"))
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 3.0)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _duration(v)))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlim(seconds.min() / 2, seconds.max() * 2)
+        ax.set(xlabel="training time (log scale)", title=title)
+    axes[0].set_ylabel("test accuracy")
+    fig.suptitle("Accuracy vs training time")
+    axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return fig
 
 

@@ -61,3 +61,37 @@ def test_failure_heatmap_is_readable():
     fig = plots.failure_heatmap(rates)
     assert plots.text_problems(fig) == []
     assert fig.axes[0].get_title() == "Behavioural checks: failure rate (%)"
+
+
+def test_behaviour_sentence_states_ties_as_ties():
+    rates = pd.DataFrame({"dense": [1.0, 0.0], "simplernn": [1.0, 0.5], "lstm": [1.0, 0.5], "bigru": [0.67, 0.5]},
+                         index=["negated positive", "contrast: good, but bad"])
+    text = narrative.behaviour(rates, {"negated positive": "negation", "contrast: good, but bad": "contrast"})
+    assert "`bigru` fails least (67%), `dense`, `simplernn` and `lstm` most (100%)." in text
+    assert "`dense` fails least (0%), `simplernn`, `lstm` and `bigru` most (50%)." in text
+
+
+def test_word_order_is_answered_from_the_rates_not_assumed():
+    """The claim "only the recurrent models can learn negation and contrast" is checked, not stated."""
+    capabilities = {"negated positive": "negation", "contrast: good, but bad": "contrast", "names swapped": "fairness"}
+    rates = pd.DataFrame({"dense": [1.0, 0.0, 0.1], "lstm": [1.0, 0.5, 0.0], "bigru": [0.67, 0.5, 0.0]},
+                         index=list(capabilities))
+    text = narrative.word_order(rates, capabilities)
+    assert "- *negated positive*: `dense` fails 100%; `bigru` fails less (67%)." in text
+    assert "- *contrast: good, but bad*: `dense` fails 0%; no model that reads in order fails less" in text
+    assert "helped on 1 of these 2 checks" in text and "names swapped" not in text
+    everything = rates.assign(dense=[1.0, 1.0, 0.0])
+    assert "helped on every one of these 2 checks" in narrative.word_order(everything, capabilities)
+    assert "helped on none" in narrative.word_order(rates.assign(dense=0.0), capabilities)
+    assert "cannot say" in narrative.word_order(rates.drop(columns="dense"), capabilities)
+
+
+def test_failing_examples_come_most_confidently_wrong_first_per_check():
+    results = pd.DataFrame({
+        "check": ["a", "a", "a", "b", "b"], "kind": ["expect", "expect", "expect", "invariant", "invariant"],
+        "text": ["t1", "t2", "t3", "t4", "t5"], "variant": [None, None, None, "v4", "v5"],
+        "expected": [1, 1, 1, None, None], "p": [0.4, 0.05, 0.3, 0.9, 0.6], "p_variant": [None, None, None, 0.2, 0.5],
+        "failed": [True, True, False, True, True]})
+    examples = behaviour.failing_examples(results, n=2)
+    assert list(examples["text"]) == ["t2", "t1", "t4", "t5"]  # |p - 0.5| and |p - p_variant|, largest first
+    assert list(behaviour.failing_examples(results, n=1)["text"]) == ["t2", "t4"]

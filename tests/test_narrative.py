@@ -88,3 +88,70 @@ def test_precision_recall_and_sources():
         "`bigru` (precision 0.850, recall 0.860) is balanced between the classes.")
     assert "1 of 2 rows come from the **committed full-profile run**" in narrative.sources(records)
     assert narrative.sources(records.iloc[:1]) == ""
+
+
+# --- Thresholds at their edges -------------------------------------------------------------
+
+@pytest.mark.parametrize("stated, label, doubtful", [(7.0, 0, True), (6.9, 0, False), (4.0, 1, True), (4.1, 1, False)])
+def test_label_doubts_at_the_edges_of_a_contradicting_score(stated, label, doubtful):
+    text = narrative.label_doubts(pd.DataFrame({"label": [label], "stated score": [stated]}, index=[5]))
+    assert text.startswith("1 of these 1 reviews contradicts") is doubtful
+    assert text.startswith("None of these") is (not doubtful)
+
+
+@pytest.mark.parametrize("gap, memorises", [(0.0201, True), (0.0199, False)])
+def test_learning_curve_calls_memorising_only_past_two_points(gap, memorises):
+    history = {"accuracy": [0.6, 0.8 + gap], "val_accuracy": [0.7, 0.8], "val_loss": [0.5, 0.4]}
+    assert ("started to memorise" in narrative.learning_curve(history, "m")) is memorises
+
+
+@pytest.mark.parametrize("recall, lean", [(0.8799, "calls too few"), (0.8801, "is balanced"),
+                                          (0.9201, "calls too many"), (0.9199, "is balanced")])
+def test_precision_recall_leans_only_past_two_points(recall, lean):
+    records = pd.DataFrame({"precision": [0.9], "recall": [recall]}, index=["m"])
+    assert lean in narrative.precision_recall(records, ["m"])
+
+
+# --- Never across profiles -------------------------------------------------------------------
+
+SMOKE_ALONE = pd.DataFrame(
+    {"accuracy": [0.864, 0.903, 0.892, 0.5], "source": ["this run", "committed full run", "committed full run",
+                                                       "committed full run"],
+     "profile": ["smoke", "full", "full", "full"]},
+    index=pd.Index(["tfidf_logreg", "bigru", "gru", "majority"], name="model"))
+
+
+def test_ranking_never_ranks_a_committed_row_against_this_runs():
+    text = narrative.ranking(SMOKE_ALONE)
+    assert "`tfidf_logreg` 0.864 > `bigru`" not in text and "points above TF-IDF" not in text
+    assert text.startswith("This run (smoke profile): `tfidf_logreg` 0.864.")
+    assert "The committed full run: `bigru` 0.903 > `gru` 0.892." in text
+    assert "ranked apart" in text
+
+
+def test_ranking_compares_the_reference_within_its_own_run():
+    same = SMOKE_ALONE.assign(source="this run", profile="full")
+    assert "`bigru`, is 3.9 points above TF-IDF + logistic regression." in narrative.ranking(same)
+
+
+def test_compare_models_refuses_rows_of_other_profiles_and_names_committed_ones():
+    text = narrative.compare_models(SMOKE_ALONE, "bigru", ["gru", "tfidf_logreg"], profile=config.get_profile("smoke"))
+    assert text.startswith("In the committed full run, `bigru` reaches accuracy 0.903, 1.1 points above `gru`")
+    assert ("`bigru` and `tfidf_logreg` are not compared: `bigru` comes from the committed full run and "
+            "`tfidf_logreg` from this run (smoke profile), trained on other data.") in text
+    assert "smoke run" not in text  # the caveat is about this run; these are committed numbers
+    assert "points above `tfidf_logreg`" not in text and "points below `tfidf_logreg`" not in text
+
+
+def test_the_seed_tables_this_run_column_holds_only_rows_this_run_trained_in_its_profile():
+    from course_utils import results
+    spread = pd.DataFrame({"model": ["bigru", "tfidf_logreg", "gru"], "metric": ["accuracy"] * 3, "runs": [3, 1, 3],
+                           "mean": [0.9, 0.908, 0.886], "sd": [0.002, float("nan"), 0.005], "min": [0.899, 0.908, 0.881],
+                           "max": [0.903, 0.908, 0.892]})
+    table = results.seed_table(spread, SMOKE_ALONE)
+    assert table["this run"].isna().all()  # committed rows, and a smoke row: none belongs there
+    full_here = SMOKE_ALONE.assign(profile=["full"] * 4).copy()
+    full_here.loc["gru", "source"] = "this run"
+    table = results.seed_table(spread, full_here)
+    assert table.loc["gru", "this run"] == 0.892 and table.loc["tfidf_logreg", "this run"] == 0.864
+    assert pd.isna(table.loc["bigru", "this run"])

@@ -123,3 +123,41 @@ def test_show_refuses_an_unreadable_figure_when_checking(monkeypatch, course_sty
     ax.annotate("gru", (0.5, 0.5))
     with pytest.raises(ValueError, match="hard to read.*overlap"):
         plots.show(fig)
+
+
+def test_a_one_epoch_learning_curve_reads_sensibly():
+    """One epoch (the smoke profile): one whole-epoch tick, an accuracy axis that never passes 1."""
+    fig = plots.learning_curves({"loss": [0.69], "val_loss": [0.68], "accuracy": [1.0], "val_accuracy": [0.99]})
+    loss, accuracy = fig.axes
+    assert list(accuracy.get_xticks()) == [1] and accuracy.get_xlim() == (0.5, 1.5)
+    low, high = accuracy.get_ylim()
+    assert high <= 1.01 and low < 0.99 and high > 1.0 - 1e-9
+    assert loss.get_ylim()[0] >= 0 and loss.get_ylim()[0] < 0.68 < 0.69 < loss.get_ylim()[1]
+    assert plots.text_problems(fig) == []
+
+
+def test_the_roc_legend_sits_outside_the_axes_and_names_models_without_a_curve():
+    fig = plots.roc_curves({"a": (Y, S)}, without_curve=["bigru", "gru"])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1, "the legend covers the curves"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("bigru" in t and "gru" in t and "no curve here" in t for t in labels)
+    assert plots.text_problems(fig) == []
+
+
+def test_committed_rows_get_panels_of_their_own():
+    table = pd.DataFrame({"accuracy": [0.86, 0.90, 0.89], "f1": [0.86, 0.9, 0.88], "roc_auc": [0.93, 0.96, 0.95],
+                          "train_seconds": [2.0, 600.0, 240.0],
+                          "source": ["this run", "committed full run", "committed full run"],
+                          "profile": ["smoke", "full", "full"]}, index=pd.Index(["tfidf", "bigru", "gru"], name="model"))
+    for fig in (plots.metric_bars(table), plots.accuracy_vs_time(table)):
+        panels = [ax for ax in fig.axes if ax.get_title()]
+        assert [ax.get_title() for ax in panels] == ["this run (smoke profile)", "committed full run"]
+        assert plots.text_problems(fig) == []
+    bars = plots.metric_bars(table)
+    assert [t.get_text() for t in bars.axes[0].get_xticklabels()] == ["tfidf"]
+    assert [t.get_text() for t in bars.axes[1].get_xticklabels()] == ["bigru", "gru"]
+    single = plots.metric_bars(table.assign(source="this run"))
+    assert len(single.axes) == 1
