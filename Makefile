@@ -41,7 +41,7 @@ $(VENV)/.installed: pyproject.toml
 	  && (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)) ; } \
 	  || echo "  bubblewrap is not installed: make grade will refuse until it is (sudo apt-get install bubblewrap)."
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
-	@git config filter.nbclean.clean "$(abspath $(PY)) -m course_utils.workbook.nbclean --filter" 2>/dev/null || true
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
 	@touch $@
 	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run)."
 

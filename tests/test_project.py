@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import re
@@ -53,7 +54,13 @@ def test_notebook_is_clean_and_starts_the_same_way(path):
     assert title.startswith(f"# {path.stem[:2]} ·")
     assert code[0].source == SETUP_CELL, "first code cell must be course_utils.workbook.cells.SETUP_CELL"
     assert code[1].source == PARAMETERS_CELL and code[1].metadata.get("tags") == ["parameters"]
-    assert nb.metadata == {"kernelspec": nbclean.KERNELSPEC, "language_info": nbclean.LANGUAGE_INFO}
+    # language_info's version is this Python's where the smudge filter checked it out (make setup)
+    info = dict(nb.metadata.get("language_info", {}))
+    assert info.pop("version", platform.python_version()) == platform.python_version()
+    assert nb.metadata == {"kernelspec": nbclean.KERNELSPEC, "language_info": {**nbclean.LANGUAGE_INFO, **(
+        {"version": platform.python_version()} if "version" in nb.metadata["language_info"] else {})}}
+    assert info == nbclean.LANGUAGE_INFO
+    assert nbclean.clean_text(path.read_text()) == _committed(path), "the notebook in git is not clean"
     raw = path.read_text()
     assert not re.search(r'"/(work|tmp|root|home|Users)/', raw), "machine path in the notebook"
     assert '"output_type": "error"' not in raw
@@ -96,14 +103,77 @@ def test_jupyter_round_trip_leaves_the_committed_notebook_byte_identical(path, t
     assert copy.read_bytes() == path.read_bytes()
 
 
+def _committed(path: Path) -> str:
+    """The notebook as committed (git's blob), or the file itself outside a git checkout."""
+    shown = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{path.relative_to(ROOT).as_posix()}"],
+                           capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else nbclean.clean_text(path.read_text())
+
+
+def _open_like_jupyterlab(folder: Path, names: list[str]) -> None:
+    """What JupyterLab does to a notebook it opens: start the kernel, copy the kernel's
+    ``language_info`` (kernel_info reply) into the notebook's metadata, autosave it through
+    jupyter_server's contents manager."""
+    from jupyter_client.manager import start_new_kernel
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        info = client.kernel_info(reply=True, timeout=60)["content"]["language_info"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    contents = FileContentsManager(root_dir=str(folder))
+    for name in names:
+        model = contents.get(name, content=True, type="notebook")
+        model["content"]["metadata"]["language_info"] = info
+        contents.save({"type": "notebook", "format": "json", "content": model["content"]}, name)
+
+
+def test_opening_a_notebook_in_jupyterlab_leaves_git_status_clean(tmp_path):
+    """Kernel started, its language_info copied in, autosaved: `git status` stays clean. Without
+    the smudge filter (the control) the same steps leave the notebooks modified: git reports a
+    file whose size changed, whatever the clean filter says."""
+    names = [NOTEBOOKS[0].relative_to(ROOT).as_posix(), NOTEBOOKS[-1].relative_to(ROOT).as_posix()]
+    for smudge, expect_clean in ((True, True), (False, False)):
+        clone = tmp_path / f"clone-{smudge}"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        nbclean.install_git_filter(clone, sys.executable, paths=names)
+        if not smudge:  # the control: only the clean filter, as before
+            subprocess.run(["git", "-C", str(clone), "config", "--unset", "filter.nbclean.smudge"], check=True)
+            for name in names:
+                (clone / name).unlink()
+                subprocess.run(["git", "-C", str(clone), "checkout", "--", name], check=True)
+        _open_like_jupyterlab(clone, names)
+        status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"], capture_output=True, text=True,
+                                check=True).stdout
+        assert (status == "") is expect_clean, status
+
+
+def test_setup_keeps_a_users_edit_when_it_installs_the_filter(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    edited = clone / NOTEBOOKS[0].relative_to(ROOT)
+    nb = nbformat.read(edited, 4)
+    nb.cells[-1].source += "\n\nMy own note."
+    nbformat.write(nb, edited)
+    names = [p.relative_to(ROOT).as_posix() for p in NOTEBOOKS[:3]]
+    refreshed = nbclean.install_git_filter(clone, sys.executable, paths=names)
+    assert refreshed == names[1:], "the edited notebook is left alone, the others are checked out again"
+    assert "My own note." in edited.read_text()
+
+
 def test_git_filter_hides_what_jupyterlab_adds_to_metadata():
     path = NOTEBOOKS[0]
     nb = json.loads(path.read_text())
     nb["metadata"]["kernelspec"]["display_name"] = "Python (rnn-imdb)"
     nb["metadata"]["language_info"]["version"] = "3.12.1"
     edited = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    assert nbclean.clean_text(edited) == path.read_text()
-    assert (ROOT / ".gitattributes").read_text().strip() == "notebooks/*.ipynb filter=nbclean"
+    assert nbclean.clean_text(edited) == _committed(path)
+    assert nbclean.clean_text(nbclean.smudge_text(_committed(path), "3.99.1")) == _committed(path)
+    assert '"version": "3.99.1"' in nbclean.smudge_text(_committed(path), "3.99.1")
+    attributes = (ROOT / ".gitattributes").read_text().split("\n")
+    assert all(f"{pattern} filter=nbclean" in attributes for pattern in nbclean.FILTERED)
 
 
 def _sanitize(text: str) -> str:

@@ -1,11 +1,17 @@
 """Keep committed notebooks diff-friendly: no execution noise, no machine-specific metadata."""
 from __future__ import annotations
 
+import json
 import os
+import platform
+import re
+import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 from ..fileio import write_text_atomic
 
@@ -18,7 +24,7 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "pygments_lexer": "ipython3"}
 
 
-def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> nbformat.NotebookNode:
+def clean_notebook(nb: "nbformat.NotebookNode", *, drop_injected: bool = True) -> nbformat.NotebookNode:
     """Strip papermill/execution metadata, cell ids and (optionally) papermill's injected cell."""
     if drop_injected:
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
@@ -43,6 +49,8 @@ def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> 
 
 def clean_text(text: str) -> str:
     """A notebook's JSON, cleaned; text that is not a notebook comes back unchanged."""
+    import nbformat
+
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception:  # never lose content in a git filter
@@ -50,21 +58,94 @@ def clean_text(text: str) -> str:
     return nbformat.writes(clean_notebook(nb), version=4) + "\n"
 
 
-def write_clean(nb: nbformat.NotebookNode, path: str | os.PathLike) -> Path:
+def smudge_text(text: str, python_version: str | None = None) -> str:
+    """A committed notebook as this environment's kernel would save it: the language_info
+    ``version`` (left out of committed notebooks) set to this Python's.
+
+    git's smudge filter, run on checkout. JupyterLab copies the kernel's ``language_info`` into
+    a notebook it opens and autosaves it; git reports a file whose *size* differs from the
+    checked-out one as modified even when the clean filter makes its content identical. With
+    the version already there, that save rewrites the same bytes and ``git status`` stays clean.
+
+    The key is inserted as text where nbformat's sorted, one-space-indented JSON puts it (no
+    nbformat import: a filter runs once per file), and the result is checked by parsing it; text
+    that is not a clean course notebook comes back unchanged.
+    """
+    try:
+        nb = json.loads(text)
+        info = nb["metadata"]["language_info"]
+    except (ValueError, KeyError, TypeError):  # never lose content in a git filter
+        return text
+    if info != LANGUAGE_INFO:
+        return text
+    version = python_version or platform.python_version()
+    pattern = re.compile(r'(\n( *)"pygments_lexer": "ipython3")(\n *\})')
+    smudged, count = pattern.subn(lambda m: f'{m.group(1)},\n{m.group(2)}"version": {json.dumps(version)}{m.group(3)}',
+                                  text)
+    expected = {**nb, "metadata": {**nb["metadata"], "language_info": {**info, "version": version}}}
+    try:
+        return smudged if count == 1 and json.loads(smudged) == expected else text
+    except ValueError:
+        return text
+
+
+#: The notebooks the git filter applies to (``.gitattributes``).
+FILTERED = ("notebooks/*.ipynb", "notebooks/*/*.ipynb")
+
+
+def install_git_filter(repo: str | os.PathLike, python: str | os.PathLike = sys.executable,
+                       paths: Sequence[str] | None = None) -> list[str]:
+    """Configure the ``nbclean`` git filter in ``repo`` and check the notebooks out through it.
+
+    The clean filter keeps committed notebooks free of what Jupyter adds; the smudge filter
+    writes what this environment's kernel would (its Python version), so opening a notebook in
+    JupyterLab leaves ``git status`` clean. Notebooks already checked out are checked out again
+    through the filter only when they carry no change of the user's (``paths``: only these).
+    Returns the paths checked out again.
+    """
+    repo = Path(repo)
+    command = f"{Path(python).absolute()} -m course_utils.workbook.nbclean"
+    git = ["git", "-C", str(repo)]
+    subprocess.run(git + ["config", "filter.nbclean.clean", f"{command} --filter"], check=True)
+    subprocess.run(git + ["config", "filter.nbclean.smudge", f"{command} --smudge"], check=True)
+    tracked = subprocess.run(git + ["ls-files", "-z", "--", *(paths or FILTERED)], check=True, capture_output=True,
+                             text=True).stdout.split("\0")
+    refreshed = []
+    for path in filter(None, tracked):
+        unchanged = subprocess.run(git + ["diff", "--quiet", "--", path]).returncode == 0
+        if unchanged and (repo / path).is_file():
+            (repo / path).unlink()
+            subprocess.run(git + ["checkout", "--", path], check=True)
+            refreshed.append(path)
+    return refreshed
+
+
+def write_clean(nb: "nbformat.NotebookNode", path: str | os.PathLike) -> Path:
     """Clean and write a notebook atomically (a crash never leaves a half-written notebook)."""
+    import nbformat
+
     nb = clean_notebook(nb)
     return write_text_atomic(path, nbformat.writes(nb, version=4) + "\n")
 
 
 def main(argv=None) -> int:
-    """``--filter``: git's clean filter (stdin -> stdout), so that opening a notebook in
-    JupyterLab (which rewrites its metadata) never shows up in ``git status`` or blocks a pull."""
+    """git's filters for notebooks (stdin -> stdout): ``--filter`` cleans what is committed,
+    ``--smudge`` writes what this kernel would on checkout; ``--install`` configures both in the
+    current repository (``make setup``)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
-    parser.add_argument("--filter", action="store_true", required=True)
-    parser.parse_args(argv)
-    sys.stdout.write(clean_text(sys.stdin.read()))
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--filter", action="store_true", help="clean filter: stdin -> stdout")
+    mode.add_argument("--smudge", action="store_true", help="smudge filter: stdin -> stdout")
+    mode.add_argument("--install", action="store_true", help="configure both in this repository")
+    args = parser.parse_args(argv)
+    if args.install:
+        refreshed = install_git_filter(Path.cwd())
+        print(f"git filter nbclean installed; {len(refreshed)} notebooks checked out through it")
+        return 0
+    text = sys.stdin.read()
+    sys.stdout.write(smudge_text(text) if args.smudge else clean_text(text))
     return 0
 
 
