@@ -20,6 +20,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .text import valid_unicode
+
 POSITIVE = ("good", "great", "excellent", "wonderful", "brilliant", "enjoyable")
 NEGATIVE = ("bad", "terrible", "awful", "boring", "dull", "dreadful")
 NOUNS = ("movie", "film", "story", "acting", "plot")
@@ -43,6 +45,9 @@ class Check:
     def __post_init__(self) -> None:
         if self.kind not in ("expect", "invariant"):
             raise ValueError(f"kind must be 'expect' or 'invariant', got {self.kind!r}.")
+        for field in ("texts", "variants"):  # cleaned before pandas/pyarrow ever sees them
+            object.__setattr__(self, field, tuple(valid_unicode(t, f"{self.name}: a sentence")
+                                                  for t in getattr(self, field)))
         other = self.labels if self.kind == "expect" else self.variants
         if len(other) != len(self.texts) or not self.texts:
             raise ValueError(f"{self.name}: {len(self.texts)} texts but {len(other)} labels/variants.")

@@ -111,6 +111,11 @@ def _rows_to_frames(rows: list[tuple[str, int, int, int, str]], source: Path) ->
     if len(bad):
         raise DataError(f"{source}: {len(bad)} review file names carry a rating outside 1-10, "
                         f"e.g. {bad.iloc[0].split}/{bad.iloc[0].id}_{bad.iloc[0].rating}.txt.")
+    empty = frame[frame.text.str.strip() == ""]
+    if len(empty):
+        where = ", ".join(f"{r.split}/{'pos' if r.label else 'neg'}/{r.id}_{r.rating}.txt" for r in empty.head(3).itertuples())
+        _warn_caller(f"{len(empty):,} review(s) in {source.name} are empty (e.g. {where}); they are kept, with the "
+                     f"label of their file name, but give a model no word to read.", UserWarning)
     frame = frame.sort_values(["split", "label", "id"])  # pandas sorts on several keys stably
     out = []
     for split in SPLITS:
@@ -186,8 +191,10 @@ def read_directory(path: str | os.PathLike, *, progress: bool | None = None) -> 
 # --------------------------------------------------------------------------- caching
 
 def _fingerprint(source: Path) -> str:
+    # The inode and ctime change whenever the file is replaced or rewritten, even by a copy that
+    # keeps the old size and modification time (cp -p, rsync -t, tar): such a file is read afresh.
     stat = source.stat()
-    key = f"{CACHE_FORMAT}|{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = f"{CACHE_FORMAT}|{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}|{stat.st_ctime_ns}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -56,6 +56,14 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8", errors="replace")
 
 
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def read_glove_txt(path: str | os.PathLike, *, limit: int | None = None) -> WordVectors:
     """Read a GloVe text file (``word v1 v2 ...`` per line), any dimension, plain or ``.gz``.
 
@@ -82,6 +90,12 @@ def read_glove_txt(path: str | os.PathLike, *, limit: int | None = None) -> Word
             if len(parts) - 1 < dim:
                 raise ValueError(f"{path}:{lineno}: expected {dim} numbers after the word, "
                                  f"found {len(parts) - 1}. Is this a GloVe .txt file?")
+            glued = [p for p in parts[1:-dim] if _is_number(p)]
+            if glued:  # a longer line: its extra numbers would be read as part of the word
+                raise ValueError(f"{path}:{lineno}: {len(parts) - 1} fields after the word {parts[0]!r}, but the "
+                                 f"vectors of this file have {dim} numbers (set by its first vector line); "
+                                 f"'{' '.join(parts[:1 + len(glued)])}' would become a word. Every line must have "
+                                 f"the same number of values: the file is truncated or mixes two files.")
             try:
                 vector = np.asarray(parts[-dim:], dtype=np.float32)
             except ValueError as exc:

@@ -16,7 +16,7 @@ from .narrative import stated_score
 from .config import Profile
 from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
 from .models import count_params
-from .text import OOV, EncodedData
+from .text import OOV, EncodedData, valid_unicode
 from .notebook import say
 from .training import TrainingResult, fit_model
 
@@ -86,7 +86,7 @@ def _review_list(reviews) -> list[str]:
         if not isinstance(review, str):
             raise TypeError(f"reviews must be {accepted}; item {i} is {type(review).__name__} "
                             f"({review!r:.40}).")
-    return reviews
+    return [valid_unicode(review, f"review {i}") for i, review in enumerate(reviews)]
 
 
 def predict_reviews(model: keras.Model, encoded: EncodedData, reviews: str | Sequence[str]) -> pd.DataFrame:

@@ -28,6 +28,29 @@ _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9\u0060\u00b4\u2032"})
 
 
+#: Code points UTF-8 cannot encode: halves of a surrogate pair (what a bad copy-paste or a
+#: mis-decoded file can leave in a Python str). pandas and pyarrow refuse such text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str, what: str = "text") -> str:
+    """``text`` with unpaired surrogates replaced by U+FFFD (and split pairs joined), so every
+    library can encode it; a ``UnicodeWarning`` says what was replaced. Valid text is returned
+    as it is."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, got {type(text).__name__}.")
+    if not _SURROGATE.search(text):
+        return text
+    fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    lone = len(_SURROGATE.findall(text)) - 2 * (len(text) - len(fixed))
+    if lone:
+        import warnings
+        warnings.warn(f"{what} held {lone} unpaired surrogate code point(s) ({text[:40]!a}...), which is not "
+                      f"valid Unicode (a bad copy-paste or decoding); each was replaced by '\ufffd'.",
+                      UnicodeWarning, stacklevel=3)
+    return fixed
+
+
 def _normalise(text: str, caller: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"{caller} expects a str, got {type(text).__name__}.")

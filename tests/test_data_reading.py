@@ -279,3 +279,45 @@ def test_subsample_draws_each_label_from_its_own_reviews():
     drawn = data.subsample(frame, 9, seed=0)
     assert drawn.label.value_counts().sort_index().to_dict() == {0: 2, 1: 3, 2: 3}  # 2 is all label 0 has
     assert drawn.id.is_unique and drawn.id.is_monotonic_increasing
+
+
+def _stored_gzip_archive(path: Path, members: dict[str, bytes]) -> Path:
+    """A .tar.gz whose gzip stream is *stored* (level 0, fixed header): same-length members give
+    an archive of exactly the same size, whatever their bytes."""
+    import gzip
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(body), 0
+            archive.addfile(info, io.BytesIO(body))
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=0, mtime=0) as gz:
+        gz.write(buffer.getvalue())
+    return path
+
+
+def test_an_archive_replaced_by_another_of_the_same_size_and_mtime_is_read_afresh(isolated, tmp_path):
+    """cp -p, rsync -t or tar keep size and modification time; the cache must not serve the old reviews."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = _stored_gzip_archive(folder / "aclImdb_v1.tar.gz", FOUR)
+    assert load_imdb(folder).train.text.tolist() == ["dull film", "fine film"]
+    stat = path.stat()
+    replacement = _stored_gzip_archive(tmp_path / "other.tar.gz", {**FOUR, "aclImdb/train/pos/1_9.txt": b"FINE FILM"})
+    assert replacement.stat().st_size == stat.st_size
+    os.replace(replacement, path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert load_imdb(folder).train.text.tolist() == ["dull film", "FINE FILM"]
+
+
+def test_empty_reviews_are_counted_in_the_loads_warning(tmp_path):
+    members = {**FOUR, "aclImdb/train/pos/5_10.txt": b"", "aclImdb/train/neg/6_1.txt": b"  \n ",
+               "aclImdb/test/pos/7_7.txt": b"", "aclImdb/test/neg/8_3.txt": b""}
+    with pytest.warns(UserWarning, match=r"^4 review\(s\) in a\.tar\.gz are empty \(e\.g\. ") as caught:
+        train, test = read_archive(write_archive(tmp_path / "a.tar.gz", members))
+    assert len(train) == 4 and len(test) == 4
+    assert "give a model no word to read" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_archive(write_archive(tmp_path / "b.tar.gz", FOUR))  # no empty review: no warning

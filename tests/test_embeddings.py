@@ -206,3 +206,26 @@ def test_coverage_by_rank_has_no_empty_bins_when_bins_outnumber_words():
     vocab = Vocabulary(("<pad>", "<oov>", "good", "zzz", "bad"))
     vectors = WordVectors(("good", "bad"), np.ones((2, 3), dtype=np.float32), source="test")
     assert embeddings.coverage_by_rank(vocab, vectors, bins=5) == [(1, 1.0), (2, 0.0), (3, 1.0)]
+
+
+def test_a_line_longer_than_the_files_vectors_is_an_error_naming_it(tmp_path):
+    """Read as 'last dim fields', the extra number would be glued into the word ('good 0.4')."""
+    bad = tmp_path / "long.txt"
+    bad.write_text("the 1 2 3\ngood 0.4 1 2 3\n")
+    with pytest.raises(ValueError, match=r"long\.txt:2: 4 fields after the word 'good', but the vectors of this "
+                                         r"file have 3 numbers .*'good 0\.4' would become a word"):
+        embeddings.read_glove_txt(bad)
+
+
+def test_a_first_line_shorter_than_the_rest_is_caught_at_the_next_line(tmp_path):
+    bad = tmp_path / "short_first.txt"
+    bad.write_text("the 1 2\nof 1 2 3\n")
+    with pytest.raises(ValueError, match=r"short_first\.txt:2: 3 fields after the word 'of'"):
+        embeddings.read_glove_txt(bad)
+
+
+def test_words_with_spaces_are_still_read_whole(tmp_path):
+    path = tmp_path / "spaces.txt"
+    path.write_text("the 1 2 3\n. . . 4 5 6\n")
+    vectors = embeddings.read_glove_txt(path)
+    assert ". . ." in vectors and vectors[". . ."].tolist() == [4.0, 5.0, 6.0]

@@ -39,3 +39,19 @@ def test_wrong_types_name_the_argument_and_what_it_accepts(bad, match):
     model = models.build_dense(len(ENC.vocab), ENC.maxlen, embedding_dim=4, hidden_units=3)
     with pytest.raises(TypeError, match=f"reviews must be a str or a list of str.*{match}"):
         predict_reviews(model, ENC, bad)
+
+
+def test_a_review_with_a_lone_surrogate_is_cleaned_before_pandas_sees_it():
+    """pandas 3 stores strings in pyarrow, which cannot encode a lone surrogate."""
+    from course_utils import experiment
+    with pytest.warns(UnicodeWarning, match="review 0 held 1 unpaired surrogate"):
+        assert experiment._review_list(["great \ud800 film"]) == ["great \ufffd film"]
+
+
+def test_a_behavioural_check_cleans_its_sentences():
+    from course_utils import behaviour
+    with pytest.warns(UnicodeWarning):
+        check = behaviour.Check("odd", "robustness", "invariant", ("a \udc00 b",), variants=("a b",))
+    assert check.texts == ("a \ufffd b",)
+    import pandas as pd
+    pd.DataFrame({"text": list(check.texts)})  # encodable now

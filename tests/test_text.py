@@ -199,3 +199,13 @@ def test_encode_dataset_passes_padding_and_truncation_on_and_keeps_int32_labels(
     assert enc.x_train.tolist() == [[a, b, c], [a, 0, 0]]     # the start kept, zeros after the review
     assert enc.y_train.dtype == np.int32 and enc.y_test.dtype == np.int32
     assert enc.y_test.tolist() == [0, 1] and enc.x_test[1].tolist() == [c, 0, 0]
+
+
+def test_lone_surrogates_are_replaced_with_a_warning_and_pairs_joined():
+    from course_utils.text import valid_unicode
+    with pytest.warns(UnicodeWarning, match=r"review 3 held 1 unpaired surrogate code point"):
+        assert valid_unicode("great \ud800 film", "review 3") == "great \ufffd film"
+    assert valid_unicode("ok \ud83d\ude00", "x") == "ok \U0001F600"  # a split pair is one emoji
+    assert valid_unicode("café", "x") == "café"
+    with pytest.raises(TypeError, match="review must be a str, got bytes"):
+        valid_unicode(b"x", "review")
