@@ -67,6 +67,7 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters; a
 	COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --refresh-committed
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
+	$(PY) -m course_utils.workbook.readme README.md
 
 validate: setup  ## Re-run the committed notebooks under nbval (always retrains); metrics within the seed-derived tolerance
 	COURSE_RETRAIN=1 $(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
@@ -78,6 +79,7 @@ seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write 
 	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
 	$(PY) -m course_utils.workbook.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
 	  --output course_utils/results/seed_spread.csv
+	$(PY) -m course_utils.workbook.readme README.md
 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
 	$(PY) -m course_utils.workbook.cells

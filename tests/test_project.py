@@ -380,3 +380,37 @@ def test_make_lab_starts_as_root_and_takes_lab_args():
 @pytest.mark.parametrize("target", ["validate", "outputs", "seeds"])
 def test_targets_that_pin_or_check_results_always_retrain(target):
     assert f"{config.ENV_RETRAIN}=1" in _make("-n", target, "VENV=.venv")
+
+
+# --- README is a user's page -----------------------------------------------------------------
+
+def test_readme_is_a_users_page_with_maintainer_material_in_docs():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    for target in re.findall(r"\]\(((?!https?:)[^)#]+)\)", readme):
+        assert (ROOT / target).exists(), f"README links to {target}, which does not exist"
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", readme), "a dated anecdote: measurement history lives in benchmarks/"
+
+
+def test_readmes_results_table_is_generated_from_the_committed_results():
+    from course_utils.workbook import readme
+    text = (ROOT / "README.md").read_text()
+    block = text.split(readme.START, 1)[1].split(readme.END, 1)[0]
+    assert block.strip() == readme.results_block().strip(), "run: python -m course_utils.workbook.readme"
+
+
+def test_readme_block_states_the_targets_from_the_records(tmp_path, monkeypatch):
+    from course_utils import results
+    from course_utils.workbook import readme
+    rows = json.loads(results.RECORDS.read_text())
+    for row in rows:
+        if row["model"] == "gru":
+            row["accuracy"] = 0.87
+    fake = tmp_path / "records.json"
+    fake.write_text(json.dumps(rows))
+    monkeypatch.setattr(results, "RECORDS", fake)
+    assert "missed: gru ≥ 0.88" in readme.results_block()
+    page = tmp_path / "README.md"
+    page.write_text(f"# x\n{readme.START}\nold\n{readme.END}\ntail\n")
+    assert readme.update(page) and "| 0.870 |" in page.read_text() and page.read_text().endswith("tail\n")
+    assert not readme.update(page)

@@ -1,0 +1,103 @@
+"""README's results table, generated from the committed results so it never drifts from them.
+
+``python -m course_utils.workbook.readme`` rewrites the block between the two markers in
+README.md from ``course_utils/results/`` (the committed run's records and the seed table);
+``make outputs`` and ``make seeds`` call it, and a test fails when README and the results disagree.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .. import results
+from ..evaluation import MetricsRecord
+from ..fileio import write_text_atomic
+from .validation import BEST_TARGET, TARGETS
+
+START, END = "<!-- results:start (make outputs writes this table) -->", "<!-- results:end -->"
+
+#: What each committed model is, in the words of the notebook that trains it.
+DESCRIPTIONS = {
+    "tfidf_logreg": "TF-IDF 1–2-grams + logistic regression (reference)",
+    "bigru": "bidirectional GRU, GloVe fine-tuned",
+    "gru": "GRU, GloVe fine-tuned",
+    "bigru_2x": "stacked bidirectional GRU (2 layers)",
+    "lstm": "LSTM, GloVe fine-tuned",
+    "bigru_learned": "bidirectional GRU, embedding learned from scratch",
+    "dense": "Dense (embedding + pooling)",
+    "glove_frozen": "bidirectional GRU, GloVe frozen",
+    "simplernn": "SimpleRNN",
+    "majority": "majority class",
+}
+
+
+def _records() -> pd.DataFrame:
+    rows = [MetricsRecord.from_dict(r) for r in json.loads(results.RECORDS.read_text(encoding="utf-8"))]
+    frame = pd.DataFrame([vars(r) for r in rows]).set_index("model")
+    return frame.sort_values("accuracy", ascending=False)
+
+
+def results_block() -> str:
+    """The Markdown between the markers: the table, and which targets the committed run meets."""
+    records, spread = _records(), results.seed_spread()
+    lines = ["| model | notebook | accuracy | F1 | ROC-AUC | accuracy over seeds (runs: mean ± sd) |",
+             "| --- | --- | ---: | ---: | ---: | --- |"]
+    for model, row in records.iterrows():
+        seeds = ""
+        if spread is not None:
+            match = spread[(spread["model"] == model) & (spread["metric"] == "accuracy")]
+            if len(match) and int(match["runs"].iloc[0]) > 1:
+                m = match.iloc[0]
+                seeds = f"{int(m['runs'])}: {m['mean']:.3f} ± {m['sd']:.3f}"
+        lines.append(f"| {DESCRIPTIONS.get(model, model)} | {row['notebook'][:2]} | {row['accuracy']:.3f} | "
+                     f"{row['f1']:.3f} | {row['roc_auc']:.3f} | {seeds} |")
+    neural = records.drop(index=["tfidf_logreg", "majority"], errors="ignore")
+    met = [f"{m} ≥ {t}" for m, t in TARGETS.items() if m in records.index and records.loc[m, "accuracy"] >= t]
+    missed = [f"{m} ≥ {t}" for m, t in TARGETS.items() if m in records.index and records.loc[m, "accuracy"] < t]
+    best = neural["accuracy"].idxmax()
+    best_line = (f"best neural model ≥ {BEST_TARGET} (`{best}`, {neural.loc[best, 'accuracy']:.3f})"
+                 if neural.loc[best, "accuracy"] >= BEST_TARGET else
+                 f"best neural model ≥ {BEST_TARGET} **missed** (`{best}`, {neural.loc[best, 'accuracy']:.3f})")
+    reference = records.loc["tfidf_logreg", "accuracy"] if "tfidf_logreg" in records.index else None
+    versus = ""
+    if reference is not None:
+        diff = neural.loc[best, "accuracy"] - reference
+        versus = (f" The best neural model is {abs(diff) * 100:.1f} points "
+                  f"{'above' if diff > 0 else 'below' if diff < 0 else 'level with'} the TF-IDF reference.")
+    first = neural.iloc[0]
+    return "\n".join([
+        *lines, "",
+        f"Committed run: seed 42, {first['backend']} backend, profile `{first['profile']}`. Accuracy targets met: "
+        + ", ".join(met + [best_line]) + (f"; missed: {', '.join(missed)}" if missed else "") + "." + versus,
+    ])
+
+
+def update(path: str | Path) -> bool:
+    """Rewrite README's results block from the committed results; True if it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{path} has no results block: add the lines {START!r} and {END!r} where the table goes.")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{START}\n{results_block()}\n{END}{tail}"
+    if new != text:
+        write_text_atomic(path, new)
+    return new != text
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("readme", nargs="?", default="README.md")
+    args = parser.parse_args(argv)
+    changed = update(args.readme)
+    print(f"{args.readme}: results table {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
