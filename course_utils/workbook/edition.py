@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 import nbformat
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from ..fileio import write_text_atomic
 from .cells import _BADGE, colab_badge
@@ -123,22 +123,44 @@ def catalogue_path(locale: str, stem: str, locales_dir: Path = LOCALES_DIR) -> P
 
 
 def read_catalogue(path: Path) -> Catalog:
-    """Read a ``.po`` file with Babel; a clear error names the file if it cannot be parsed."""
+    """Read a ``.po`` file with Babel; a clear error names the file if it cannot be parsed.
+
+    Babel's reader keeps a fuzzy entry's previous msgid (``#| msgid ...``) only as a comment;
+    it is turned back into ``previous_id`` here, so that it survives the next ``update``.
+    """
     try:
         with open(path, "rb") as handle:
-            return read_po(handle, abort_invalid=True)
+            catalog = read_po(handle, abort_invalid=True)
     except FileNotFoundError:
         raise
     except Exception as exc:
         raise EditionError(f"{path} is not a valid PO file ({exc}); fix it in a PO editor or restore it "
                            "from git.") from exc
+    for message in catalog:
+        previous = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+        if previous:
+            message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+            joined = " ".join(previous)
+            if joined.startswith("msgid "):
+                message.previous_id = ["".join(unescape(f'"{part}"') for part in
+                                              re.findall(r'"((?:[^"\\]|\\.)*)"', joined[len("msgid "):]))]
+    return catalog
 
 
 def catalogue_text(catalog: Catalog) -> str:
-    """The ``.po`` text of a catalogue (with previous msgids and obsolete entries)."""
+    """The ``.po`` text of a catalogue, with the previous msgid of fuzzy entries and the obsolete
+    entries. The previous msgid is written as GNU gettext does (one ``#|`` line per line of
+    text), which Babel's writer does not do."""
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=PO_WIDTH, include_previous=True, include_lineno=True)
-    return buffer.getvalue().decode("utf-8")
+    write_po(buffer, catalog, width=PO_WIDTH, include_previous=False, include_lineno=True)
+    text = buffer.getvalue().decode("utf-8")
+    for message in catalog:
+        if message.id and message.previous_id and message.context:
+            lines = normalize(message.previous_id[0], width=PO_WIDTH).splitlines()
+            block = "".join(f"#| {'msgid ' if k == 0 else ''}{line}\n" for k, line in enumerate(lines))
+            anchor = re.compile(rf"^msgctxt {re.escape(normalize(message.context, width=PO_WIDTH))}\n", re.M)
+            text = anchor.sub(lambda m: block + m.group(0), text, count=1)
+    return text
 
 
 def write_catalogue(catalog: Catalog, path: Path) -> bool:
@@ -374,6 +396,50 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
             write_text_atomic(target, text)
             written.append(target)
     return written
+
+
+#: Frequent words that are function words in one language and (almost) never words of the other.
+#: Words both languages use ("a", "no", "me", "son", "he", "e") are left out of both lists.
+SPANISH_WORDS = frozenset("""de la el que y en los las un una por con para es se del al lo su sus como más
+    pero este esta estos estas entre cuando muy sin sobre también hasta hay donde desde todo todos nos
+    durante ni cada otro otra otros son está están ser qué cuál cuánto cómo dónde porque así aquí
+    después antes sólo solo mismo misma le les ya tu tus nuestro nuestra nuestros nuestras""".split())
+ENGLISH_WORDS = frozenset("""the of and to in is that it for on with as are this be by from at an or which
+    we not its each how what than these those when very without about also until there where all
+    our during every other was were has have been only same you your they their them into after
+    before because here then so""".split())
+_NOT_PROSE = [
+    re.compile(r"\$\$.*?\$\$", re.S),            # display math
+    re.compile(r"\$[^$\n]*\$"),                  # inline math
+    re.compile(r"```.*?```", re.S),               # fenced code
+    re.compile(r"`[^`]*`"),                       # code spans
+    re.compile(r"\]\([^)]*\)"),                   # link targets (the link text stays)
+    re.compile(r"https?://\S+"),                  # bare URLs
+    re.compile(r"^>.*$", re.M),                   # quoted reviews (blockquotes)
+    re.compile("«[^»]*»|\"[^\"\\n]*\"|“[^”]*”"),     # quoted words and sentences
+    re.compile(r"\([^()]*\*[^*()]+\*[^()]*\)"),    # "(*English term*)" after a Spanish term
+    re.compile(r"<[^>]+>"),                       # HTML tags
+]
+
+
+def prose_words(markdown: str) -> list[str]:
+    """The lower-cased words of a markdown cell's prose: code, math, link targets, URLs and quoted
+    text (reviews, English examples, the English term in parentheses) removed."""
+    for pattern in _NOT_PROSE:
+        markdown = pattern.sub(" ", markdown)
+    return re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", markdown.lower())
+
+
+def spanish_share(markdown: str) -> tuple[float, int]:
+    """``(share, n)``: of the ``n`` function words found in the prose, the share that are Spanish.
+
+    A Spanish cell scores near 1, an English one near 0; ``n`` says how much evidence there was.
+    """
+    words = prose_words(markdown)
+    spanish = sum(w in SPANISH_WORDS for w in words)
+    english = sum(w in ENGLISH_WORDS for w in words)
+    total = spanish + english
+    return (spanish / total if total else 0.0), total
 
 
 def main(argv: Sequence[str] | None = None) -> int:
