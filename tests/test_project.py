@@ -103,7 +103,8 @@ def test_git_filter_hides_what_jupyterlab_adds_to_metadata():
     nb["metadata"]["language_info"]["version"] = "3.12.1"
     edited = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     assert nbclean.clean_text(edited) == path.read_text()
-    assert (ROOT / ".gitattributes").read_text().strip() == "notebooks/*.ipynb filter=nbclean"
+    assert (ROOT / ".gitattributes").read_text().split("\n") == [
+        "notebooks/*.ipynb filter=nbclean", "notebooks/es/*.ipynb filter=nbclean", ""]  # es: the Spanish edition
 
 
 def _sanitize(text: str) -> str:
