@@ -276,3 +276,14 @@ def test_command_line_check_and_refusal(workspace, capsys):
     _edit(sorted(notebooks.glob("*.ipynb"))[1], 0, lambda nb, cell: setattr(cell, "source", cell.source + "\nMore."))
     assert edition.main(["check", LOCALE, "--notebooks", str(notebooks), "--locales", str(locales)]) == 1
     assert "md-01: not in the catalogue" in capsys.readouterr().err
+
+
+def test_spanish_readme_opens_every_spanish_notebook_and_reads_as_spanish():
+    from course_utils.workbook.cells import colab_url
+
+    readme = (ROOT / "README.es.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert colab_url(f"es/{path.name}") in readme, f"README.es.md lacks the Colab link of es/{path.name}"
+    assert "(README.md)" in readme
+    share, n = edition.spanish_share(readme)
+    assert share >= 0.9 and n > 100
