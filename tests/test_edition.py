@@ -121,7 +121,7 @@ GLOSSARY_FIRST_USE = {
     r"líneas? base": "baseline", r"estados? ocultos?": "hidden state", r"compuertas?": "gate",
     r"desvanecimiento del gradiente": "vanishing gradient", r"máscaras?": "mask",
     r"desviación típica": "standard deviation", r"pruebas? de comportamiento": "behavioural check",
-    r"búsqueda en cuadrícula": "grid search", r"clase mayoritaria": "majority class",
+    r"búsqueda en cuadrícula": "grid search", r"clase mayoritaria": "majority class", r"semillas?": "seed",
 }
 
 
