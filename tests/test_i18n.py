@@ -102,7 +102,7 @@ def package(tmp_path, monkeypatch):
     catalog = edition.read_catalogue(po)
     catalog.get("{n} training reviews; accuracy {acc}.").string = "{n} reseñas de entrenamiento; exactitud {acc}."
     catalog.get(("at most {n} epoch", "at most {n} epochs")).string = (
-        "como mucho {n} época", "como mucho {n} épocas", "como mucho {n} épocas")
+        "como mucho {n} época", "como mucho {n} épocas")
     edition.write_catalogue(catalog, po)
     monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
     i18n.reload()

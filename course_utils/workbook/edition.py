@@ -55,6 +55,9 @@ PACKAGE_DOMAIN = "course_utils"
 PROJECT = "rnn-imdb-workbook"
 #: No wrapping: one PO line per markdown line, so that diffs and hand edits stay readable.
 PO_WIDTH = 0
+#: Plural forms as GNU gettext and PO editors know them. Babel derives Spanish's from CLDR
+#: (three forms, one for exact millions), which would ask translators for a form nobody uses.
+PLURAL_FORMS = {"es": (2, "(n != 1)")}
 _EDITION_LINE = re.compile(r"""^(edition\s*=\s*)(["'])[A-Za-z_]*\2""", re.MULTILINE)
 
 
@@ -186,6 +189,8 @@ def _new_catalogue(locale: str, domain: str, old: Catalog | None) -> Catalog:
         new.mime_headers = old.mime_headers
         new.locale = Locale.parse(locale)
         new.fuzzy = False
+    elif locale.split("_")[0] in PLURAL_FORMS:
+        new._num_plurals, new._plural_expr = PLURAL_FORMS[locale.split("_")[0]]  # no public setter
     return new
 
 
