@@ -11,11 +11,13 @@ UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
 LAB_ARGS ?=## make lab: extra JupyterLab options, e.g. --no-browser --port 8890
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
+EDITION ?= en## the course's language: en (the source) or es; make edition EDITION=es updates and builds one translation
 MODULES ?=## make mutate: modules to mutate, e.g. "text fileio" (default: the core modules of pyproject's [tool.mutmut])
 PY := $(VENV)/bin/python
+TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup lab test smoke all gpu validate outputs seeds cells assign grade bench mutate clean
+.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade bench mutate clean
 
 #: Variables whose values `make help` writes into the targets' descriptions.
 HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
@@ -83,6 +85,10 @@ seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write 
 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
 	$(PY) -m course_utils.workbook.cells
+
+edition: setup  ## Translations: merge the English into notebooks/locales/<lang>/*.po, then build notebooks/<lang>/ (docs/edition.md)
+	@for lang in $(if $(filter en,$(EDITION)),$(TRANSLATIONS),$(EDITION)); do \
+	  $(PY) -m course_utils.workbook.edition update $$lang && $(PY) -m course_utils.workbook.edition build $$lang || exit 1; done
 
 assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
 	$(PY) -m course_utils.grading assign

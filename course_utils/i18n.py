@@ -1,0 +1,193 @@
+"""The course's language: which edition runs, numbers in its typography, translated sentences.
+
+The English notebooks are the source; the Spanish edition (``notebooks/es/``) runs the same code
+with ``edition = "es"``. Code that writes what a student reads (computed prose, table headers,
+figure labels, progress messages) goes through this module:
+
+>>> set_edition("es")
+'es'
+>>> fmt_number(0.9034, 3), fmt_int(25000), fmt_int(2000), fmt_percent(0.5)
+('0,903', '25\\xa0000', '2000', '50,0\\xa0%')
+>>> set_edition(None)  # back to $COURSE_EDITION, else English
+'en'
+
+Choices (Spanish)
+-----------------
+* Decimal comma: ``0,903``; percentages with a no-break space before the sign: ``90,3 %`` (RAE).
+* Thousands grouped by a **no-break space** (U+00A0), not CLDR's ``es`` point (``25.000``): the
+  RAE's *Ortografía* (2010) and ISO 80000 separate groups of three with a space; a no-break one
+  never splits a number across lines and exists in every font (matplotlib's DejaVu Sans
+  included, where U+202F is not guaranteed).
+* Numbers of four digits are not grouped (``2000``, ``25 000``), as the RAE says and as CLDR's
+  ``minimumGroupingDigits = 2`` for ``es`` intends (Babel does not apply it; we do).
+* The digits are the English edition's: the value is rounded once, the way Python's
+  ``format`` rounds it, and Babel only lays out the separators, so both editions show the same
+  number (``0.9035`` is ``0.903`` and ``0,903``, never ``0,904``).
+
+English keeps the notation of the English prose: ``25,000``, ``0.903``, ``90.3%``.
+
+Sentences: ``_("{n} training reviews").format(n=fmt_int(n))`` looks the template up in
+``course_utils/locales/<edition>/LC_MESSAGES/course_utils.po`` (read with Babel, once); an
+untranslated or fuzzy entry falls back to the English template, as gettext does (the edition's
+tests make sure there is none). ``python -m course_utils.workbook.edition update es`` extracts
+the ``_()`` and ``ngettext()`` calls into that catalogue.
+"""
+from __future__ import annotations
+
+import decimal
+import functools
+import gettext as _gettext
+import numbers
+import os
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+#: The editions, and the Babel locale that formats each one's numbers.
+EDITIONS = {"en": "en", "es": "es"}
+DEFAULT_EDITION = "en"
+#: The environment variable that chooses the edition when ``set_edition`` was not called.
+ENV_EDITION = "COURSE_EDITION"
+#: Where the package's catalogues live: ``<LOCALES_DIR>/<edition>/LC_MESSAGES/course_utils.po``.
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "course_utils"
+NBSP = "\u00a0"
+
+_chosen: str | None = None
+
+
+def _check(edition: object, where: str) -> str:
+    if edition not in EDITIONS:
+        raise ValueError(f"{where} must be one of {sorted(EDITIONS)}, got {edition!r}.")
+    return edition  # type: ignore[return-value]
+
+
+def set_edition(edition: str | None) -> str:
+    """Choose the edition for this process (``None``: back to ``$COURSE_EDITION`` or English).
+
+    Returns the edition now in force. A Spanish notebook calls ``set_edition(edition)`` with its
+    ``edition = "es"`` parameter.
+    """
+    global _chosen
+    _chosen = None if edition is None else _check(edition, "edition")
+    return get_edition()
+
+
+def get_edition() -> str:
+    """The edition in force: ``set_edition``'s, else ``$COURSE_EDITION``, else English."""
+    if _chosen is not None:
+        return _chosen
+    value = os.environ.get(ENV_EDITION, "").strip()
+    return _check(value, f"${ENV_EDITION}") if value else DEFAULT_EDITION
+
+
+def _edition(edition: str | None) -> str:
+    return get_edition() if edition is None else _check(edition, "edition")
+
+
+def _check_number(x: object, what: str = "x") -> None:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}.")
+
+
+def _check_decimals(decimals: object) -> int:
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= decimals <= 12:
+        raise ValueError(f"decimals must be an integer from 0 to 12, got {decimals!r}.")
+    return int(decimals)
+
+
+def _layout(value: decimal.Decimal, decimals: int, edition: str) -> str:
+    """Lay out an already rounded number with the edition's separators (Babel)."""
+    fraction = "." + "0" * decimals if decimals else ""
+    if edition == "es":
+        grouped = abs(value) >= 10000  # four-digit numbers stay ungrouped
+        text = format_decimal(value, format=("#,##0" if grouped else "0") + fraction, locale=EDITIONS[edition],
+                              decimal_quantization=False)
+        return text.replace(".", NBSP)  # the es group symbol is "."; the decimal one is ","
+    return format_decimal(value, format="#,##0" + fraction, locale=EDITIONS[edition], decimal_quantization=False)
+
+
+def _rounded(x: float, decimals: int) -> decimal.Decimal:
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"cannot format {x!r} as a number for a student to read.")
+    value = decimal.Decimal(f"{x:.{decimals}f}")  # Python's rounding, as the English prose's
+    return abs(value) if value == 0 else value  # "-0.000" reads as 0
+
+
+def fmt_number(x: float, decimals: int = 3, *, edition: str | None = None) -> str:
+    """``x`` with ``decimals`` decimals in the edition's typography: ``0.903`` / ``0,903``."""
+    _check_number(x)
+    decimals = _check_decimals(decimals)
+    return _layout(_rounded(x, decimals), decimals, _edition(edition))
+
+
+def fmt_int(n: int, *, edition: str | None = None) -> str:
+    """A count in the edition's typography: ``25,000`` / ``25 000`` (no-break space), ``2000``."""
+    _check_number(n, "n")
+    if not float(n).is_integer():
+        raise ValueError(f"fmt_int formats whole numbers; got {n!r} (use fmt_number).")
+    return _layout(decimal.Decimal(int(n)), 0, _edition(edition))
+
+
+def fmt_percent(x: float, decimals: int = 1, *, edition: str | None = None) -> str:
+    """A share (0.903) as a percentage: ``90.3%`` (as ``{:.1%}``) / ``90,3 %`` (no-break space)."""
+    _check_number(x)
+    decimals = _check_decimals(decimals)
+    edition = _edition(edition)
+    number = _layout(_rounded(x * 100, decimals), decimals, edition)
+    return number + (NBSP + "%" if edition == "es" else "%")
+
+
+@functools.lru_cache(maxsize=None)
+def load_catalogue(edition: str, locales_dir: Path = LOCALES_DIR) -> Catalog | None:
+    """The edition's catalogue of sentence templates (None for English, the source)."""
+    _check(edition, "edition")
+    if edition == DEFAULT_EDITION:
+        return None
+    path = Path(locales_dir) / edition / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        raise FileNotFoundError(f"The '{edition}' edition's catalogue {path} is missing: reinstall the "
+                                "course package, or run `python -m course_utils.workbook.edition update "
+                                f"{edition}` in the repository.")
+    with open(path, "rb") as handle:
+        return read_po(handle, locale=EDITIONS[edition])
+
+
+def reload() -> None:
+    """Forget the catalogues read so far (after a translator edited one)."""
+    load_catalogue.cache_clear()
+
+
+def _lookup(message: str | tuple[str, str], edition: str):
+    catalog = load_catalogue(edition, LOCALES_DIR)
+    if catalog is None:
+        return None, None
+    entry = catalog.get(message)
+    if entry is None or entry.fuzzy or not entry.string or \
+            (isinstance(entry.string, tuple) and not all(entry.string)):
+        return None, catalog
+    return entry.string, catalog
+
+
+def gettext(message: str, *, edition: str | None = None) -> str:
+    """The template ``message`` in the edition's language (English if untranslated)."""
+    if not isinstance(message, str):
+        raise TypeError(f"message must be a str template, got {type(message).__name__}.")
+    translated, _catalog = _lookup(message, _edition(edition))
+    return translated if isinstance(translated, str) else message
+
+
+def ngettext(singular: str, plural: str, n: int, *, edition: str | None = None) -> str:
+    """The singular or plural template for ``n``, in the edition's language."""
+    _check_number(n, "n")
+    translated, catalog = _lookup((singular, plural), _edition(edition))
+    if translated is None:
+        return singular if n == 1 else plural
+    index = _gettext.c2py(catalog.plural_expr)(int(n))
+    return translated[min(index, len(translated) - 1)]
+
+
+#: The conventional short name, for ``from course_utils.i18n import _``.
+_ = gettext

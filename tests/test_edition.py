@@ -1,0 +1,306 @@
+"""The Spanish edition: complete catalogues, generated notebooks in step, changes caught."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.workbook import edition
+from course_utils.workbook.cells import colab_badge
+from course_utils.workbook.nbclean import clean_text
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+LOCALE = "es"
+
+
+def _markdown(path: Path) -> list[str]:
+    return [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "markdown"]
+
+
+def reads_as_spanish(text: str, english: str) -> bool:
+    """A cell with some evidence (3+ function words) must be >= 80 % Spanish; a short one (a
+    heading) must differ from the English and hold no English function word."""
+    share, n = edition.spanish_share(text)
+    if n >= 3:
+        return share >= 0.8
+    return text.strip() != english.strip() and not set(edition.prose_words(text)) & edition.ENGLISH_WORDS
+
+
+# -- the committed catalogues and notebooks -------------------------------------------------------
+
+def test_every_entry_is_translated_and_none_is_fuzzy():
+    edition.build(LOCALE, write=False)  # raises, listing them, on missing/untranslated/fuzzy entries
+    for path in NOTEBOOKS:
+        catalog = edition.read_catalogue(edition.catalogue_path(LOCALE, path.stem))
+        messages = [m for m in catalog if m.id]
+        assert len(messages) == len(edition.markdown_sources(nbformat.read(path, 4)))
+        assert all(m.string and not m.fuzzy for m in messages), path.name
+    package = edition.read_catalogue(edition.package_catalogue_path(LOCALE))
+    assert all(m.string and not m.fuzzy for m in package if m.id)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_catalogue_is_up_to_date_with_the_english(path):
+    """`update` would change nothing: no new cell left out, no cell changed behind its back."""
+    po = edition.catalogue_path(LOCALE, path.stem)
+    sources = [(s.context, s.text, [(path.name, s.index + 1)])
+               for s in edition.markdown_sources(nbformat.read(path, 4))]
+    merged, report = edition.merge(edition.read_catalogue(po), sources, LOCALE, path.stem)
+    assert not report.added and not report.fuzzy and not report.obsolete
+    def entries(catalog):  # what a translator sees; not the header, which names Babel's version
+        return [(m.context, m.id, m.string, sorted(m.flags), m.previous_id) for m in catalog if m.id] + \
+               sorted((m.context or "", m.id) for m in catalog.obsolete.values())
+    assert entries(merged) == entries(edition.read_catalogue(po)), "run `make edition`"
+
+
+def test_committed_spanish_notebooks_are_built_from_the_catalogues(tmp_path):
+    edition.build(LOCALE, output_dir=tmp_path)
+    committed = sorted((ROOT / "notebooks" / LOCALE).glob("[0-9][0-9]_*.ipynb"))
+    assert [p.name for p in committed] == [p.name for p in NOTEBOOKS]
+    for path in committed:
+        built, ours = nbformat.read(tmp_path / path.name, 4), nbformat.read(path, 4)
+        # outputs may come from executing the Spanish notebook; the text must be the catalogue's
+        assert [(c.cell_type, c.source, c.metadata) for c in ours.cells] == \
+               [(c.cell_type, c.source, c.metadata) for c in built.cells], f"{path.name}: run `make edition`"
+        raw = path.read_text(encoding="utf-8")
+        assert clean_text(raw) == raw, f"{path.name} is not clean (nbclean)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added(path):
+    english = nbformat.read(path, 4)
+    spanish = nbformat.read(ROOT / "notebooks" / LOCALE / path.name, 4)
+    assert [c.cell_type for c in spanish.cells] == [c.cell_type for c in english.cells]
+    for en, es in zip(english.cells, spanish.cells):
+        if en.cell_type != "code":
+            continue
+        assert es.metadata == en.metadata
+        if "parameters" in en.metadata.get("tags", []):
+            assert es.source == en.source + '\nedition = "es"'
+        else:
+            assert es.source == en.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_spanish_badge_opens_the_spanish_notebook(path):
+    first = _markdown(ROOT / "notebooks" / LOCALE / path.name)[0]
+    badge, title = first.split("\n\n", 1)
+    assert badge == colab_badge(f"es/{path.name}") and "/notebooks/es/" in badge
+    assert title.startswith(f"# {path.stem[:2]} ·")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_spanish_markdown_reads_as_spanish_and_the_check_rejects_english(path):
+    english = [s.text for s in edition.markdown_sources(nbformat.read(path, 4))]
+    spanish = [edition._BADGE.sub("", t, count=1) for t in _markdown(ROOT / "notebooks" / LOCALE / path.name)]
+    assert len(spanish) == len(english)
+    for es, en in zip(spanish, english):
+        assert reads_as_spanish(es, en), f"{path.name}: reads as English: {es[:80]!r}"
+        assert not reads_as_spanish(en, en), f"the check would let this English cell through: {en[:80]!r}"
+
+
+def test_function_word_share_ignores_code_math_links_and_quoted_reviews():
+    text = ("La reseña `the model is on the GPU` dice $\\text{the and of}$ en [el cuaderno](the_and_of.ipynb) "
+            "que «this is the best film of the year» y \"not at all bad\" y que es la mejor.\n"
+            "> the and of is to in\n")
+    share, n = edition.spanish_share(text)
+    assert share == 1.0 and n >= 6
+    assert edition.spanish_share("The model reads the review and then it decides.")[0] == 0.0
+
+
+# Terms whose first use in each notebook gives the English term in parentheses (the glossary).
+GLOSSARY_FIRST_USE = {
+    r"exactitud": "accuracy", r"exhaustividad": "recall", r"incrustaci(?:ón|ones)": "embedding",
+    r"relleno": "padding", r"épocas?": "epoch", r"lotes?": "batch", r"sobreajust\w*": "overfit",
+    r"tasas? de aprendizaje": "learning rate", r"parada temprana": "early stopping",
+    r"líneas? base": "baseline", r"estados? ocultos?": "hidden state", r"compuertas?": "gate",
+    r"desvanecimiento del gradiente": "vanishing gradient", r"máscaras?": "mask",
+    r"desviación típica": "standard deviation", r"pruebas? de comportamiento": "behavioural check",
+    r"búsqueda en cuadrícula": "grid search", r"clase mayoritaria": "majority class", r"semillas?": "seed",
+}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_glossary_terms_give_the_english_term_at_first_use(path):
+    text = "\n".join(_markdown(ROOT / "notebooks" / LOCALE / path.name))
+    text = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$", " ", text, flags=re.S)
+    for term, english in GLOSSARY_FIRST_USE.items():
+        first = re.search(rf"\b{term}\b", text, flags=re.I)
+        if first:
+            after = text[first.end():first.end() + 60]
+            assert re.match(rf"[^.;:]{{0,25}}\*[^*]*{english}", after, flags=re.I), \
+                f"{path.name}: first '{first.group(0)}' lacks '(*{english}*)': ...{text[first.start():first.end() + 60]!r}"
+    assert "precisión (*accuracy*)" not in text  # accuracy is exactitud
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_numbers_in_spanish_prose_follow_spanish_typography(path):
+    for cell in _markdown(ROOT / "notebooks" / LOCALE / path.name):
+        prose = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$|\]\([^)]*\)", " ", cell, flags=re.S)
+        prose = re.sub(r"\b(?:Keras|Python|glove)[ .]\S+", " ", prose)  # version numbers, file names
+        assert not re.search(r"\d,\d{3}(?!\d)", prose), f"{path.name}: English thousands separator in {cell[:60]!r}"
+        assert not re.search(r"(?<![\d.])\d+\.\d+(?![\d.])", prose), f"{path.name}: decimal point in {cell[:60]!r}"
+        assert not re.search(r"\d \d{3}(?!\d)", prose), f"{path.name}: a plain space groups digits; use U+00A0"
+
+
+# -- the mechanism, on copies ---------------------------------------------------------------------
+
+@pytest.fixture
+def workspace(tmp_path):
+    """Two English notebooks and their Spanish catalogues, copied."""
+    notebooks, locales = tmp_path / "notebooks", tmp_path / "locales"
+    notebooks.mkdir()
+    for path in NOTEBOOKS[5:7]:
+        shutil.copy(path, notebooks / path.name)
+        target = edition.catalogue_path(LOCALE, path.stem, locales)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(edition.catalogue_path(LOCALE, path.stem), target)
+    return notebooks, locales
+
+
+def _edit(path: Path, position: int, change) -> str:
+    """Apply ``change`` to the notebook's markdown cell number ``position``; return the old text."""
+    nb = nbformat.read(path, 4)
+    cell = [c for c in nb.cells if c.cell_type == "markdown"][position]
+    old = cell.source
+    change(nb, cell)
+    nbformat.write(nb, path)
+    return old
+
+
+def test_a_changed_english_cell_is_caught_until_its_translation_is_checked(workspace, tmp_path):
+    notebooks, locales = workspace
+    path = sorted(notebooks.glob("*.ipynb"))[0]
+    old = _edit(path, 2, lambda nb, cell: setattr(cell, "source", cell.source.replace("Three", "Exactly three")))
+    with pytest.raises(edition.EditionError, match=r"md-03: not in the catalogue"):
+        edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=tmp_path / "out")
+    reports = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)
+    assert reports[0].fuzzy == ["md-03"] and not reports[0].added and not reports[1].fuzzy
+    po = edition.catalogue_path(LOCALE, path.stem, locales)
+    message = edition.read_catalogue(po).get(old.replace("Three", "Exactly three"), context="md-03")
+    assert message.fuzzy and message.previous_id == [old] and message.string.startswith("Tres")
+    assert "#| msgid" in po.read_text(encoding="utf-8")
+    with pytest.raises(edition.EditionError, match=r"md-03: fuzzy") as caught:
+        edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=tmp_path / "out")
+    assert "1 entries" in str(caught.value) and not (tmp_path / "out").exists()
+    # a second update keeps the English the translation was written for
+    edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)
+    catalog = edition.read_catalogue(po)
+    assert catalog.get(message.id, context="md-03").previous_id == [old]
+    # the translator checks it and clears the flag: the build goes through
+    catalog.get(message.id, context="md-03").flags.discard("fuzzy")
+    edition.write_catalogue(catalog, po)
+    written = edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=tmp_path / "out")
+    assert len(written) == 2
+
+
+def test_an_inserted_cell_comes_in_untranslated_and_the_others_keep_their_translations(workspace):
+    notebooks, locales = workspace
+    path = sorted(notebooks.glob("*.ipynb"))[0]
+    new_text = "## A brand-new section\n\nWith a sentence nobody has translated yet."
+
+    def insert(nb, cell):
+        nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_markdown_cell(new_text))
+    _edit(path, 2, insert)
+    report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
+    assert report.added == ["md-03"] and not report.fuzzy and not report.obsolete
+    catalog = edition.read_catalogue(edition.catalogue_path(LOCALE, path.stem, locales))
+    assert catalog.get(new_text, context="md-03").string == ""
+    shifted = [m for m in catalog if m.id and m.context != "md-03"]
+    assert all(m.string and not m.fuzzy for m in shifted), "moved cells must keep their translations"
+    with pytest.raises(edition.EditionError, match="md-03: untranslated"):
+        edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, write=False)
+
+
+def test_a_removed_cell_becomes_obsolete_and_comes_back_if_restored(workspace):
+    notebooks, locales = workspace
+    path = sorted(notebooks.glob("*.ipynb"))[0]
+    removed = _edit(path, 4, lambda nb, cell: nb.cells.remove(cell))
+    report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
+    assert len(report.obsolete) == 1 and not report.fuzzy
+    po = edition.catalogue_path(LOCALE, path.stem, locales)
+    catalog = edition.read_catalogue(po)
+    assert removed in [m.id for m in catalog.obsolete.values()]
+    assert "#~ msgid" in po.read_text(encoding="utf-8")
+    edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, write=False)
+
+    def restore(nb, cell):
+        nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_markdown_cell(removed))
+    _edit(path, 4, restore)
+    report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
+    assert not report.added and not report.fuzzy
+    assert removed not in [m.id for m in edition.read_catalogue(po).obsolete.values()]
+
+
+def test_an_obsolete_entry_is_reused_when_its_english_arrives(workspace):
+    """A translation prepared ahead of an English edit (kept as an obsolete entry, as msgmerge
+    does) is picked up by `update` untouched, not as fuzzy."""
+    notebooks, locales = workspace
+    path = sorted(notebooks.glob("*.ipynb"))[0]
+    po = edition.catalogue_path(LOCALE, path.stem, locales)
+    catalog = edition.read_catalogue(po)
+    old = [m for m in catalog if m.context == "md-05"][0]
+    new_text = old.id.replace("Neither", "Neither of the two")
+    catalog.obsolete[(new_text, "md-05")] = edition.Message(new_text, "Ninguna de las dos celdas...", context="md-05")
+    edition.write_catalogue(catalog, po)
+    _edit(path, 4, lambda nb, cell: setattr(cell, "source", new_text))
+    report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
+    assert not report.fuzzy and not report.added and report.obsolete == ["md-05"]
+    assert edition.read_catalogue(po).get(new_text, context="md-05").string == "Ninguna de las dos celdas..."
+
+
+def test_build_keeps_the_outputs_of_an_executed_spanish_notebook(workspace, tmp_path):
+    notebooks, locales = workspace
+    out = tmp_path / "es"
+    edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=out)
+    target = sorted(out.glob("*.ipynb"))[0]
+    nb = nbformat.read(target, 4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="Época 1: pérdida 0,693\n")]
+    nbformat.write(nb, target)
+    edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=out)
+    kept = [c for c in nbformat.read(target, 4).cells if c.cell_type == "code"][2]
+    assert kept.outputs[0]["text"] == "Época 1: pérdida 0,693\n"
+
+
+def test_build_writes_atomically_and_only_what_changed(workspace, tmp_path):
+    notebooks, locales = workspace
+    out = tmp_path / "es"
+    assert len(edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=out)) == 2
+    assert edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=out) == []
+    assert not list(out.glob(".*.part"))
+
+
+def test_edition_parameter_is_appended_or_its_value_replaced():
+    assert edition.set_edition_parameter('seed = None', "es") == 'seed = None\nedition = "es"'
+    assert edition.set_edition_parameter('edition = "en"   # the language', "es") == 'edition = "es"   # the language'
+
+
+@pytest.mark.parametrize("bad", ["en", "english", "xx", "", "es-ES"])
+def test_locale_is_checked(bad):
+    with pytest.raises(edition.EditionError):
+        edition.check_locale(bad)
+
+
+def test_command_line_check_and_refusal(workspace, capsys):
+    notebooks, locales = workspace
+    assert edition.main(["check", LOCALE, "--notebooks", str(notebooks), "--locales", str(locales)]) == 0
+    _edit(sorted(notebooks.glob("*.ipynb"))[1], 0, lambda nb, cell: setattr(cell, "source", cell.source + "\nMore."))
+    assert edition.main(["check", LOCALE, "--notebooks", str(notebooks), "--locales", str(locales)]) == 1
+    assert "md-01: not in the catalogue" in capsys.readouterr().err
+
+
+def test_spanish_readme_opens_every_spanish_notebook_and_reads_as_spanish():
+    from course_utils.workbook.cells import colab_url
+
+    readme = (ROOT / "README.es.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert colab_url(f"es/{path.name}") in readme, f"README.es.md lacks the Colab link of es/{path.name}"
+    assert "(README.md)" in readme
+    share, n = edition.spanish_share(readme)
+    assert share >= 0.9 and n > 100
