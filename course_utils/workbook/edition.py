@@ -43,7 +43,7 @@ from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from ..fileio import write_text_atomic
 from .cells import _BADGE, colab_badge
-from .nbclean import clean_notebook
+from .nbclean import checkout_text, clean_notebook
 from .runner import NOTEBOOK_DIR, discover
 
 #: Where the notebooks' catalogues live: ``<LOCALES_DIR>/<locale>/<stem>.po``.
@@ -405,8 +405,7 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
     for path, nb, catalog in loaded:
         target = output_dir / path.name
         existing = nbformat.read(target, 4) if target.exists() else None
-        out = clean_notebook(translate_notebook(nb, catalog, path.name, locale, existing))
-        text = nbformat.writes(out, version=4) + "\n"
+        text = checkout_text(translate_notebook(nb, catalog, path.name, locale, existing))
         if write and not (target.exists() and target.read_text(encoding="utf-8") == text):
             write_text_atomic(target, text)
             written.append(target)

@@ -120,12 +120,18 @@ def install_git_filter(repo: str | os.PathLike, python: str | os.PathLike = sys.
     return refreshed
 
 
-def write_clean(nb: "nbformat.NotebookNode", path: str | os.PathLike) -> Path:
-    """Clean and write a notebook atomically (a crash never leaves a half-written notebook)."""
+def checkout_text(nb: "nbformat.NotebookNode") -> str:
+    """The notebook cleaned, as a checkout holds it: what git stores, then smudged (this Python's
+    version in language_info, exactly what JupyterLab will save), so a notebook written by a tool
+    and then opened in JupyterLab stays unmodified in ``git status``."""
     import nbformat
 
-    nb = clean_notebook(nb)
-    return write_text_atomic(path, nbformat.writes(nb, version=4) + "\n")
+    return smudge_text(nbformat.writes(clean_notebook(nb), version=4) + "\n")
+
+
+def write_clean(nb: "nbformat.NotebookNode", path: str | os.PathLike) -> Path:
+    """Clean and write a notebook atomically (a crash never leaves a half-written notebook)."""
+    return write_text_atomic(path, checkout_text(nb))
 
 
 def main(argv=None) -> int:
