@@ -6,6 +6,7 @@ import base64
 import functools
 import http.server
 import json
+import os
 import re
 import sys
 import shutil
@@ -45,7 +46,9 @@ def _png() -> str:
 @pytest.fixture(scope="module")
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api", reason="make setup installs playwright")
-    executable = shutil.which("chromium")
+    # Debian's chromium (make setup installs it); $COURSE_BROWSER names another Chromium-based
+    # browser, e.g. the Chrome of GitHub's Ubuntu runner, whose `chromium` is a snap stub.
+    executable = os.environ.get("COURSE_BROWSER") or shutil.which("chromium")
     assert executable, "Debian's chromium is not installed: run `make setup` (apt-get install chromium)"
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable)
