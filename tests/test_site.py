@@ -104,7 +104,7 @@ IMAGES_BROKEN = """async () => {
 }"""
 
 
-def crawl(browser, base: str) -> dict[str, dict]:
+def crawl(browser, base: str) -> dict[str, dict]:  # noqa: C901 - one walk, read top to bottom
     """Open the site's root, which must lead to the first edition, then every page reachable
     from there; what each showed and loaded.
 
@@ -112,6 +112,8 @@ def crawl(browser, base: str) -> dict[str, dict]:
     "math": typeset math elements, "images": images loaded, "broken_images", "links": hrefs,
     "nav": the sidebar's links in order, "switch": the language switch's links}.
     """
+    from playwright import sync_api as playwright_api
+
     page = browser.new_page()
     page.goto(base)
     page.wait_for_url(base + "en/index.html")  # the root page forwards to the first edition
@@ -129,7 +131,10 @@ def crawl(browser, base: str) -> dict[str, dict]:
         page.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
         page.on("response", lambda res: res.status >= 400 and errors.append(f"{res.status}: {res.url}"))
         page.goto(url, wait_until="load")
-        page.wait_for_function(MATH_DONE, timeout=30_000)
+        try:
+            page.wait_for_function(MATH_DONE, timeout=20_000)
+        except playwright_api.TimeoutError:
+            errors.append("MathJax did not typeset every equation within 20 s")
         info = {
             "errors": errors,
             "math_sources": page.locator(".math.notranslate").count(),
