@@ -197,6 +197,11 @@ def test_the_course_site_renders_every_notebook_with_math_figures_tables_and_wor
                            for o in c.get("outputs", [])) for p in NOTEBOOKS}
     assert {stem: pages[en + stem + ".html"]["images"] for stem in figures} == \
         {stem: n + 1 for stem, n in figures.items()}
+    # every table a notebook printed (pandas' HTML) is on its page, beside those of its Markdown
+    html_tables = {p.stem: sum(o.get("data", {}).get("text/html", "").count("<table") for c in nbformat.read(p, 4).cells
+                               for o in c.get("outputs", [])) for p in NOTEBOOKS}
+    assert sum(html_tables.values()) >= 10
+    assert {stem: n for stem, n in html_tables.items() if len(pages[en + stem + ".html"]["tables"]) < n} == {}
     # the Colab badge opens the pinned release of each notebook
     for path in NOTEBOOKS:
         assert cells.colab_url(path.name) in pages[en + path.stem + ".html"]["links"]

