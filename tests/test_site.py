@@ -45,7 +45,8 @@ def _png() -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="make setup installs playwright")
+    from playwright import sync_api as playwright_api  # pyproject's dev extra: make setup installs it
+
     # Debian's chromium (make setup installs it); $COURSE_BROWSER names another Chromium-based
     # browser, e.g. the Chrome of GitHub's Ubuntu runner, whose `chromium` is a snap stub.
     executable = os.environ.get("COURSE_BROWSER") or shutil.which("chromium")
@@ -214,6 +215,11 @@ def test_the_course_site_renders_every_notebook_with_math_figures_tables_and_wor
     assert len(table) == len(records) + 1
     assert table[1][:3] == [best["model"], best["notebook"][:2], f"{best['accuracy']:.3f}"]
     assert [row[0] for row in table[1:]] == [r["model"] for r in sorted(records, key=lambda r: -r["accuracy"])]
+    spread = results.seed_spread().query("metric == 'accuracy'").set_index("model")
+    for row in table[1:]:
+        runs = spread["runs"].get(row[0], 0)
+        assert row[-1] == (f"{runs}: {spread.loc[row[0], 'mean']:.3f} ± {spread.loc[row[0], 'sd']:.3f}"
+                           if runs >= 2 else ""), row
     # one edition: no language switch
     assert all(info["switch"] == [] for info in pages.values())
 

@@ -241,7 +241,8 @@ def results_markdown(edition: Edition, pages: dict[str, str]) -> str:
     seeds = {}
     if spread is not None:
         for row in spread[spread["metric"] == "accuracy"].itertuples():
-            seeds[row.model] = f"{row.runs}: {row.mean:.3f} ± {row.sd:.3f}"
+            if row.runs >= 2 and math.isfinite(row.sd):  # one run (a deterministic model) has no spread
+                seeds[row.model] = f"{row.runs}: {row.mean:.3f} ± {row.sd:.3f}"
     lines = [f"# {edition.results_title}", "", edition.results_intro, "",
              f"| {edition.model_header} | {edition.notebook_header} | accuracy | F1 | ROC-AUC | {edition.seeds_header} |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
