@@ -331,6 +331,8 @@ def build_site(output: str | Path = ROOT / "build" / "site", editions: Sequence[
     """
     chosen = resolve_editions(list(editions))
     root, output = Path(root).resolve(), Path(output).resolve()
+    for edition in chosen:  # every edition has its notebooks, or nothing is built
+        edition_notebooks(edition, root)
     src_root = output.parent / f"{output.name}-src"
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
