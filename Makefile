@@ -38,7 +38,8 @@ $(VENV)/.installed: pyproject.toml
 	  && (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)) ; } \
 	  || echo "  bubblewrap is not installed: make grade will refuse until it is (sudo apt-get install bubblewrap)."
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) ; } \
+	  && export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -qq chromium >/dev/null 2>&1 \
+	    || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) ; } \
 	  || echo "  chromium is not installed: the site's browser test will fail until it is (sudo apt-get install chromium)."
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
 	@git config filter.nbclean.clean "$(abspath $(PY)) -m course_utils.workbook.nbclean --filter" 2>/dev/null || true
