@@ -14,7 +14,7 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urldefrag, urlparse
+from urllib.parse import urldefrag
 
 import nbformat
 import pytest
@@ -105,7 +105,7 @@ IMAGES_BROKEN = """async () => {
 }"""
 
 
-def crawl(browser, base: str) -> dict[str, dict]:  # noqa: C901 - one walk, read top to bottom
+def crawl(browser, base: str) -> dict[str, dict]:
     """Open the site's root, which must lead to the first edition, then every page reachable
     from there; what each showed and loaded.
 
