@@ -9,6 +9,7 @@ WORKERS ?= 2## make grade: submissions graded at once
 TIMEOUT ?= 300## make grade: seconds per submission
 UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
 LAB_ARGS ?=## make lab: extra JupyterLab options, e.g. --no-browser --port 8890
+EDITIONS ?=## make site: editions to build, first = front page, e.g. "en es" (default: site.EDITIONS)
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
 EDITION ?= en## the course's language: en (the source) or es; make edition EDITION=es updates and builds one translation
@@ -17,7 +18,7 @@ PY := $(VENV)/bin/python
 TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade bench mutate clean
+.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade bench mutate clean site release-check
 
 #: Variables whose values `make help` writes into the targets' descriptions.
 HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
@@ -38,10 +39,14 @@ $(VENV)/.installed: pyproject.toml
 	@set -o pipefail; PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
 	  $(PY) -m pip install --progress-bar on -e '.[dev]' 2>&1 \
 	  | { grep -vE '^(Requirement already satisfied|  Using cached|WARNING: Location)' || true; }
-	@echo "[3/4] The grading sandbox: bubblewrap"
+	@echo "[3/4] The grading sandbox, bubblewrap, and the site test's browser, Debian's chromium"
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)) ; } \
 	  || echo "  bubblewrap is not installed: make grade will refuse until it is (sudo apt-get install bubblewrap)."
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -qq chromium >/dev/null 2>&1 \
+	    || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) ; } \
+	  || echo "  chromium is not installed: the site's browser test will fail until it is (sudo apt-get install chromium)."
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
 	@touch $@
@@ -105,6 +110,12 @@ mutate: setup  ## Mutation testing of the core modules (mutmut): make mutate MOD
 	$(VENV)/bin/mutmut run $(foreach m,$(MODULES),"course_utils.$(m).*")
 	@mkdir -p quality; $(VENV)/bin/mutmut results --all true > quality/mutmut-results.txt
 	$(PY) -m course_utils.workbook.mutation quality/mutmut-results.txt quality/mutation.md
+
+site: setup  ## Build the course website into build/site from the committed notebooks (nothing re-executed, ≈ 10 s)
+	$(PY) -m course_utils.workbook.site --output build/site $(if $(EDITIONS),--editions $(EDITIONS))
+
+release-check: setup  ## Check that badges, setup cells, config.COURSE_REF, pyproject's version and CHANGELOG.md agree
+	$(PY) -m course_utils.workbook.release
 
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
 	rm -rf build $(OUTPUT) notebooks/outputs dist grades

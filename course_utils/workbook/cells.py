@@ -13,11 +13,12 @@ import nbformat
 from .. import config
 from .nbclean import write_clean
 
-#: The first code cell of every notebook, verbatim (tests/test_project.py checks).
-#: In Colab it installs the pinned release of this package; elsewhere it only checks.
-SETUP_CELL = f'''# Setup: run this cell first. In Colab it installs the course package; locally `make setup` did.
+def setup_cell(repo_url: str, ref: str) -> str:
+    """The setup cell that installs release ``ref`` of ``repo_url`` in Colab (``SETUP_CELL``
+    is this repository's; ``release`` builds another ref's to compare against)."""
+    return f'''# Setup: run this cell first. In Colab it installs the course package; locally `make setup` did.
 import importlib.util, subprocess, sys
-REPO_URL, REF = "{config.REPO_URL}", "{config.COURSE_REF}"
+REPO_URL, REF = "{repo_url}", "{ref}"
 if importlib.util.find_spec("course_utils") is None:
     if "google.colab" not in sys.modules:
         raise ModuleNotFoundError("course_utils is not installed: run `make setup` in the repository, "
@@ -26,6 +27,11 @@ if importlib.util.find_spec("course_utils") is None:
           "once per runtime). The IMDB reviews ({config.DOWNLOAD_SIZES["IMDB reviews"]}) download on first use.")
     subprocess.run([sys.executable, "-m", "pip", "install", "--progress-bar", "on",
                     f"git+{{REPO_URL}}@{{REF}}"], check=True)'''
+
+
+#: The first code cell of every notebook, verbatim (tests/test_project.py checks).
+#: In Colab it installs the pinned release of this package; elsewhere it only checks.
+SETUP_CELL = setup_cell(config.REPO_URL, config.COURSE_REF)
 
 #: The papermill parameters cell (tagged ``parameters``) every notebook carries.
 PARAMETERS_CELL = '''# Parameters (papermill overrides these; see `make smoke` / `make all`)
@@ -36,15 +42,17 @@ seed = None         # None: the profile's seed'''
 _BADGE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n\n", re.MULTILINE)
 
 
-def colab_url(notebook: str) -> str:
-    """The Colab link that opens ``notebooks/<notebook>`` of the pinned release."""
-    path = urlparse(config.REPO_URL).path.strip("/")
-    return f"https://colab.research.google.com/github/{path}/blob/{config.COURSE_REF}/notebooks/{notebook}"
+def colab_url(notebook: str, ref: str | None = None, repo_url: str | None = None) -> str:
+    """The Colab link that opens ``notebooks/<notebook>`` of the pinned release (or of ``ref``
+    in ``repo_url``)."""
+    path = urlparse(repo_url or config.REPO_URL).path.strip("/")
+    return f"https://colab.research.google.com/github/{path}/blob/{ref or config.COURSE_REF}/notebooks/{notebook}"
 
 
-def colab_badge(notebook: str) -> str:
+def colab_badge(notebook: str, ref: str | None = None, repo_url: str | None = None) -> str:
     """Markdown for the "Open in Colab" badge of one notebook."""
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(notebook, ref, repo_url)})")
 
 
 def sync_notebook(path: Path) -> bool:
