@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -64,3 +65,32 @@ def test_training_notebooks_write_valid_metrics_records(executed):
             assert 0.0 <= row[metric] <= 1.0 or (metric == "cohen_kappa" and -1 <= row[metric] <= 1)
     assert table.loc["dense", "params"] > 0 and table.loc["dense", "train_seconds"] > 0
     assert (out / "figures" / "dense_learning_curves.png").exists()
+
+
+def _computed_sentences(path: Path) -> list[str]:
+    from course_utils.notebook import COMPUTED_MARK
+    nb = nbformat.read(path, 4)
+    return [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+            if "text/markdown" in o.get("data", {}) and o["data"]["text/markdown"].startswith(COMPUTED_MARK)]
+
+
+def test_notebook_09_alone_in_the_smoke_profile_never_ranks_a_committed_row_against_its_own(tmp_path, monkeypatch):
+    """Opened alone (Colab), 09 has only its own smoke TF-IDF row and the committed full run's:
+    it once said "bigru is 3.9 points above TF-IDF" against a committed 0.5 points *below*."""
+    if not os.environ.get("IMDB_DATA_DIR"):
+        archive = make_synthetic_archive(tmp_path / "data" / "aclImdb_v1.tar.gz", n_per_class=1200, seed=1)
+        monkeypatch.setenv("IMDB_DATA_DIR", str(archive.parent))
+        monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "alone"
+    runner.run_all("smoke", out, only=["09"])
+    sentences = "\n".join(_computed_sentences(out / "executed" / "09_metrics_comparison.ipynb"))
+    assert "This run (smoke profile): `tfidf_logreg`" in sentences
+    assert "Rows of different runs are ranked apart" in sentences
+    assert "The best neural model" not in sentences, "a committed model ranked against the smoke TF-IDF row"
+    assert "`bigru` and `tfidf_logreg` are not compared" in sentences
+    assert not re.search(r"points (above|below) `tfidf_logreg`", sentences)
+    nb = nbformat.read(out / "executed" / "09_metrics_comparison.ipynb", 4)
+    seed_table = next(o["data"]["text/plain"] for c in nb.cells if "results.seed_table" in c.source
+                      for o in c.get("outputs", []) if "text/plain" in o.get("data", {}))
+    rows = [line.split() for line in seed_table.splitlines()[2:]]
+    assert rows and all(row[-1] == "NaN" for row in rows), "the 'this run' column shows a result this run did not train"
