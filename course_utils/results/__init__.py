@@ -3,6 +3,8 @@ run alone (e.g. in Colab) can show them, labelled as such: ``reference_records.j
 model's metrics record, written by ``make outputs``) and ``seed_spread.csv`` (``make seeds``)."""
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -33,3 +35,20 @@ def seed_table(spread: pd.DataFrame, records: pd.DataFrame, metric: str = "accur
     if "profile" in mine:
         mine = mine[mine["profile"] == PROFILE]
     return table.assign(**{"this run": mine[metric].reindex(table.index)})
+
+
+def summary() -> pd.DataFrame:
+    """The committed run, best first: one row per model with its notebook, accuracy, F1 and
+    ROC-AUC, and the seed table's accuracy runs, mean and sd (``NaN`` where a model has no spread,
+    e.g. the deterministic TF-IDF reference). README's table and the website's results page are
+    drawn from this one frame."""
+    records = pd.DataFrame(json.loads(RECORDS.read_text(encoding="utf-8")))
+    table = records.set_index("model")[["notebook", "backend", "profile", "accuracy", "f1", "roc_auc"]]
+    spread = seed_spread()
+    seeds = pd.DataFrame(columns=["seed_runs", "seed_mean", "seed_sd"], dtype=float)
+    if spread is not None:
+        acc = spread[spread["metric"] == "accuracy"].set_index("model")
+        acc = acc[(acc["runs"] >= 2) & acc["sd"].map(lambda v: math.isfinite(v))]
+        seeds = acc[["runs", "mean", "sd"]].set_axis(["seed_runs", "seed_mean", "seed_sd"], axis=1)
+    table = table.join(seeds, how="left")
+    return table.sort_values(["accuracy"], ascending=False, kind="stable")

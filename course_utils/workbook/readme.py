@@ -7,14 +7,12 @@ README.md from ``course_utils/results/`` (the committed run's records and the se
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from .. import results
-from ..evaluation import MetricsRecord
 from ..fileio import write_text_atomic
 from .validation import BEST_TARGET, TARGETS
 
@@ -35,24 +33,13 @@ DESCRIPTIONS = {
 }
 
 
-def _records() -> pd.DataFrame:
-    rows = [MetricsRecord.from_dict(r) for r in json.loads(results.RECORDS.read_text(encoding="utf-8"))]
-    frame = pd.DataFrame([vars(r) for r in rows]).set_index("model")
-    return frame.sort_values("accuracy", ascending=False)
-
-
 def results_block() -> str:
     """The Markdown between the markers: the table, and which targets the committed run meets."""
-    records, spread = _records(), results.seed_spread()
+    records = results.summary()
     lines = ["| model | notebook | accuracy | F1 | ROC-AUC | accuracy over seeds (runs: mean ± sd) |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for model, row in records.iterrows():
-        seeds = ""
-        if spread is not None:
-            match = spread[(spread["model"] == model) & (spread["metric"] == "accuracy")]
-            if len(match) and int(match["runs"].iloc[0]) > 1:
-                m = match.iloc[0]
-                seeds = f"{int(m['runs'])}: {m['mean']:.3f} ± {m['sd']:.3f}"
+        seeds = "" if pd.isna(row["seed_runs"]) else f"{int(row['seed_runs'])}: {row['seed_mean']:.3f} ± {row['seed_sd']:.3f}"
         lines.append(f"| {DESCRIPTIONS.get(model, model)} | {row['notebook'][:2]} | {row['accuracy']:.3f} | "
                      f"{row['f1']:.3f} | {row['roc_auc']:.3f} | {seeds} |")
     neural = records.drop(index=["tfidf_logreg", "majority"], errors="ignore")
@@ -62,10 +49,9 @@ def results_block() -> str:
     best_line = (f"best neural model ≥ {BEST_TARGET} (`{best}`, {neural.loc[best, 'accuracy']:.3f})"
                  if neural.loc[best, "accuracy"] >= BEST_TARGET else
                  f"best neural model ≥ {BEST_TARGET} **missed** (`{best}`, {neural.loc[best, 'accuracy']:.3f})")
-    reference = records.loc["tfidf_logreg", "accuracy"] if "tfidf_logreg" in records.index else None
     versus = ""
-    if reference is not None:
-        diff = neural.loc[best, "accuracy"] - reference
+    if "tfidf_logreg" in records.index:
+        diff = neural.loc[best, "accuracy"] - records.loc["tfidf_logreg", "accuracy"]
         versus = (f" The best neural model is {abs(diff) * 100:.1f} points "
                   f"{'above' if diff > 0 else 'below' if diff < 0 else 'level with'} the TF-IDF reference.")
     first = neural.iloc[0]

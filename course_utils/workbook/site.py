@@ -14,8 +14,6 @@ so the pages typeset their equations without any CDN.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import shutil
 import subprocess
 import sys
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 import nbformat
+import pandas as pd
 
 from .. import config
 from ..fileio import write_text_atomic
@@ -46,7 +45,7 @@ class Edition:
         The language's name in that language, shown in the language switch.
     folder : str
         The edition's notebooks, relative to the repository root.
-    title, intro, results_title, results_intro, notebook_header, model_header, seeds_header : str
+    title, intro, results_title, results_intro, notebook_header, model_header, accuracy_header, seeds_header : str
         The words of the generated pages.
     """
 
@@ -59,6 +58,7 @@ class Edition:
     results_intro: str
     notebook_header: str
     model_header: str
+    accuracy_header: str
     seeds_header: str
 
 
@@ -73,7 +73,7 @@ KNOWN_EDITIONS: dict[str, Edition] = {
         results_title="Results",
         results_intro=("The committed full-profile run on the official 25,000-review test set "
                        "(seed 42), best first; the last column is the spread over seeds."),
-        notebook_header="notebook", model_header="model",
+        notebook_header="notebook", model_header="model", accuracy_header="accuracy",
         seeds_header="accuracy over seeds (runs: mean ± sd)",
     ),
     "es": Edition(
@@ -84,10 +84,10 @@ KNOWN_EDITIONS: dict[str, Edition] = {
                "Cada página muestra un cuaderno con los resultados de la ejecución completa; su "
                "insignia *Open in Colab* lo ejecuta."),
         results_title="Resultados",
-        results_intro=("La ejecución completa publicada, sobre las 25.000 reseñas de prueba oficiales "
+        results_intro=("La ejecución completa publicada, sobre las 25\u00a0000 reseñas de prueba oficiales "
                        "(semilla 42), de mejor a peor; la última columna es la dispersión entre semillas."),
-        notebook_header="cuaderno", model_header="modelo",
-        seeds_header="exactitud entre semillas (ejecuciones: media ± de)",
+        notebook_header="cuaderno", model_header="modelo", accuracy_header="exactitud (*accuracy*)",
+        seeds_header="exactitud entre semillas (ejecuciones: media ± desviación típica)",
     ),
 }
 
@@ -220,12 +220,9 @@ def page_notebook(path: Path, root: Path = ROOT) -> tuple[nbformat.NotebookNode,
     return nb, notebook_title(nb, path)
 
 
-def _number(value: float) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-
-
 def results_markdown(edition: Edition, pages: dict[str, str]) -> str:
-    """The results page, generated from the committed run's records and the seed table.
+    """The results page, drawn from ``results.summary()`` (as README's table), in the edition's
+    words and number typography.
 
     Parameters
     ----------
@@ -234,23 +231,21 @@ def results_markdown(edition: Edition, pages: dict[str, str]) -> str:
     pages : dict
         Notebook stem -> title of the edition's pages, to link each model to its notebook.
     """
-    from .. import results
+    from .. import i18n, results
 
-    records = json.loads(results.RECORDS.read_text(encoding="utf-8"))
-    spread = results.seed_spread()
-    seeds = {}
-    if spread is not None:
-        for row in spread[spread["metric"] == "accuracy"].itertuples():
-            if row.runs >= 2 and math.isfinite(row.sd):  # one run (a deterministic model) has no spread
-                seeds[row.model] = f"{row.runs}: {row.mean:.3f} ± {row.sd:.3f}"
+    def number(value: float) -> str:
+        return i18n.fmt_number(value, 3, edition=edition.lang)
+
     lines = [f"# {edition.results_title}", "", edition.results_intro, "",
-             f"| {edition.model_header} | {edition.notebook_header} | accuracy | F1 | ROC-AUC | {edition.seeds_header} |",
-             "| --- | --- | ---: | ---: | ---: | --- |"]
-    for record in sorted(records, key=lambda r: (-r["accuracy"], r["model"])):
-        stem = record["notebook"]
+             f"| {edition.model_header} | {edition.notebook_header} | {edition.accuracy_header} | F1 | ROC-AUC "
+             f"| {edition.seeds_header} |", "| --- | --- | ---: | ---: | ---: | --- |"]
+    for model, row in results.summary().iterrows():
+        stem = row["notebook"]
         where = f"[{stem[:2]}]({stem}.ipynb)" if stem in pages else stem[:2]
-        lines.append(f"| `{record['model']}` | {where} | {_number(record['accuracy'])} | {_number(record['f1'])} "
-                     f"| {_number(record['roc_auc'])} | {seeds.get(record['model'], '')} |")
+        seeds = "" if pd.isna(row["seed_runs"]) else \
+            f"{int(row['seed_runs'])}: {number(row['seed_mean'])} ± {number(row['seed_sd'])}"
+        lines.append(f"| `{model}` | {where} | {number(row['accuracy'])} | {number(row['f1'])} "
+                     f"| {number(row['roc_auc'])} | {seeds} |")
     return "\n".join(lines) + "\n"
 
 
