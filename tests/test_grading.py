@@ -78,7 +78,9 @@ def _tree_digest(folder: Path) -> str:
 
 
 def _nobody_processes() -> list[str]:
-    out = subprocess.run(["ps", "-u", str(batch.sandbox.NOBODY), "-o", "pid=,args="], capture_output=True, text=True)
+    """Processes of the sandboxes' users (``nobody`` and the per-sandbox uids) still running."""
+    users = ",".join(str(u) for u in [batch.sandbox.NOBODY, *batch.sandbox.SANDBOX_UIDS])
+    out = subprocess.run(["ps", "-u", users, "-o", "pid=,args="], capture_output=True, text=True)
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -149,6 +151,16 @@ def hostile(dist, tmp_path_factory):
     _variant(solution, subs / "=bob.ipynb")
     _variant(student, subs / "'=bob.ipynb")
     (subs / "x\n\n## Conflicts\n- ada: cheated <img src=x onerror=alert(1)>.txt").write_text("hi")
+    # issue #23, item 4: a process hog (takes every process it may, for a while) and a memory hog whose
+    # children together exceed the sandbox's memory, each graded beside honest classmates
+    _variant(solution, subs / "forker.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os, time\nkids = []\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+        "    if pid == 0:\n        time.sleep(8)\n        os._exit(0)\n    kids.append(pid)\n"
+        "for pid in kids:\n    os.waitpid(pid, 0)")))
+    _variant(solution, subs / "memhog.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        block = b'x' * (1200 << 20)\n        time.sleep(5)\n        os._exit(0)\n    kids.append(pid)\n"
+        "print([os.waitpid(pid, 0)[1] for pid in kids])")))
     package_before, subs_before = _tree_digest(PACKAGE), _tree_digest(subs)
     sheet = grading.grade_batch(subs, name, grades, workers=2, timeout=60, dist_dir=dist)
     return dict(subs=subs, grades=grades, sheet=sheet.set_index("student"), canary=canary,
@@ -168,6 +180,13 @@ def test_issue_23_batch_bomb_link_look_alike_names_and_injected_file_name(hostil
     assert sheet.loc["''=bob", "total"] == 0, "the blank notebook under a look-alike name is its own row"
     assert report.count("## Conflicts") == 1 and "<img" not in report
     assert not [line for line in report.splitlines() if line.startswith("- ada")]
+
+
+def test_process_and_memory_hogs_do_not_change_a_classmates_grade(hostile):
+    sheet = hostile["sheet"]
+    honest = ["ada", "cy", "eli", "'=bob", "'=HYPERLINK(1)", "poisoner"]
+    assert (sheet.loc[honest, "total"] == 10).all(), sheet.loc[honest, ["total", "status"]]
+    assert "killed over the memory limit" in sheet.loc["memhog", "status"], sheet.loc["memhog", "status"]
 
 
 def test_honest_submissions_get_what_they_earned(hostile):

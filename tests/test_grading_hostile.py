@@ -249,3 +249,23 @@ def test_feedback_is_replaced_per_batch_and_a_failed_build_keeps_the_old_folder(
     assert sorted(p.name for p in (fake.out / "feedback").iterdir()) == before
     assert "new" not in (fake.out / "feedback" / before[0]).read_text()
     assert [p.name for p in fake.out.iterdir() if p.name.startswith(".feedback")] == []
+
+
+def test_missing_protections_are_said_in_the_report_and_a_memory_kill_in_the_status(fake, monkeypatch):
+    fake.student("ada")
+    fake.student("hog")
+    real = batch.sandbox.run
+
+    def noting(command, **kw):
+        result = real(command, **kw)
+        result.notes = ["no control group: not root: memory, processes and CPU are limited per process only"]
+        if "hog" in nbformat.read(kw["work"] / "a3_metrics_report.ipynb", 4).cells[0].source:
+            result.notes.append("the kernel killed 2 process(es) over the memory limit (256 MiB for the whole submission)")
+        return result
+    monkeypatch.setattr(batch.sandbox, "run", noting)
+    fake.grade()
+    rows, report = _rows(fake.out), (fake.out / "report.md").read_text()
+    assert rows["hog"]["status"] == "graded; killed over the memory limit" and rows["ada"]["status"] == "graded"
+    assert report.count("no control group: not root") == 1 and "the kernel killed" not in report
+    assert "the kernel killed 2 process\\(es\\)" not in report
+    assert "the kernel killed 2 process(es)" in (fake.out / "feedback" / batch.feedback_filename("hog")).read_text()

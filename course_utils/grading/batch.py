@@ -65,6 +65,7 @@ class GradeResult:
     status: str
     feedback: str = ""
     flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the sandbox's: protections missing, limits hit
 
     @property
     def total(self) -> float:
@@ -338,6 +339,8 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         status = "graded"
     if errors:
         status += f"; {len(errors)} cell(s) raised"
+    if any(note.startswith("the kernel killed") for note in run.notes):
+        status += "; killed over the memory limit"
     if flags:
         status += f"; flagged: {', '.join(flags)}"
     feedback = "\n".join(lines)
@@ -345,7 +348,9 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         feedback += "\n\nCells that raised an error:\n" + "\n".join(
             f"- cell {markdown_safe(str(e.get('cell'))[:20])}: {markdown_safe(str(e.get('error'))[:300])}"
             for e in errors)
-    return GradeResult(student, scores, status, feedback, flags)
+    if run.notes:
+        feedback += "\n\nSandbox:\n" + "\n".join(f"- {markdown_safe(note)}" for note in run.notes)
+    return GradeResult(student, scores, status, feedback, flags, list(run.notes))
 
 
 # ------------------------------------------------------------------------------ batch
@@ -404,6 +409,8 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
     challenge = reference_answers.challenge(assignment, class_seed(output_dir, new=new_secret))
     questions = reference_answers.QUESTIONS[assignment]
     limits = limits or sandbox.Limits(wall_seconds=timeout)
+    if not unsafe:
+        check_memory_fits(max(1, workers), limits)
     results: list[GradeResult] = []
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
@@ -430,9 +437,29 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
     for student, reason in roster.refused.items():
         results.append(_failed(student, questions, f"not graded: refused: {reason}"))
     sheet = _sheet(results, questions)
+    notes = sorted({note for r in results for note in r.notes if not note.startswith("the kernel killed")})
     write_outputs(output_dir, sheet, {r.student: _feedback(r, questions) for r in results},
-                  _report(roster, assignment, unsafe))
+                  _report(roster, assignment, unsafe, notes))
     return sheet
+
+
+def check_memory_fits(workers: int, limits: sandbox.Limits, machine: int | None = None) -> None:
+    """Refuse a batch whose sandboxes could together need more memory than the machine has.
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` × ``limits.total_memory_bytes`` exceeds the machine's memory.
+    """
+    from . import cgroups
+
+    machine = cgroups.machine_memory() if machine is None else machine
+    need = workers * limits.total_memory_bytes
+    if machine is not None and need > machine:
+        raise ValueError(
+            f"{workers} workers × {limits.total_memory_bytes >> 20} MiB per sandbox = {need >> 20} MiB, more than this "
+            f"machine's {machine >> 20} MiB: grade with fewer --workers (at most {machine // limits.total_memory_bytes}) "
+            "or a smaller --memory per submission.")
 
 
 class NoSubmissions(ValueError):
@@ -507,7 +534,7 @@ def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
                       f"Status: {markdown_safe(result.status)}", "", result.feedback or "(nothing was scored)", ""])
 
 
-def _report(roster: Roster, assignment: str, unsafe: bool) -> str:
+def _report(roster: Roster, assignment: str, unsafe: bool, notes: list[str] = ()) -> str:
     """The batch's report; every name and reason escaped (a file name is the student's text)."""
     md = markdown_safe
     lines = [f"# Grading report: {assignment}", "",
@@ -515,6 +542,8 @@ def _report(roster: Roster, assignment: str, unsafe: bool) -> str:
              f"skipped: {len(roster.skipped)}."]
     if unsafe:
         lines += ["", "**Graded with --unsafe: no sandbox. Use this for trusted code only.**"]
+    if notes:
+        lines += ["", "## Sandbox: protections missing on this machine (see docs/grading.md)"] + [f"- {md(n)}" for n in notes]
     if roster.conflicts:
         lines += ["", "## Conflicts (not graded until resolved)"] + [f"- {md(s)}: {md(r)}" for s, r in roster.conflicts.items()]
     if roster.refused:
