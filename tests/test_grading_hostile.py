@@ -269,3 +269,48 @@ def test_missing_protections_are_said_in_the_report_and_a_memory_kill_in_the_sta
     assert report.count("no control group: not root") == 1 and "the kernel killed" not in report
     assert "the kernel killed 2 process\\(es\\)" not in report
     assert "the kernel killed 2 process(es)" in (fake.out / "feedback" / batch.feedback_filename("hog")).read_text()
+
+
+# ------------------------------------------------------------------- 5. scores only from checked plain data
+
+def _points(assignment: str, answers_: dict) -> dict[str, float]:
+    return answers.score(answers.challenge(assignment, 7), answers_)[0]
+
+
+def test_a_fake_table_with_no_rows_scores_nothing():
+    _, scores = answers.a3_data()
+    names = sorted(scores)
+    empty = {"report": {"ok": {"$frame": {"index": names, "columns": answers.A3_METRICS, "data": []}}}}
+    assert _points("a3_metrics_report", empty)["q2"] == 0
+    short = {"report": {"ok": {"$frame": {"index": names, "columns": answers.A3_METRICS,
+                                          "data": [[0.5] * 5]}}}}  # one row for three models
+    assert _points("a3_metrics_report", short)["q2"] == 0
+
+
+@pytest.mark.parametrize("value,why", [
+    ({"$array": [[1, 2], [3]]}, "ragged"),
+    ({"$array": [1, 2], "dtype": "object", "shape": [2]}, "not numbers"),
+    ({"$array": ["a", "b"]}, "not numbers"),
+    ({"$array": [1, 2, 3], "dtype": "int64", "shape": [4]}, "shape differs"),
+    ({"$array": [1e308 * 10]}, "infinite"),
+    ({"$dict": [[1, 2, 3]]}, "key-value pairs"),
+    ({"$dict": [[{"$array": [1]}, 2]]}, "key that is not a plain value"),
+    ({"$frame": {"index": ["a"], "columns": ["x"], "data": [["0.5"]]}}, "finite number"),
+    ({"$frame": {"index": ["a"], "columns": ["x"], "data": [[True]]}}, "finite number"),
+    ({"$frame": {"index": ["a", "a"], "columns": ["x"], "data": [[1], [2]]}}, "rows not matching"),
+    ({"$figure": [{"xlabel": "m", "ylabel": "s", "bars": "15"}]}, "not a count"),
+    ({"$figure": []}, "without axes"),
+    ({"$points": 1000}, "unknown fields"),
+    (float("nan"), "finite number"),
+])
+def test_malformed_answers_are_refused_with_a_reason(value, why):
+    with pytest.raises(answers.Malformed, match=why):
+        answers.from_plain(value)
+
+
+def test_numbers_must_be_numbers():
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, "0.5"] for k in answers.A3_METRICS]}}})["q1"] == 1, \
+        "the keys are right (1 point); '0.5' as text is not the accuracy 0.5"
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, 0.5] for k in answers.A3_METRICS]}}})["q1"] == 2
+    with pytest.raises(answers.Malformed):
+        answers.number(True)

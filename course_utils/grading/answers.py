@@ -59,17 +59,120 @@ class Challenge:
         (folder / "challenge.json").write_text(json.dumps({"probes": self.probes}), encoding="utf-8")
 
 
-def from_plain(value):
-    """Undo :func:`harness.to_plain` for arrays and dicts (data only, never code)."""
-    if isinstance(value, dict):
-        if "$array" in value:
-            return np.asarray(value["$array"])
-        if "$dict" in value:
-            return {_key(from_plain(k)): from_plain(v) for k, v in value["$dict"]}
-        return {k: from_plain(v) for k, v in value.items()}
+class Malformed(ValueError):
+    """An answer that is not plain data of the kinds the harness writes (exact types, shapes,
+    finite numbers): it scores nothing."""
+
+
+#: NumPy dtypes an answer's array may have (never object, string or structured data).
+ARRAY_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                          "float16", "float32", "float64"})
+PLAIN_DEPTH = 16
+
+
+def number(value) -> float:
+    """``value`` as a float if it is a finite int or float (not a bool, not a string), else :class:`Malformed`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Malformed(f"expected a finite number, got {type(value).__name__}")
+    return float(value)
+
+
+def _array(value: dict) -> np.ndarray:
+    if not set(value) <= {"$array", "dtype", "shape"}:
+        raise Malformed("an array with unknown fields")
+    dtype = value.get("dtype", None)
+    if dtype is not None and dtype not in ARRAY_DTYPES:
+        raise Malformed(f"an array of {str(dtype)[:20]!r}, not numbers")
+    try:
+        array = np.asarray(value["$array"], dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        raise Malformed("an array that is ragged or not numbers") from None
+    if array.dtype.kind not in "biuf":
+        raise Malformed("an array that is not numbers")
+    if "shape" in value and (not isinstance(value["shape"], list) or list(array.shape) != value["shape"]):
+        raise Malformed("an array whose shape differs from the one it declares")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise Malformed("an array with NaN or infinite values")
+    return array
+
+
+def _frame(value) -> dict:
+    """A table as the harness writes it: ``index`` (n labels), ``columns`` (k names), ``data``
+    (n rows of k finite numbers), at least one row."""
+    if not isinstance(value, dict) or set(value) != {"index", "columns", "data"}:
+        raise Malformed("a table without exactly index, columns and data")
+    index, columns, data = value["index"], value["columns"], value["data"]
+    if not (isinstance(index, list) and isinstance(columns, list) and isinstance(data, list)):
+        raise Malformed("a table whose parts are not lists")
+    if not index or len(data) != len(index) or len(set(map(str, index))) != len(index):
+        raise Malformed("a table with no rows, or rows not matching its index")
+    if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
+        raise Malformed("a table whose column names are not distinct strings")
+    if not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in index):
+        raise Malformed("a table whose index is not names")
+    if not all(isinstance(row, list) and len(row) == len(columns) for row in data):
+        raise Malformed("a table whose rows do not match its columns")
+    values = np.array([[number(v) for v in row] for row in data], dtype=float).reshape(len(index), len(columns))
+    return {"index": [str(i) for i in index], "columns": list(columns), "data": values}
+
+
+def _figure(value) -> list[dict]:
+    if not isinstance(value, list) or not value:
+        raise Malformed("a figure without axes")
+    axes = []
+    for ax in value:
+        if not isinstance(ax, dict) or set(ax) != {"xlabel", "ylabel", "bars"}:
+            raise Malformed("a figure's axes without exactly xlabel, ylabel and bars")
+        if not (isinstance(ax["xlabel"], str) and isinstance(ax["ylabel"], str)) or isinstance(ax["bars"], bool) \
+                or not isinstance(ax["bars"], int) or ax["bars"] < 0:
+            raise Malformed("a figure's axes with labels that are not text or a bar count that is not a count")
+        axes.append(dict(ax))
+    return axes
+
+
+def from_plain(value, depth: int = 0):
+    """Undo :func:`harness.to_plain`, strictly: plain JSON values, finite numbers, arrays of
+    numbers whose shape is what they declare, dictionaries, tables and figures as the harness
+    writes them. Anything else raises :class:`Malformed` (data only, never code)."""
+    if depth > PLAIN_DEPTH:
+        raise Malformed("nested too deeply")
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return number(value)
     if isinstance(value, list):
-        return [from_plain(v) for v in value]
-    return value
+        return [from_plain(v, depth + 1) for v in value]
+    if not isinstance(value, dict):
+        raise Malformed(f"not plain data ({type(value).__name__})")
+    if "$array" in value:
+        return _array(value)
+    if "$dict" in value:
+        pairs = value["$dict"]
+        if set(value) != {"$dict"} or not isinstance(pairs, list) or \
+                not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise Malformed("a dictionary that is not a list of key-value pairs")
+        out = {}
+        for k, v in pairs:
+            key = _key(from_plain(k, depth + 1))
+            if isinstance(key, (dict, np.ndarray)):
+                raise Malformed("a dictionary key that is not a plain value")
+            out[key] = from_plain(v, depth + 1)
+        return out
+    if "$frame" in value:
+        if set(value) != {"$frame"}:
+            raise Malformed("a table with unknown fields")
+        return {"$frame": _frame(value["$frame"])}
+    if "$figure" in value:
+        if set(value) != {"$figure"}:
+            raise Malformed("a figure with unknown fields")
+        return {"$figure": _figure(value["$figure"])}
+    if "$type" in value:
+        if set(value) != {"$type"} or not isinstance(value["$type"], str):
+            raise Malformed("an object summary with unknown fields")
+        return {"$type": value["$type"][:200]}
+    if any(not isinstance(k, str) or k.startswith("$") for k in value):
+        raise Malformed("a mapping with unknown fields")
+    return {k: from_plain(v, depth + 1) for k, v in value.items()}
 
 
 def _key(k):
@@ -79,8 +182,12 @@ def _key(k):
 def _get(answers: dict, probe_id: str):
     entry = answers.get(probe_id)
     if not isinstance(entry, dict) or "ok" not in entry:
-        raise AnswerMissing(entry.get("error", "no answer") if isinstance(entry, dict) else "no answer")
-    return from_plain(entry["ok"])
+        error = entry.get("error", "no answer") if isinstance(entry, dict) else "no answer"
+        raise AnswerMissing(error if isinstance(error, str) else "no answer")
+    try:
+        return from_plain(entry["ok"])
+    except Malformed as exc:
+        raise AnswerMissing(f"malformed answer: {exc}") from None
 
 
 class AnswerMissing(Exception):
@@ -114,7 +221,7 @@ def _random_text(rng: np.random.Generator) -> str:
 
 
 def _numeric_close(a, b) -> bool:
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-9)
+    return math.isclose(number(a), float(b), rel_tol=0, abs_tol=1e-9)
 
 
 # ----------------------------------------------------------------------------- assignment 1
@@ -281,9 +388,7 @@ def _a3(rng: np.random.Generator) -> Challenge:
     y_true, scores = a3_data()
     probes.append({"id": "report", "value": "report"})
     checks.append(Check("q2", 1, "report: one row per model, METRICS as columns", _judge_all(
-        ["report"], [None], same=lambda g, _: isinstance(g, dict) and "$frame" in g and
-        sorted(map(str, g["$frame"]["index"])) == sorted(scores) and g["$frame"]["columns"] == A3_METRICS,
-        label="q2 shape")))
+        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label="q2 shape")))
     checks.append(Check("q2", 2, "report: the values", _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
                                                                    label="q2 values")))
     probes.append({"id": "fig", "value": "fig"})
@@ -295,10 +400,24 @@ def _a3(rng: np.random.Generator) -> Challenge:
     return Challenge("a3_metrics_report", probes, checks)
 
 
-def _a3_values(answer: dict, y_true, scores) -> bool:
+def _a3_shape(answer, scores: dict) -> bool:
+    """One row per model, named as the models are, and METRICS as the columns, in order."""
+    if not isinstance(answer, dict) or "$frame" not in answer:
+        return False
     frame = answer["$frame"]
+    return sorted(frame["index"]) == sorted(scores) and frame["columns"] == A3_METRICS
+
+
+def _a3_values(answer: dict, y_true, scores) -> bool:
+    """Every model's row holds the reference metrics (rows matched by name): a table missing a
+    model, or with no rows, fails."""
+    if not isinstance(answer, dict) or "$frame" not in answer:
+        return False
+    frame = answer["$frame"]
+    if sorted(frame["index"]) != sorted(scores) or sorted(frame["columns"]) != sorted(A3_METRICS):
+        return False
     for row, name in zip(frame["data"], frame["index"]):
-        expected = classification_metrics(y_true, scores[str(name)])
+        expected = classification_metrics(y_true, scores[name])
         if not all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])):
             return False
     return True
