@@ -324,15 +324,14 @@ def test_answers_are_read_as_bounded_data_and_anything_else_is_ignored(tmp_path,
     import numpy as np
     out = tmp_path / "answers"
     out.mkdir()
-    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 1}}))
+    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 1}, "$scores": [1, 0], "$model": {"built": True}}))
     (out / "run.json").write_text(json.dumps({"errors": [{"cell": i} for i in range(25)] + ["not a dict"]}))
     np.save(out / "scores.npy", np.array([[1, 0], [0, 1]], dtype=np.int8))
     answers_, errors = batch._load_answers(out)
-    assert answers_["q1"] == {"ok": 1} and errors == [{"cell": i} for i in range(20)]
-    assert answers_["$scores"].dtype == float and answers_["$scores"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert answers_ == {"q1": {"ok": 1}} and errors == [{"cell": i} for i in range(20)], \
+        "the grader's own $-keys and a scores file written in the sandbox are never read"
     (out / "answers.json").write_text("[1, 2]")  # JSON, but not a mapping
     (out / "run.json").write_text("{ broken")
-    np.save(out / "scores.npy", np.array([object()], dtype=object), allow_pickle=True)  # needs pickle: refused
     assert batch._load_answers(out) == ({}, [])
     (out / "answers.json").unlink()
     (out / "answers.json").symlink_to(tmp_path / "elsewhere.json")
@@ -430,20 +429,17 @@ def test_answer_files_have_their_own_size_limits_and_odd_content_reads_as_nothin
     out.mkdir()
     (out / "answers.json").write_text("{ not json")
     (out / "run.json").write_text(json.dumps({"no errors key": 1}))
-    np.save(out / "scores.npy", np.array([0.25, 0.75]))
     answers_, errors = batch._load_answers(out)
-    assert errors == [] and list(answers_) == ["$scores"] and answers_["$scores"].tolist() == [0.25, 0.75]
+    assert errors == [] and answers_ == {}
     (out / "run.json").write_text(json.dumps({"errors": [{"cell": 1}]}))
     monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size)
-    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size)
     answers_, errors = batch._load_answers(out)
-    assert errors == [{"cell": 1}] and "$scores" in answers_, "exactly the limits are read"
+    assert errors == [{"cell": 1}], "exactly the limit is read"
     monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size - 1)
-    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size - 1)
     assert batch._load_answers(out) == ({}, []), "one byte over is not"
-    assert (batch.RUN_LIMIT, batch.SCORES_LIMIT) != (1 << 20, 8 << 20)
+    assert batch.RUN_LIMIT != 1 << 20
     monkeypatch.undo()
-    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT, batch.SCORES_LIMIT) == (50 << 20, 1 << 20, 8 << 20)
+    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT) == (50 << 20, 1 << 20)
 
 
 def test_sheet_and_feedback_count_a_missing_question_as_zero_and_keep_their_columns_when_empty():

@@ -38,7 +38,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
 ANSWERS_LIMIT = 50 << 20  # bytes of answers.json read back from a sandbox
 RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
-SCORES_LIMIT = 8 << 20  # bytes of scores.npy
+MODELCHECK_MEMORY = 2 << 30  # bytes for checking and scoring an exported model
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
 NOTEBOOK_DEPTH = 64  # JSON nesting of a notebook
 
@@ -267,7 +267,8 @@ def _load_answers(out: Path) -> tuple[dict, list[dict]]:
     answers, errors = {}, []
     try:
         loaded = safefiles.read_json("answers.json", ANSWERS_LIMIT, base=out)
-        answers = loaded if isinstance(loaded, dict) else {}
+        # "$"-keys are the grader's own (e.g. "$scores", "$model"): a sandbox cannot supply them
+        answers = {k: v for k, v in loaded.items() if not k.startswith("$")} if isinstance(loaded, dict) else {}
     except safefiles.UnsafeFile:
         answers = {}
     try:
@@ -276,13 +277,19 @@ def _load_answers(out: Path) -> tuple[dict, list[dict]]:
         errors = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
     except safefiles.UnsafeFile:
         errors = []
-    try:
-        scores = safefiles.load_npy("scores.npy", SCORES_LIMIT, base=out)
-        if scores.dtype.kind in "biuf":
-            answers["$scores"] = scores.astype(float).reshape(-1)
-    except safefiles.UnsafeFile:
-        pass
     return answers, errors[:20]
+
+
+def _check_model(answers_dir: Path, folder: Path, ctx: Context) -> dict:
+    """Assignment 2: the exported model checked and scored outside the submission's sandbox."""
+    from . import modelcheck
+
+    spec = ctx.challenge.model_check
+    limits = sandbox.Limits(wall_seconds=min(ctx.limits.wall_seconds, 300), memory_bytes=ctx.limits.memory_bytes,
+                            total_memory_bytes=min(ctx.limits.total_memory_bytes, MODELCHECK_MEMORY),
+                            cgroup=ctx.limits.cgroup)
+    return modelcheck.evaluate(answers_dir, spec["x"], vocab_size=spec["vocab_size"], maxlen=spec["maxlen"],
+                               folder=folder, pristine=ctx.pristine, limits=limits, unsafe=ctx.unsafe)
 
 
 def _failed(student: str, questions: dict[str, float], status: str) -> GradeResult:
@@ -328,6 +335,8 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
                           read_only={"/opt/course": ctx.pristine, "/data": ctx.data}, env=env,
                           limits=ctx.limits, unsafe=ctx.unsafe)
         answers, errors = _load_answers(work / "answers")
+        if ctx.challenge.model_check is not None:
+            answers.update(_check_model(work / "answers", folder, ctx))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     scores, lines = reference_answers.score(ctx.challenge, answers)

@@ -6,7 +6,6 @@ reviews with its secret seed. Their labels stay outside the sandbox.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,23 +73,3 @@ def heldout_accuracy(model, seed: int = 90_210) -> float:
     """Accuracy of a trained model on held-out reviews (Gradescope's hidden tests use it)."""
     x, y = heldout(seed)
     return classification_metrics(y, predict_scores(model, x))["accuracy"]
-
-
-def model_facts(config_json: str) -> dict:
-    """What grading needs from a Keras model's JSON configuration, rebuilt in Keras's safe mode
-    (no lambda layers, no custom code): parameters, recurrent layers, embedding, output shape."""
-    import keras
-
-    if len(config_json) > 1_000_000:
-        raise ValueError("model configuration too large")
-    json.loads(config_json)  # plain JSON, or nothing
-    model = keras.models.model_from_json(config_json)
-    recurrent = [layer for layer in model.layers if type(layer).__name__ in ("GRU", "LSTM")]
-    embedding = [layer for layer in model.layers if type(layer).__name__ == "Embedding"]
-    first = recurrent[0] if recurrent else None
-    return {"params": int(model.count_params()), "output_shape": list(model.output_shape),
-            "recurrent": len(recurrent), "kind": type(first).__name__.lower() if first else None,
-            "units": getattr(first, "units", None), "recurrent_dropout": getattr(first, "recurrent_dropout", None),
-            "activation": getattr(getattr(first, "activation", None), "__name__", None),
-            "mask_zero": bool(embedding and embedding[0].mask_zero),
-            "vocab_size": embedding[0].input_dim if embedding else None}
