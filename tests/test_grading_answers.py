@@ -28,7 +28,11 @@ def _grade(assignment, namespace, tmp_path, seed=123):
     challenge = answers.challenge(assignment, seed)
     work = Path(tempfile.mkdtemp(dir=tmp_path))
     challenge.write(work)
-    harness.answer_challenge(dict(namespace), str(work / "challenge.json"), str(work / "answers"))
+    namespace = dict(namespace)
+    harness.rebind(namespace, str(work / "challenge.json"))  # as the cell the harness inserts does
+    if "_cells" in namespace:  # the student's cells after the data cell
+        namespace["_cells"](namespace)
+    harness.answer_challenge(namespace, str(work / "challenge.json"), str(work / "answers"))
     got, _ = batch._load_answers(work / "answers")
     points, lines = answers.score(challenge, got)
     return points, lines
@@ -145,15 +149,21 @@ def _metrics(y, s, threshold=0.5, *, swap=False, ignore_threshold=False):
     return {"accuracy": p_o, "precision": precision, "recall": recall, "f1": f1, "cohen_kappa": (p_o - p_e) / (1 - p_e)}
 
 
-def _a3_student(compute=_metrics, bars=True, xlabel="metric"):
+def _a3_student(compute=_metrics, bars=True, xlabel="metric", transform=lambda report: report, copied=False):
+    """A student's a3 notebook: the data cell, then the cells that build ``report`` and ``fig``
+    from ``y_true`` and ``scores`` (run after the grader's data replaces the example's)."""
     y_true, scores = answers.a3_data()
-    report = pd.DataFrame({name: compute(y_true, s) for name, s in scores.items()}).T[answers.A3_METRICS]
-    fig, ax = plt.subplots()
-    if bars:
-        report.plot.bar(ax=ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("score")
-    return {"compute_metrics": compute, "report": report, "fig": fig}
+
+    def cells(ns):
+        y, s = (y_true, scores) if copied else (ns["y_true"], ns["scores"])  # copied: the example's values
+        report = transform(pd.DataFrame({name: compute(y, v) for name, v in s.items()}).T[answers.A3_METRICS])
+        fig, ax = plt.subplots()
+        if bars:
+            report.plot.bar(ax=ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("score")
+        ns.update(report=report, fig=fig)
+    return {"compute_metrics": compute, "y_true": y_true, "scores": scores, "_cells": cells}
 
 
 def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path):
@@ -171,14 +181,41 @@ def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path
 
 
 def test_a3_report_rows_and_values_are_matched_by_name_but_columns_must_be_in_order(tmp_path):
-    student = _a3_student()
-    student["report"] = student["report"].iloc[::-1]  # another row order is fine
-    assert sum(_grade(A3, student, tmp_path)[0].values()) == 10
-    student["report"] = student["report"][answers.A3_METRICS[::-1]]  # columns in another order: the shape check
-    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 1}
-    student["report"] = student["report"].rename(columns={"recall": "precision", "precision": "recall"})
-    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 3}
+    reverse = lambda r: r.iloc[::-1]  # noqa: E731 - another row order is fine
+    assert sum(_grade(A3, _a3_student(transform=reverse), tmp_path)[0].values()) == 10
+    reorder = lambda r: r.iloc[::-1][answers.A3_METRICS[::-1]]  # noqa: E731 - columns in another order: the shape check
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(transform=reorder), tmp_path)[0]) == {"q2": 1}
+    swap = lambda r: reorder(r).rename(columns={"recall": "precision", "precision": "recall"})  # noqa: E731
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(transform=swap), tmp_path)[0]) == {"q2": 3}
     plt.close("all")
+
+
+def test_a3_report_is_graded_on_data_drawn_with_the_secret(tmp_path):
+    """A report right for the notebook's example data (e.g. copied from a classmate's output) is
+    wrong for the data the grader puts in its place."""
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(copied=True), tmp_path)[0]) == {"q2": 2}
+    one, other = answers.challenge(A3, 1).rebind, answers.challenge(A3, 2).rebind
+    assert one["values"]["y_true"] != other["values"]["y_true"]
+    y_example, _ = answers.a3_data()
+    assert one["values"]["y_true"]["$array"][:50] != y_example[:50].tolist()
+    plt.close("all")
+
+
+def test_the_harness_puts_the_secret_data_after_the_notebooks_data_cell(tmp_path):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import otter"), nbformat.v4.new_markdown_cell("y_true = 'in prose'"),
+                nbformat.v4.new_code_cell("import numpy as np\ny_true = np.zeros(3)\nscores = {}"),
+                nbformat.v4.new_code_cell("report = make(y_true)")]
+    challenge = answers.challenge(A3, 1)
+    challenge.write(tmp_path)
+    assert harness.insert_rebind(nb, {"rebind": challenge.rebind}, str(tmp_path / "challenge.json"))
+    assert "_course_rebind(globals()" in nb.cells[3].source and nb.cells[4].source == "report = make(y_true)"
+    namespace = {}
+    exec(nb.cells[2].source, namespace)
+    exec(nb.cells[3].source, namespace)
+    assert namespace["y_true"].tolist() == challenge.rebind["values"]["y_true"]["$array"]
+    assert sorted(namespace["scores"]) == ["bag_of_words", "bigru", "lstm"]
 
 
 def test_the_same_seed_gives_the_same_challenge_and_another_seed_another():

@@ -314,3 +314,68 @@ def test_numbers_must_be_numbers():
     assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, 0.5] for k in answers.A3_METRICS]}}})["q1"] == 2
     with pytest.raises(answers.Malformed):
         answers.number(True)
+
+
+# ------------------------------------------------------------------- 7. advisory: delegating to the reference
+
+def test_an_a1_answer_that_delegates_to_course_utils_text_is_flagged_with_its_reason(tmp_path):
+    import course_utils.text as text
+    from course_utils.grading import harness
+
+    def own(review):
+        return " ".join(review.lower().split())
+
+    def wrapper(review):
+        return text.standardize(review)
+    assert harness.delegation(text.standardize) == ["is course_utils.text.standardize"]
+    assert harness.delegation(wrapper) == ["calls text (course_utils.text)"]
+    assert harness.delegation(own) == []
+    challenge = answers.challenge("a3_metrics_report", 1)
+    challenge.write(tmp_path)
+    harness.answer_challenge({"compute_metrics": lambda y, s, threshold=0.5: text.standardize("x")},
+                             str(tmp_path / "challenge.json"), str(tmp_path / "answers"))
+    written = json.loads((tmp_path / "answers" / "answers.json").read_text())
+    assert written["_delegation"] == {"compute_metrics": ["calls text (course_utils.text)"]}
+
+
+def test_delegation_is_flagged_in_the_status_and_explained_in_the_feedback(fake):
+    fake.student("ada")
+    fake.student("del")
+    fake.write["del"] = lambda folder: (folder / "answers.json").write_text(json.dumps(
+        {"x": {"ok": 1}, "y": {"ok": 2}, "z": {"ok": 3}, "_delegation": {"clean": ["is course_utils.text.standardize"]}}))
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["del"]["total"] == "10.0", "advisory: no points taken"
+    assert rows["del"]["status"] == "graded; flagged: delegates to the course's reference code"
+    assert rows["ada"]["status"] == "graded"
+    feedback = (fake.out / "feedback" / batch.feedback_filename("del")).read_text()
+    assert "- clean is course\\_utils.text.standardize" in feedback
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_utils import text\nclean = text.standardize")]
+    assert batch.integrity_flags(nb) == ["uses the course's reference text code"]
+
+
+# ------------------------------------------------------------------- issue 21: a raising cell keeps the rest
+
+def test_a_raising_function_keeps_the_other_answers(tmp_path):
+    from course_utils.grading import harness
+    challenge = answers.challenge("a3_metrics_report", 1)
+    challenge.write(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("student bug")
+    harness.answer_challenge({"compute_metrics": broken, "report": "a value"}, str(tmp_path / "challenge.json"),
+                             str(tmp_path / "answers"))
+    written = json.loads((tmp_path / "answers" / "answers.json").read_text())
+    assert written["q1ex"] == {"error": "ZeroDivisionError: student bug"}
+    assert written["report"] == {"ok": "a value"} and written["fig"] == {"error": "not defined: 'fig'"}
+
+
+def test_a_raising_cell_keeps_the_other_answers_points(fake):
+    fake.student("cy")
+    fake.write["cy"] = lambda folder: (
+        (folder / "answers.json").write_text(json.dumps({"x": {"ok": 1}, "y": {"error": "NameError: f"}, "z": {"ok": 3}})),
+        (folder / "run.json").write_text(json.dumps({"errors": [{"cell": 4, "error": "NameError: f"}]})))
+    fake.grade()
+    row = _rows(fake.out)["cy"]
+    assert row["q1"] == "5.0" and row["q2"] == "0.0" and row["q3"] == "2.0" and row["status"] == "graded; 1 cell(s) raised"

@@ -54,12 +54,15 @@ class Challenge:
     #: Assignment 2: the held-out inputs and the specification the exported model is checked against
     #: outside the sandbox (``modelcheck``); never written into the sandbox.
     model_check: dict | None = None
+    #: Data the harness puts in place of the notebook's example data (``{"after": regex, "values": {...}}``).
+    rebind: dict | None = None
 
     def write(self, folder: Path) -> None:
         """Write the sandbox's part (never the expected answers) into ``folder``."""
         for name, array in self.files.items():
             np.save(folder / name, array, allow_pickle=False)
-        (folder / "challenge.json").write_text(json.dumps({"probes": self.probes}), encoding="utf-8")
+        sandbox_part = {"probes": self.probes, **({"rebind": self.rebind} if self.rebind else {})}
+        (folder / "challenge.json").write_text(json.dumps(sandbox_part), encoding="utf-8")
 
 
 class Malformed(ValueError):
@@ -357,6 +360,18 @@ def a3_data() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 A3_METRICS = ["accuracy", "precision", "recall", "f1", "cohen_kappa"]
 
 
+def a3_secret_data(rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Labels and scores like the a3 notebook's, drawn with the grading run's secret: the report
+    is graded on these (a table copied from the example data scores nothing)."""
+    size = int(rng.integers(1500, 2500))
+    y_true = rng.integers(0, 2, size=size)
+    scores = {}
+    for name in ("bag_of_words", "lstm", "bigru"):
+        noise = float(rng.uniform(0.8, 2.0))
+        scores[name] = np.round(1 / (1 + np.exp(-(2 * y_true - 1) * 1.6 - rng.normal(0, noise, size=size))), 6)
+    return y_true, scores
+
+
 def _a3(rng: np.random.Generator) -> Challenge:
     probes, checks = [], []
     small = ([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6])
@@ -383,7 +398,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
     checks.append(Check("q1", 1, "Cohen's kappa at several thresholds", _judge_all(
         [c[0] for c in cases[5:]], [classification_metrics(y, s, threshold=t) for _, y, s, t in cases[5:]],
         same=close(["cohen_kappa"]), label="q1 kappa")))
-    y_true, scores = a3_data()
+    y_true, scores = a3_secret_data(rng)
+    rebind = {"after": r"^\s*y_true\s*=", "values": {
+        "y_true": {"$array": y_true.tolist()}, "scores": {k: {"$array": v.tolist()} for k, v in scores.items()}}}
     probes.append({"id": "report", "value": "report"})
     checks.append(Check("q2", 1, "report: one row per model, METRICS as columns", _judge_all(
         ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label="q2 shape")))
@@ -395,7 +412,7 @@ def _a3(rng: np.random.Generator) -> Challenge:
     checks.append(Check("q3", 1, "fig: every bar and both axis labels", _judge_all(["fig"], [None], same=lambda g, _: (
         g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
         label="q3 bars")))
-    return Challenge("a3_metrics_report", probes, checks)
+    return Challenge("a3_metrics_report", probes, checks, rebind=rebind)
 
 
 def _a3_shape(answer, scores: dict) -> bool:

@@ -50,6 +50,8 @@ FLAGS = {
     "ctypes": "calls native code", "__import__": "imports by name", "importlib": "imports by name",
     "shutil.rmtree": "deletes files", "os.remove": "deletes files", "unlink(": "deletes files",
     "setattr(": "patches objects", "sys.modules": "patches modules",
+    "course_utils.text": "uses the course's reference text code", "course_utils import text":
+    "uses the course's reference text code",
 }
 #: Lines every student notebook starts with; not flagged.
 TEMPLATE_LINES = ("import otter", "grader = otter.notebook(", "grader.check(")
@@ -292,6 +294,17 @@ def _check_model(answers_dir: Path, folder: Path, ctx: Context) -> dict:
                                folder=folder, pristine=ctx.pristine, limits=limits, unsafe=ctx.unsafe)
 
 
+def _delegation_advice(found) -> list[str]:
+    """The harness's delegation findings (untrusted, advisory only), as bounded lines."""
+    if not isinstance(found, dict):
+        return []
+    lines = []
+    for name, reasons in list(found.items())[:20]:
+        if isinstance(name, str) and isinstance(reasons, list):
+            lines += [f"{name[:60]} {reason[:120]}" for reason in reasons[:5] if isinstance(reason, str)]
+    return lines
+
+
 def _failed(student: str, questions: dict[str, float], status: str) -> GradeResult:
     return GradeResult(student, {q: 0.0 for q in questions}, status)
 
@@ -339,6 +352,9 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
             answers.update(_check_model(work / "answers", folder, ctx))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    advice = _delegation_advice(answers.pop("_delegation", None))
+    if advice:
+        flags = sorted(set(flags) | {"delegates to the course's reference code"})
     scores, lines = reference_answers.score(ctx.challenge, answers)
     if run.timed_out:
         status = f"timeout: stopped after {ctx.limits.wall_seconds:g} s; scored what it answered"
@@ -357,6 +373,10 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         feedback += "\n\nCells that raised an error:\n" + "\n".join(
             f"- cell {markdown_safe(str(e.get('cell'))[:20])}: {markdown_safe(str(e.get('error'))[:300])}"
             for e in errors)
+    if advice:
+        feedback += ("\n\nAdvisory (for a human look, no points taken): the assignment asks for your own code, "
+                     "and these answers delegate to the course's reference package:\n"
+                     + "\n".join(f"- {markdown_safe(line)}" for line in advice))
     if run.notes:
         feedback += "\n\nSandbox:\n" + "\n".join(f"- {markdown_safe(note)}" for note in run.notes)
     return GradeResult(student, scores, status, feedback, flags, list(run.notes))
