@@ -379,3 +379,14 @@ def test_a_raising_cell_keeps_the_other_answers_points(fake):
     fake.grade()
     row = _rows(fake.out)["cy"]
     assert row["q1"] == "5.0" and row["q2"] == "0.0" and row["q3"] == "2.0" and row["status"] == "graded; 1 cell(s) raised"
+
+
+def test_the_command_line_refuses_workers_that_do_not_fit_the_memory(fake, capsys, monkeypatch):
+    fake.student("ada")
+    from course_utils.grading import cgroups
+    monkeypatch.setattr(cgroups, "machine_memory", lambda: 8 << 30)
+    code = cli.main(["grade", "--assignment", "a3_metrics_report", "--submissions", str(fake.subs),
+                     "--output", str(fake.out), "--workers", "3", "--memory", "4096"])
+    assert code == 1
+    assert "3 workers × 4096 MiB per sandbox = 12288 MiB, more than this machine's 8192 MiB" in capsys.readouterr().err
+    assert not fake.out.exists(), "refused before anything is written"

@@ -434,12 +434,12 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
             + (f" ({len(roster.skipped)} other entries, e.g. {roster.skipped[0][0]!r}: {roster.skipped[0][1]})"
                if roster.skipped else " (it is empty)")
             + ". Check the --submissions path; nothing was written, and any previous sheet is unchanged.")
-    public = student_folder(assignment, dist_dir) if dist_dir else student_folder(assignment)
-    challenge = reference_answers.challenge(assignment, class_seed(output_dir, new=new_secret))
-    questions = reference_answers.QUESTIONS[assignment]
     limits = limits or sandbox.Limits(wall_seconds=timeout)
     if not unsafe:
         check_memory_fits(max(1, workers), limits)
+    public = student_folder(assignment, dist_dir) if dist_dir else student_folder(assignment)
+    challenge = reference_answers.challenge(assignment, class_seed(output_dir, new=new_secret))
+    questions = reference_answers.QUESTIONS[assignment]
     results: list[GradeResult] = []
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
