@@ -271,13 +271,23 @@ for folder in ('/tmp', '/dev/shm', '/grading'):
     assert (tmp_path / "work").is_dir() and not (tmp_path / ".work.staging").exists()
 
 
-def test_control_groups_are_removed_after_each_run(tmp_path):
+def test_control_groups_are_removed_after_each_run(tmp_path, monkeypatch):
     from course_utils.grading import cgroups
-    own = cgroups._own_paths(cgroups.SELF)
-    parent = cgroups.ROOT / "memory" / own.get("memory", "/").lstrip("/")
-    before = sorted(p.name for p in parent.glob("grading-*"))
-    _run(tmp_path, "print('hi')")
-    assert sorted(p.name for p in parent.glob("grading-*")) == before
+    made = []
+    real = cgroups.create
+
+    def recording(**kwargs):
+        group, how = real(**kwargs)
+        made.append(group)
+        return group, how
+    monkeypatch.setattr(cgroups, "create", recording)
+    result = _run(tmp_path, "import os; print(open('/proc/self/cgroup').read())")
+    [group] = made
+    if os.geteuid() != 0:
+        assert group is None
+        return
+    assert group.dirs and all(not folder.exists() for folder in group.dirs.values()), group.dirs
+    assert result.returncode == 0
 
 
 UNPRIVILEGED = """
