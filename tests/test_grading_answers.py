@@ -47,7 +47,7 @@ def corpus():
     lexicon = np.array(sorted({"".join(w) for w in rng.choice(list(string.ascii_lowercase), size=(7000, 6))}))
     ranks = np.minimum(rng.zipf(1.3, size=(700, 60)), len(lexicon)) - 1  # a few words common, most rare
     texts = [" ".join(lexicon[row[: rng.integers(5, 60)]]).capitalize() + ". <br />Don’t!" for row in ranks]
-    texts[0] = " ".join(lexicon)  # every word occurs in training
+    texts[:10] = [" ".join(lexicon)] * 10  # every word occurs in training, in any large part of it
     return SimpleNamespace(train=pd.DataFrame({"text": texts[:600]}), test=pd.DataFrame({"text": texts[600:]}))
 
 
@@ -87,15 +87,20 @@ def _pad(sequences, maxlen, padding="pre", truncating="pre"):
 
 
 def _a1_student(train_texts, **mistakes):
+    """A student's a1 notebook: functions, and the cells that build ``word_index``, ``maxlen_90``
+    and ``share_truncated`` from ``train_texts`` (run after the grader's data replaces it)."""
     clean = mistakes.get("clean", _clean)
-    word_index = mistakes.get("word_index") or _build_vocabulary(train_texts, 5000, clean)
     encode = mistakes.get("encode", lambda review, index: [index.get(w, 1) for w in clean(review).split()])
-    lengths = np.array([len(encode(t, word_index)) for t in train_texts])
-    maxlen_90 = int(np.percentile(lengths, 90))
+
+    def cells(ns):
+        texts = ns["train_texts"]
+        word_index = mistakes.get("word_index") or _build_vocabulary(texts, 5000, clean)
+        lengths = np.array([len(encode(t, word_index)) for t in texts])
+        maxlen_90 = int(np.percentile(lengths, 90))
+        ns.update(word_index=word_index, maxlen_90=mistakes.get("maxlen_90", maxlen_90),
+                  share_truncated=mistakes.get("share_truncated", float(np.mean(lengths > maxlen_90))))
     return {"clean": clean, "build_vocabulary": mistakes.get("build_vocabulary", _build_vocabulary),
-            "word_index": word_index, "encode": encode, "pad": mistakes.get("pad", _pad),
-            "maxlen_90": mistakes.get("maxlen_90", maxlen_90),
-            "share_truncated": mistakes.get("share_truncated", float(np.mean(lengths > maxlen_90)))}
+            "encode": encode, "pad": mistakes.get("pad", _pad), "train_texts": list(train_texts), "_cells": cells}
 
 
 def test_a1_solution_earns_every_point_and_a_blank_none(fake_reviews, tmp_path):
@@ -103,8 +108,23 @@ def test_a1_solution_earns_every_point_and_a_blank_none(fake_reviews, tmp_path):
     points, lines = _grade(A1, student, tmp_path)
     assert points == {"q1": 2, "q2": 3, "q3": 2, "q4": 3, "q5": 2}, "\n".join(lines)
     assert len(lines) == 11 and all(line.startswith("- ✔") for line in lines)
-    blank, lines = _grade(A1, {}, tmp_path)
+    blank, lines = _grade(A1, {}, tmp_path)  # defines nothing at all
     assert sum(blank.values()) == 0 and all(line.startswith("- ✘") for line in lines)
+
+
+def test_a1_values_are_graded_on_training_reviews_drawn_with_the_secret(fake_reviews, tmp_path):
+    """Values right for the notebook's own training reviews are wrong for the grader's draw."""
+    train = list(fake_reviews.train.text)
+    copied = _a1_student(train)
+    own = dict(copied)
+    copied["_cells"](own)  # computed on the notebook's reviews, then kept whatever the data
+    fixed = {k: own[k] for k in ("word_index", "maxlen_90", "share_truncated")}
+    copier = {**copied, "_cells": lambda ns: ns.update(fixed)}
+    points, lines = _grade(A1, copier, tmp_path)
+    assert points["q2"] < 3 and points["q5"] < 2, "\n".join(lines)
+    one, other = answers.challenge(A1, 1).rebind, answers.challenge(A1, 2).rebind
+    assert one["values"]["train_texts"] != other["values"]["train_texts"]
+    assert set(one["values"]["train_texts"]) < set(train)
 
 
 def _lost(full, points):
