@@ -331,3 +331,22 @@ def test_the_unprivileged_branch_as_a_plain_user(request, listener):
     assert found["output"].split(" ", 3)[3].strip() == "[1, 2]", found
     assert any(note.startswith("no control group") for note in found["notes"]), found["notes"]
     assert "/grading has no size limit (not root: no tmpfs of its own)" in found["notes"]
+
+
+def test_what_a_sandbox_leaves_in_its_folder_is_read_back_without_opening_fifos_or_links(tmp_path):
+    result = _run(tmp_path, """
+import os
+os.makedirs('/grading/answers')
+open('/grading/answers/answers.json', 'w').write('{}')
+os.mkfifo('/grading/answers/run.json')
+os.mkfifo('/grading/pipe')
+os.symlink('/etc/shadow', '/grading/answers/model.keras')
+print('planted')
+""")
+    assert "planted" in result.output, result.output
+    answers_dir = tmp_path / "work" / "answers"
+    assert (answers_dir / "answers.json").read_text() == "{}"
+    if os.geteuid() == 0:  # read back from the sandbox's own tmpfs: regular files only
+        assert sorted(p.name for p in answers_dir.iterdir()) == ["answers.json"]
+    from course_utils.grading import batch
+    assert batch._load_answers(answers_dir) == ({}, [])
