@@ -7,6 +7,7 @@ SUBMISSIONS ?= submissions## make grade: a folder of <student>.ipynb or <student
 ASSIGNMENT ?=## make grade: a1_data_preparation, a2_recurrent_classifier or a3_metrics_report
 WORKERS ?= 2## make grade: submissions graded at once
 TIMEOUT ?= 300## make grade: seconds per submission
+MEMORY ?= 3072## make grade: MiB per submission, its processes and tmpfs together (WORKERS × MEMORY must fit the machine)
 UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
 LAB_ARGS ?=## make lab: extra JupyterLab options, e.g. --no-browser --port 8890
 EDITIONS ?=## make site: editions to build, first = front page, e.g. "en es" (default: site.EDITIONS)
@@ -107,7 +108,7 @@ assign: setup  ## Build student notebooks and autograders from assignments/ into
 grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir
 	@test -n "$(ASSIGNMENT)" || { echo "Set ASSIGNMENT, e.g. make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=submissions/a1"; exit 2; }
 	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
-	  --workers $(WORKERS) --timeout $(TIMEOUT) $(if $(UNSAFE),--unsafe)
+	  --workers $(WORKERS) --timeout $(TIMEOUT) --memory $(MEMORY) $(if $(UNSAFE),--unsafe)
 
 bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
 	$(PY) -m course_utils.workbook.bench --output bench $(BENCH_ARGS)

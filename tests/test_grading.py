@@ -78,7 +78,9 @@ def _tree_digest(folder: Path) -> str:
 
 
 def _nobody_processes() -> list[str]:
-    out = subprocess.run(["ps", "-u", str(batch.sandbox.NOBODY), "-o", "pid=,args="], capture_output=True, text=True)
+    """Processes of the sandboxes' users (``nobody`` and the per-sandbox uids) still running."""
+    users = ",".join(str(u) for u in [batch.sandbox.NOBODY, *batch.sandbox.SANDBOX_UIDS])
+    out = subprocess.run(["ps", "-u", users, "-o", "pid=,args="], capture_output=True, text=True)
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -137,10 +139,54 @@ def hostile(dist, tmp_path_factory):
     (subs / "lee").mkdir()
     (subs / "max.ipynb").mkdir()
     _variant(solution, subs / "Sam.IPYNB")
+    # issue #23's batch: a recursion bomb for answers, a link to the solution, look-alike names, a file name
+    # carrying Markdown and HTML
+    _variant(solution, subs / "bomb.ipynb", _append(
+        "import pathlib\n_write = pathlib.Path.write_text\n"
+        "def _bomb(self, data, *args, **kwargs):\n"
+        "    return _write(self, '[' * 100_000 + ']' * 100_000 if self.name == 'answers.json' else data, *args, **kwargs)\n"
+        "pathlib.Path.write_text = _bomb"))
+    (subs / "eve").mkdir()
+    (subs / "eve" / "final.ipynb").symlink_to(solution)
+    _variant(solution, subs / "=bob.ipynb")
+    _variant(student, subs / "'=bob.ipynb")
+    (subs / "x\n\n## Conflicts\n- ada: cheated <img src=x onerror=alert(1)>.txt").write_text("hi")
+    # issue #23, item 4: a process hog (takes every process it may, for a while) and a memory hog whose
+    # children together exceed the sandbox's memory, each graded beside honest classmates
+    _variant(solution, subs / "forker.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os, time\nkids = []\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+        "    if pid == 0:\n        time.sleep(8)\n        os._exit(0)\n    kids.append(pid)\n"
+        "for pid in kids:\n    os.waitpid(pid, 0)")))
+    _variant(solution, subs / "memhog.ipynb", lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        block = b'x' * (1200 << 20)\n        time.sleep(5)\n        os._exit(0)\n    kids.append(pid)\n"
+        "print([os.waitpid(pid, 0)[1] for pid in kids])")))
     package_before, subs_before = _tree_digest(PACKAGE), _tree_digest(subs)
     sheet = grading.grade_batch(subs, name, grades, workers=2, timeout=60, dist_dir=dist)
     return dict(subs=subs, grades=grades, sheet=sheet.set_index("student"), canary=canary,
                 package_before=package_before, subs_before=subs_before)
+
+
+def _feedback(grades: Path, student: str) -> str:
+    """A student's feedback file, its Markdown escapes undone."""
+    return re.sub(r"\\(.)", r"\1", (grades / "feedback" / batch.feedback_filename(student)).read_text())
+
+
+def test_issue_23_batch_bomb_link_look_alike_names_and_injected_file_name(hostile):
+    sheet, report = hostile["sheet"], (hostile["grades"] / "report.md").read_text()
+    assert sheet.loc["ada", "total"] == 10 and sheet.loc["'=bob", "total"] == 10, "honest students keep full marks"
+    assert sheet.loc["bomb", "total"] == 0
+    assert sheet.loc["eve", "total"] == 0 and sheet.loc["eve", "status"].startswith("not graded: refused")
+    assert sheet.loc["''=bob", "total"] == 0, "the blank notebook under a look-alike name is its own row"
+    assert report.count("## Conflicts") == 1 and "<img" not in report
+    assert not [line for line in report.splitlines() if line.startswith("- ada")]
+
+
+def test_process_and_memory_hogs_do_not_change_a_classmates_grade(hostile):
+    sheet = hostile["sheet"]
+    honest = ["ada", "cy", "eli", "'=bob", "'=HYPERLINK(1)", "poisoner"]
+    assert (sheet.loc[honest, "total"] == 10).all(), sheet.loc[honest, ["total", "status"]]
+    assert "killed over the memory limit" in sheet.loc["memhog", "status"], sheet.loc["memhog", "status"]
 
 
 def test_honest_submissions_get_what_they_earned(hostile):
@@ -172,7 +218,7 @@ def test_nothing_outside_a_submission_changes(hostile):
     assert _tree_digest(PACKAGE) == hostile["package_before"], "the package (or its __pycache__) changed"
     assert _tree_digest(hostile["subs"]) == hostile["subs_before"], "a submission was changed"
     assert hostile["sheet"].loc["poisoner", "total"] == 10
-    assert re.search(r"blocked: \[\d+, \d+, \d+\]", (hostile["grades"] / "feedback" / "poisoner.md").read_text())
+    assert re.search(r"blocked: \[\d+, \d+, \d+\]", _feedback(hostile["grades"], "poisoner"))
     assert hostile["canary"].read_text() == "untouched\n"
 
 
@@ -182,7 +228,7 @@ def test_no_process_outlives_grading(hostile):
 
 
 def test_the_batch_is_invisible_from_inside(hostile):
-    feedback = (hostile["grades"] / "feedback" / "spy.md").read_text()
+    feedback = _feedback(hostile["grades"], "spy")
     assert "found: [False, False, False]" in feedback, feedback
     assert hostile["sheet"].loc["spy", "total"] == 0
     assert "looks at other processes" in hostile["sheet"].loc["killer", "status"]
@@ -191,7 +237,7 @@ def test_the_batch_is_invisible_from_inside(hostile):
 
 def test_kernels_use_this_environments_python(hostile):
     import sys
-    assert f"kernel: {sys.executable}" in (hostile["grades"] / "feedback" / "kernel.md").read_text()
+    assert f"kernel: {sys.executable}" in _feedback(hostile["grades"], "kernel")
 
 
 def test_names_are_escaped_normalised_and_conflicts_reported(hostile):
@@ -246,7 +292,7 @@ def test_assignment_2_scores_the_solution_on_held_out_reviews(dist, tmp_path):
     _variant(student, subs / "ben.ipynb")
     sheet = grading.grade_batch(subs, "a2_recurrent_classifier", tmp_path / "out", workers=2, timeout=300,
                                 dist_dir=dist).set_index("student")
-    assert sheet.loc["ada", "total"] == 7, (tmp_path / "out" / "feedback" / "ada.md").read_text()
+    assert sheet.loc["ada", "total"] == 7, _feedback(tmp_path / "out", "ada")
     assert sheet.loc["ben", "total"] == 0
 
 

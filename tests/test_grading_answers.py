@@ -28,7 +28,11 @@ def _grade(assignment, namespace, tmp_path, seed=123):
     challenge = answers.challenge(assignment, seed)
     work = Path(tempfile.mkdtemp(dir=tmp_path))
     challenge.write(work)
-    harness.answer_challenge(dict(namespace), str(work / "challenge.json"), str(work / "answers"))
+    namespace = dict(namespace)
+    harness.rebind(namespace, str(work / "challenge.json"))  # as the cell the harness inserts does
+    if "_cells" in namespace:  # the student's cells after the data cell
+        namespace["_cells"](namespace)
+    harness.answer_challenge(namespace, str(work / "challenge.json"), str(work / "answers"))
     got, _ = batch._load_answers(work / "answers")
     points, lines = answers.score(challenge, got)
     return points, lines
@@ -43,7 +47,7 @@ def corpus():
     lexicon = np.array(sorted({"".join(w) for w in rng.choice(list(string.ascii_lowercase), size=(7000, 6))}))
     ranks = np.minimum(rng.zipf(1.3, size=(700, 60)), len(lexicon)) - 1  # a few words common, most rare
     texts = [" ".join(lexicon[row[: rng.integers(5, 60)]]).capitalize() + ". <br />Don’t!" for row in ranks]
-    texts[0] = " ".join(lexicon)  # every word occurs in training
+    texts[:10] = [" ".join(lexicon)] * 10  # every word occurs in training, in any large part of it
     return SimpleNamespace(train=pd.DataFrame({"text": texts[:600]}), test=pd.DataFrame({"text": texts[600:]}))
 
 
@@ -83,15 +87,20 @@ def _pad(sequences, maxlen, padding="pre", truncating="pre"):
 
 
 def _a1_student(train_texts, **mistakes):
+    """A student's a1 notebook: functions, and the cells that build ``word_index``, ``maxlen_90``
+    and ``share_truncated`` from ``train_texts`` (run after the grader's data replaces it)."""
     clean = mistakes.get("clean", _clean)
-    word_index = mistakes.get("word_index") or _build_vocabulary(train_texts, 5000, clean)
     encode = mistakes.get("encode", lambda review, index: [index.get(w, 1) for w in clean(review).split()])
-    lengths = np.array([len(encode(t, word_index)) for t in train_texts])
-    maxlen_90 = int(np.percentile(lengths, 90))
+
+    def cells(ns):
+        texts = ns["train_texts"]
+        word_index = mistakes.get("word_index") or _build_vocabulary(texts, 5000, clean)
+        lengths = np.array([len(encode(t, word_index)) for t in texts])
+        maxlen_90 = int(np.percentile(lengths, 90))
+        ns.update(word_index=word_index, maxlen_90=mistakes.get("maxlen_90", maxlen_90),
+                  share_truncated=mistakes.get("share_truncated", float(np.mean(lengths > maxlen_90))))
     return {"clean": clean, "build_vocabulary": mistakes.get("build_vocabulary", _build_vocabulary),
-            "word_index": word_index, "encode": encode, "pad": mistakes.get("pad", _pad),
-            "maxlen_90": mistakes.get("maxlen_90", maxlen_90),
-            "share_truncated": mistakes.get("share_truncated", float(np.mean(lengths > maxlen_90)))}
+            "encode": encode, "pad": mistakes.get("pad", _pad), "train_texts": list(train_texts), "_cells": cells}
 
 
 def test_a1_solution_earns_every_point_and_a_blank_none(fake_reviews, tmp_path):
@@ -99,8 +108,23 @@ def test_a1_solution_earns_every_point_and_a_blank_none(fake_reviews, tmp_path):
     points, lines = _grade(A1, student, tmp_path)
     assert points == {"q1": 2, "q2": 3, "q3": 2, "q4": 3, "q5": 2}, "\n".join(lines)
     assert len(lines) == 11 and all(line.startswith("- ✔") for line in lines)
-    blank, lines = _grade(A1, {}, tmp_path)
+    blank, lines = _grade(A1, {}, tmp_path)  # defines nothing at all
     assert sum(blank.values()) == 0 and all(line.startswith("- ✘") for line in lines)
+
+
+def test_a1_values_are_graded_on_training_reviews_drawn_with_the_secret(fake_reviews, tmp_path):
+    """Values right for the notebook's own training reviews are wrong for the grader's draw."""
+    train = list(fake_reviews.train.text)
+    copied = _a1_student(train)
+    own = dict(copied)
+    copied["_cells"](own)  # computed on the notebook's reviews, then kept whatever the data
+    fixed = {k: own[k] for k in ("word_index", "maxlen_90", "share_truncated")}
+    copier = {**copied, "_cells": lambda ns: ns.update(fixed)}
+    points, lines = _grade(A1, copier, tmp_path)
+    assert points["q2"] < 3 and points["q5"] < 2, "\n".join(lines)
+    one, other = answers.challenge(A1, 1).rebind, answers.challenge(A1, 2).rebind
+    assert one["values"]["train_texts"] != other["values"]["train_texts"]
+    assert set(one["values"]["train_texts"]) < set(train)
 
 
 def _lost(full, points):
@@ -145,15 +169,21 @@ def _metrics(y, s, threshold=0.5, *, swap=False, ignore_threshold=False):
     return {"accuracy": p_o, "precision": precision, "recall": recall, "f1": f1, "cohen_kappa": (p_o - p_e) / (1 - p_e)}
 
 
-def _a3_student(compute=_metrics, bars=True, xlabel="metric"):
+def _a3_student(compute=_metrics, bars=True, xlabel="metric", transform=lambda report: report, copied=False):
+    """A student's a3 notebook: the data cell, then the cells that build ``report`` and ``fig``
+    from ``y_true`` and ``scores`` (run after the grader's data replaces the example's)."""
     y_true, scores = answers.a3_data()
-    report = pd.DataFrame({name: compute(y_true, s) for name, s in scores.items()}).T[answers.A3_METRICS]
-    fig, ax = plt.subplots()
-    if bars:
-        report.plot.bar(ax=ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("score")
-    return {"compute_metrics": compute, "report": report, "fig": fig}
+
+    def cells(ns):
+        y, s = (y_true, scores) if copied else (ns["y_true"], ns["scores"])  # copied: the example's values
+        report = transform(pd.DataFrame({name: compute(y, v) for name, v in s.items()}).T[answers.A3_METRICS])
+        fig, ax = plt.subplots()
+        if bars:
+            report.plot.bar(ax=ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("score")
+        ns.update(report=report, fig=fig)
+    return {"compute_metrics": compute, "y_true": y_true, "scores": scores, "_cells": cells}
 
 
 def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path):
@@ -171,14 +201,41 @@ def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path
 
 
 def test_a3_report_rows_and_values_are_matched_by_name_but_columns_must_be_in_order(tmp_path):
-    student = _a3_student()
-    student["report"] = student["report"].iloc[::-1]  # another row order is fine
-    assert sum(_grade(A3, student, tmp_path)[0].values()) == 10
-    student["report"] = student["report"][answers.A3_METRICS[::-1]]  # columns in another order: the shape check
-    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 1}
-    student["report"] = student["report"].rename(columns={"recall": "precision", "precision": "recall"})
-    assert _lost(answers.QUESTIONS[A3], _grade(A3, student, tmp_path)[0]) == {"q2": 3}
+    reverse = lambda r: r.iloc[::-1]  # noqa: E731 - another row order is fine
+    assert sum(_grade(A3, _a3_student(transform=reverse), tmp_path)[0].values()) == 10
+    reorder = lambda r: r.iloc[::-1][answers.A3_METRICS[::-1]]  # noqa: E731 - columns in another order: the shape check
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(transform=reorder), tmp_path)[0]) == {"q2": 1}
+    swap = lambda r: reorder(r).rename(columns={"recall": "precision", "precision": "recall"})  # noqa: E731
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(transform=swap), tmp_path)[0]) == {"q2": 3}
     plt.close("all")
+
+
+def test_a3_report_is_graded_on_data_drawn_with_the_secret(tmp_path):
+    """A report right for the notebook's example data (e.g. copied from a classmate's output) is
+    wrong for the data the grader puts in its place."""
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(copied=True), tmp_path)[0]) == {"q2": 2}
+    one, other = answers.challenge(A3, 1).rebind, answers.challenge(A3, 2).rebind
+    assert one["values"]["y_true"] != other["values"]["y_true"]
+    y_example, _ = answers.a3_data()
+    assert one["values"]["y_true"]["$array"][:50] != y_example[:50].tolist()
+    plt.close("all")
+
+
+def test_the_harness_puts_the_secret_data_after_the_notebooks_data_cell(tmp_path):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import otter"), nbformat.v4.new_markdown_cell("y_true = 'in prose'"),
+                nbformat.v4.new_code_cell("import numpy as np\ny_true = np.zeros(3)\nscores = {}"),
+                nbformat.v4.new_code_cell("report = make(y_true)")]
+    challenge = answers.challenge(A3, 1)
+    challenge.write(tmp_path)
+    assert harness.insert_rebind(nb, {"rebind": challenge.rebind}, str(tmp_path / "challenge.json"))
+    assert "_course_rebind(globals()" in nb.cells[3].source and nb.cells[4].source == "report = make(y_true)"
+    namespace = {}
+    exec(nb.cells[2].source, namespace)
+    exec(nb.cells[3].source, namespace)
+    assert namespace["y_true"].tolist() == challenge.rebind["values"]["y_true"]["$array"]
+    assert sorted(namespace["scores"]) == ["bag_of_words", "bigru", "lstm"]
 
 
 def test_the_same_seed_gives_the_same_challenge_and_another_seed_another():

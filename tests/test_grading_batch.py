@@ -53,7 +53,7 @@ def test_spreadsheet_formulas_are_escaped(raw, safe):
 
 
 def test_feedback_file_names_stay_in_their_folder():
-    assert batch.feedback_filename("ann") == "ann.md"
+    assert batch.feedback_filename("ann").startswith("ann-")
     odd = batch.feedback_filename("../../etc/passwd")
     assert "/" not in odd and odd.endswith(".md") and not odd.startswith(".")
 
@@ -98,7 +98,7 @@ def test_sheet_escapes_names_sums_clamped_points_and_lists_conflicts(tmp_path, m
     assert rows[1]["q1"] == "5.0" and rows[1]["total"] == "8.0" and rows[1]["max_total"] == "10.0"
     assert rows[2]["status"].startswith("not graded: conflict") and rows[2]["total"] == "0.0"
     assert "## Conflicts" in (out / "report.md").read_text()
-    assert (out / "feedback" / "amy.md").read_text().startswith("# Feedback for amy\n\nScore: 8 / 10")
+    assert (out / "feedback" / batch.feedback_filename("amy")).read_text().startswith("# Feedback for amy\n\nScore: 8 / 10")
     assert list(sheet["student"]) == ["'=cmd", "amy", "kim"]
     seed = (out / ".challenge-seed").read_text()
     batch.grade_batch(tmp_path / "subs", "a3_metrics_report", out)
@@ -243,7 +243,7 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
     assert rows["bo"]["total"] == "3.0"  # check b always passes (2) + q2 (1)
     assert rows["cat"]["status"] == "graded; flagged: looks at other processes, starts programs"
     assert rows["dan"]["status"].startswith("invalid notebook: ") and rows["dan"]["total"] == "0.0"
-    feedback = (out / "feedback" / "lee-2.md").read_text()
+    feedback = (out / "feedback" / batch.feedback_filename("lee-2")).read_text()
     assert feedback == ("# Feedback for lee-2\n\nScore: 4 / 10\nStatus: graded; 1 cell(s) raised\n\n"
                         "- ✔ q1 · a (2 points)\n- ✔ q1 · b (2 points)\n- ✘ q2 · c (1 point): q2: unusable answer (KeyError)"
                         "\n\nCells that raised an error:\n- cell 3: NameError: name 'f' is not defined\n")
@@ -267,23 +267,26 @@ def test_hidden_entries_links_and_double_conflicts_are_reported_word_for_word(tm
     roster = batch.find_submissions(subs)
     assert list(roster.submissions) == ["=cy"]
     assert roster.conflicts == {"ann": "folder ann/ holds 2 notebooks: a.ipynb, b.ipynb; also ann.ipynb"}
-    assert roster.skipped == [(".hidden.ipynb", "hidden entry"), ("link.ipynb", "symbolic link (copy the file in instead)")]
+    assert roster.skipped == [(".hidden.ipynb", "hidden entry")]
+    assert roster.refused == {"link": "a symbolic link: links are never followed; copy the notebook in instead"}
     report = batch._report(roster, "a3_metrics_report", unsafe=True)
-    assert report == ("# Grading report: a3_metrics_report\n\nGraded: 1; conflicts: 1; skipped: 2.\n\n"
+    assert report == ("# Grading report: a3_metrics_report\n\nGraded: 1; conflicts: 1; refused: 1; skipped: 1.\n\n"
                       "**Graded with --unsafe: no sandbox. Use this for trusted code only.**\n\n"
                       "## Conflicts (not graded until resolved)\n"
                       "- ann: folder ann/ holds 2 notebooks: a.ipynb, b.ipynb; also ann.ipynb\n\n"
-                      "## Skipped\n- .hidden.ipynb: hidden entry\n- link.ipynb: symbolic link (copy the file in instead)\n")
+                      "## Refused (links or special files; not graded)\n"
+                      "- link: a symbolic link: links are never followed; copy the notebook in instead\n\n"
+                      "## Skipped\n- .hidden.ipynb: hidden entry\n")
     assert "--unsafe" not in batch._report(roster, "a3_metrics_report", unsafe=False)
 
 
-def test_feedback_names_keep_plain_names_and_hash_the_rest():
-    assert batch.feedback_filename("Zoë Ann-Lee_2") == "Zoë Ann-Lee_2.md"
+def test_feedback_names_keep_plain_names_readable_and_always_hash_them():
+    assert batch.feedback_filename("Zoë Ann-Lee_2").startswith("Zoë Ann-Lee_2-")
     odd = batch.feedback_filename("a/b")
-    assert odd.startswith("a_b-") and len(odd) == len("a_b-") + 8 + 3
+    assert odd.startswith("a_b-") and len(odd) == len("a_b-") + 16 + 3
     assert batch.feedback_filename("a/b") != batch.feedback_filename("a\\b"), "different students, different files"
     assert batch.feedback_filename("...").startswith("student-")
-    assert len(batch.feedback_filename("x" * 100 + "/")) == 60 + 1 + 8 + 3
+    assert len(batch.feedback_filename("x" * 100 + "/")) == 60 + 1 + 16 + 3
 
 
 def test_the_class_secret_is_private_kept_and_renewed_on_request(tmp_path):
@@ -321,15 +324,14 @@ def test_answers_are_read_as_bounded_data_and_anything_else_is_ignored(tmp_path,
     import numpy as np
     out = tmp_path / "answers"
     out.mkdir()
-    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 1}}))
+    (out / "answers.json").write_text(json.dumps({"q1": {"ok": 1}, "$scores": [1, 0], "$model": {"built": True}}))
     (out / "run.json").write_text(json.dumps({"errors": [{"cell": i} for i in range(25)] + ["not a dict"]}))
     np.save(out / "scores.npy", np.array([[1, 0], [0, 1]], dtype=np.int8))
     answers_, errors = batch._load_answers(out)
-    assert answers_["q1"] == {"ok": 1} and errors == [{"cell": i} for i in range(20)]
-    assert answers_["$scores"].dtype == float and answers_["$scores"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert answers_ == {"q1": {"ok": 1}} and errors == [{"cell": i} for i in range(20)], \
+        "the grader's own $-keys and a scores file written in the sandbox are never read"
     (out / "answers.json").write_text("[1, 2]")  # JSON, but not a mapping
     (out / "run.json").write_text("{ broken")
-    np.save(out / "scores.npy", np.array([object()], dtype=object), allow_pickle=True)  # needs pickle: refused
     assert batch._load_answers(out) == ({}, [])
     (out / "answers.json").unlink()
     (out / "answers.json").symlink_to(tmp_path / "elsewhere.json")
@@ -353,7 +355,7 @@ def test_notebooks_over_the_size_limit_are_refused_and_bad_bytes_replaced(tmp_pa
     batch._read_notebook(path)  # exactly the limit: read
     monkeypatch.setattr(batch, "NOTEBOOK_LIMIT", 3 << 20)
     path.write_bytes(raw + b" " * ((3 << 20) - len(raw) + 1))
-    with pytest.raises(ValueError, match="^larger than 3 MiB$"):
+    with pytest.raises(ValueError, match="^larger than 3,145,728 bytes$"):
         batch._read_notebook(path)
 
 
@@ -427,20 +429,17 @@ def test_answer_files_have_their_own_size_limits_and_odd_content_reads_as_nothin
     out.mkdir()
     (out / "answers.json").write_text("{ not json")
     (out / "run.json").write_text(json.dumps({"no errors key": 1}))
-    np.save(out / "scores.npy", np.array([0.25, 0.75]))
     answers_, errors = batch._load_answers(out)
-    assert errors == [] and list(answers_) == ["$scores"] and answers_["$scores"].tolist() == [0.25, 0.75]
+    assert errors == [] and answers_ == {}
     (out / "run.json").write_text(json.dumps({"errors": [{"cell": 1}]}))
     monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size)
-    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size)
     answers_, errors = batch._load_answers(out)
-    assert errors == [{"cell": 1}] and "$scores" in answers_, "exactly the limits are read"
+    assert errors == [{"cell": 1}], "exactly the limit is read"
     monkeypatch.setattr(batch, "RUN_LIMIT", (out / "run.json").stat().st_size - 1)
-    monkeypatch.setattr(batch, "SCORES_LIMIT", (out / "scores.npy").stat().st_size - 1)
     assert batch._load_answers(out) == ({}, []), "one byte over is not"
-    assert (batch.RUN_LIMIT, batch.SCORES_LIMIT) != (1 << 20, 8 << 20)
+    assert batch.RUN_LIMIT != 1 << 20
     monkeypatch.undo()
-    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT, batch.SCORES_LIMIT) == (50 << 20, 1 << 20, 8 << 20)
+    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT) == (50 << 20, 1 << 20)
 
 
 def test_sheet_and_feedback_count_a_missing_question_as_zero_and_keep_their_columns_when_empty():
@@ -479,7 +478,7 @@ def test_grade_one_cleans_up_reports_cell_errors_and_invalid_notebooks_exactly(t
     broken = tmp_path / "bo.ipynb"
     broken.write_text(json.dumps({"nbformat": "x" * 300}))
     invalid = batch.grade_one(broken, "bo", ctx)
-    assert invalid.status == "invalid notebook: NBFormatError: Unsupported nbformat version " + "x" * 171
+    assert invalid.status == "invalid notebook: not a Jupyter notebook (NBFormatError)", "never the file's text"
     assert invalid.scores == {"q1": 0.0, "q2": 0.0, "q3": 0.0} and len(calls) == 1
 
 

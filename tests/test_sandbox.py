@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,14 +24,40 @@ def _run(tmp_path, code, **limits):
                        limits=sandbox.Limits(**{"wall_seconds": 30, **limits}))
 
 
-def test_sees_only_its_own_processes_no_network_no_repository(tmp_path):
+@pytest.fixture
+def listener():
+    """A TCP server on the host's loopback that answers every connection: reachable from the host."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                conn.sendall(b"hello from the host")
+                conn.close()
+            except OSError:
+                pass
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with socket.create_connection(server.getsockname(), timeout=5) as probe:  # the host reaches it
+        assert probe.recv(100) == b"hello from the host"
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_sees_only_its_own_processes_no_network_no_repository(tmp_path, listener):
     result = _run(tmp_path, f"""
 import os, socket
 print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
 print(os.path.exists({str(tmp_path / 'secret')!r}), os.path.exists({os.getcwd()!r} + '/course_utils'))
 try:
-    socket.create_connection(('127.0.0.1', 22), timeout=2)
-    print('connected')
+    print('connected', socket.create_connection(('127.0.0.1', {listener}), timeout=5).recv(100))
 except OSError as exc:
     print('refused', exc.errno)
 print(os.getcwd(), os.access('/grading', os.W_OK), os.access('/usr', os.W_OK))
@@ -36,8 +66,44 @@ print(os.getcwd(), os.access('/grading', os.W_OK), os.access('/usr', os.W_OK))
     assert result.returncode == 0, result.output
     assert lines[0] == "[1, 2]", "its own PID namespace: bwrap and the program"
     assert lines[1] == "False False", "other folders and the repository are not there"
-    assert lines[2].startswith("refused"), "no network, not even the host's loopback"
+    assert lines[2].startswith("refused"), f"no network, not even the host's loopback server: {lines[2]}"
     assert lines[3] == "/grading True False"
+
+
+MOUNTINFO = """
+import errno, json, os
+mounts = {}
+for line in open('/proc/self/mountinfo'):
+    fields = line.split()
+    mounts[fields[4]] = fields[5].split(',')
+found = {}
+for point in %r:
+    options = mounts.get(point)
+    try:
+        with open(os.path.join(point, '.probe-written'), 'w') as handle:
+            handle.write('x')
+        outcome = 'written'
+    except OSError as exc:
+        outcome = errno.errorcode.get(exc.errno, str(exc.errno))
+    found[point] = [options and 'ro' in options, outcome]
+print(json.dumps(found))
+"""
+
+
+def test_every_read_only_bind_is_a_read_only_mount_seen_from_inside(tmp_path):
+    import json
+    course, data = tmp_path / "course", tmp_path / "data"
+    for folder in (course, data):
+        folder.mkdir()
+        os.chmod(folder, 0o777)  # file permissions would let anyone write: only the mount may refuse
+    points = [p for p in sandbox._system_binds() if os.path.isdir(p)] + ["/opt/course", "/data"]
+    work = tmp_path / "work"
+    work.mkdir()
+    result = sandbox.run([sys.executable, "-c", MOUNTINFO % points], work=work,
+                         read_only={"/opt/course": course, "/data": data}, limits=sandbox.Limits(wall_seconds=60))
+    found = json.loads(result.output.strip().splitlines()[-1])
+    assert found == {p: [True, "EROFS"] for p in points}, found
+    assert not list(course.iterdir()) and not list(data.iterdir())
 
 
 def test_writes_stay_inside_the_work_folder(tmp_path):
@@ -100,7 +166,218 @@ def test_output_is_bounded(tmp_path):
     assert len(result.output) < 1200 and "earlier bytes cut" in result.output
 
 
-def test_runs_as_nobody_when_started_as_root(tmp_path):
+def test_runs_as_a_user_of_its_own_when_started_as_root(tmp_path):
     result = _run(tmp_path, "import os; print(os.getuid(), os.getgid())")
-    expected = f"{sandbox.NOBODY} {sandbox.NOBODY}" if os.geteuid() == 0 else f"{os.getuid()} {os.getgid()}"
-    assert result.output.strip() == expected
+    uid, gid = map(int, result.output.split())
+    if os.geteuid() == 0:
+        assert uid == gid and uid in sandbox.SANDBOX_UIDS
+    else:
+        assert (uid, gid) == (os.getuid(), os.getgid())
+
+
+# --- Limits per sandbox (issue #23, item 4): each sandbox its own user, control group and tmpfs sizes.
+
+def _can_make_cgroups() -> bool:
+    """Whether this machine lets us make a memory control group (probed here, not by the code tested)."""
+    if os.geteuid() != 0:
+        return False
+    unified = Path("/sys/fs/cgroup/cgroup.controllers")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):  # cgroup v1
+            return os.access(Path("/sys/fs/cgroup/memory") / path.lstrip("/"), os.W_OK)
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "" and unified.exists() and "memory" in unified.read_text().split():  # cgroup v2
+            return os.access(Path("/sys/fs/cgroup") / path.lstrip("/"), os.W_OK)
+    return False
+
+
+def _can_mount_tmpfs(tmp_path) -> bool:
+    """Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN, not in a locked container)."""
+    target = tmp_path / "mount-probe"
+    target.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)],
+                                           capture_output=True).returncode != 0:
+        return False
+    subprocess.run(["umount", str(target)], capture_output=True)
+    return True
+
+
+CGROUPS = _can_make_cgroups()
+
+FORK_HOG = """
+import os, time
+n = 0
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        while not os.path.exists('/grading/stop'):
+            time.sleep(0.1)
+        os._exit(0)
+    n += 1
+open('/grading/full', 'w').write(str(n))
+while not os.path.exists('/grading/stop'):
+    time.sleep(0.1)
+"""
+
+CLASSMATE = """
+import subprocess
+children = [subprocess.Popen(['sleep', '0.2']) for _ in range(20)]
+print('classmate ok', sum(child.wait() == 0 for child in children))
+"""
+
+
+def test_a_process_hog_cannot_take_a_classmates_processes(tmp_path):
+    limits = sandbox.Limits(wall_seconds=120, processes=64)
+    hog_work, mate_work = tmp_path / "hog", tmp_path / "mate"
+    hog_work.mkdir()
+    mate_work.mkdir()
+    outcome = {}
+    hog = threading.Thread(target=lambda: outcome.setdefault("hog", sandbox.run(
+        [sys.executable, "-c", FORK_HOG], work=hog_work, limits=limits)))
+    hog.start()
+    try:
+        for _ in range(1200):  # the hog holds every process it may have before the classmate starts
+            if (hog_work / "full").exists() or not hog.is_alive():
+                break
+            time.sleep(0.05)
+        assert (hog_work / "full").exists(), "the hog never filled its process limit"
+        mate = sandbox.run([sys.executable, "-c", CLASSMATE], work=mate_work, limits=limits)
+    finally:
+        (hog_work / "stop").write_text("")
+        hog.join()
+    assert 40 <= int((hog_work / "full").read_text()) <= 64
+    assert mate.output.strip().endswith("classmate ok 20"), mate.output
+
+
+MEMORY_HOG = """
+import os, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = b'\\x01' * (150 << 20)  # written, so resident: 450 MiB together
+        print('allocated', flush=True)
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+print('exits', sorted(os.waitpid(pid, 0)[1] for pid in children))
+"""
+
+
+def test_children_together_over_the_memory_limit_are_killed(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    result = sandbox.run([sys.executable, "-c", MEMORY_HOG], work=work, limits=sandbox.Limits(
+        wall_seconds=60, memory_bytes=1 << 30, total_memory_bytes=256 << 20))
+    if not CGROUPS:  # the protection is missing here: the run says so
+        assert any("no control group" in note for note in result.notes), result.notes
+        return
+    assert result.output.count("allocated") < 3 and "exits" in result.output, result.output
+    assert any("the kernel killed" in note and "256 MiB for the whole submission" in note for note in result.notes), \
+        result.notes
+
+
+def test_tmp_shm_and_grading_have_a_size(tmp_path):
+    result = _run(tmp_path, """
+import errno
+for folder in ('/tmp', '/dev/shm', '/grading'):
+    try:
+        with open(folder + '/big', 'wb') as handle:
+            for _ in range(24):
+                handle.write(b'x' * (1 << 20))
+        print(folder, 'wrote 24 MiB')
+    except OSError as exc:
+        print(folder, errno.errorcode[exc.errno])
+""", tmp_bytes=8 << 20, work_bytes=16 << 20, file_bytes=64 << 20)
+    lines = result.output.split("\n")
+    assert lines[:2] == ["/tmp ENOSPC", "/dev/shm ENOSPC"], result.output
+    sized = _can_mount_tmpfs(tmp_path)
+    assert lines[2] == ("/grading ENOSPC" if sized else "/grading wrote 24 MiB"), result.output
+    assert sized or any(note.startswith("/grading has no size limit") for note in result.notes)
+    assert (tmp_path / "work").is_dir() and not (tmp_path / ".work.staging").exists()
+
+
+def test_control_groups_are_removed_after_each_run(tmp_path, monkeypatch):
+    from course_utils.grading import cgroups
+    made = []
+    real = cgroups.create
+
+    def recording(**kwargs):
+        group, how = real(**kwargs)
+        made.append(group)
+        return group, how
+    monkeypatch.setattr(cgroups, "create", recording)
+    result = _run(tmp_path, "import os; print(open('/proc/self/cgroup').read())")
+    [group] = made
+    if not CGROUPS:
+        assert group is None
+        return
+    assert group.dirs and all(not folder.exists() for folder in group.dirs.values()), group.dirs
+    assert result.returncode == 0
+
+
+UNPRIVILEGED = """
+import json, sys
+from pathlib import Path
+from course_utils.grading import sandbox
+work = Path(sys.argv[1])
+# the system's Python inside: this one may live where a plain user cannot read (root's pyenv)
+result = sandbox.run(['/usr/bin/python3', '-c', '''
+import os, resource, socket
+try:
+    socket.create_connection(("127.0.0.1", %d), timeout=5)
+    net = "connected"
+except OSError:
+    net = "refused"
+print(os.getuid(), resource.getrlimit(resource.RLIMIT_NPROC)[0], net, sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+'''], work=work, limits=sandbox.Limits(wall_seconds=60))
+print(json.dumps({"output": result.output, "notes": result.notes, "returncode": result.returncode}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="already unprivileged: every other test here runs that branch")
+def test_the_unprivileged_branch_as_a_plain_user(request, listener):
+    import json
+    import shutil
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="sandbox-unprivileged-"))  # pytest's tmp_path is root's alone
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
+    work = home / "work"
+    work.mkdir()
+    for folder in (work, home):
+        os.chown(folder, sandbox.NOBODY, sandbox.NOBODY)
+    root = str(Path(sandbox.__file__).resolve().parents[2])
+    proc = subprocess.run(["setpriv", f"--reuid={sandbox.NOBODY}", f"--regid={sandbox.NOBODY}", "--clear-groups",
+                           sys.executable, "-c", UNPRIVILEGED % listener, str(work)], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], "PYTHONPATH": root, "HOME": str(work)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found["returncode"] == 0, found
+    assert found["output"].split(" ", 3)[:3] == [str(sandbox.NOBODY), "256", "refused"], found
+    assert found["output"].split(" ", 3)[3].strip() == "[1, 2]", found
+    assert any(note.startswith("no control group") for note in found["notes"]), found["notes"]
+    assert "/grading has no size limit (not root: no tmpfs of its own)" in found["notes"]
+
+
+def test_what_a_sandbox_leaves_in_its_folder_is_read_back_without_opening_fifos_or_links(tmp_path):
+    result = _run(tmp_path, """
+import os
+os.makedirs('/grading/answers')
+open('/grading/answers/answers.json', 'w').write('{}')
+os.mkfifo('/grading/answers/run.json')
+os.mkfifo('/grading/pipe')
+os.symlink('/etc/shadow', '/grading/answers/model.keras')
+print('planted')
+""")
+    assert "planted" in result.output, result.output
+    answers_dir = tmp_path / "work" / "answers"
+    assert (answers_dir / "answers.json").read_text() == "{}"
+    if os.geteuid() == 0:  # read back from the sandbox's own tmpfs: regular files only
+        assert sorted(p.name for p in answers_dir.iterdir()) == ["answers.json"]
+    from course_utils.grading import batch
+    assert batch._load_answers(answers_dir) == ({}, [])

@@ -4,9 +4,25 @@ Each submission runs in an OS sandbox (``sandbox``: bubblewrap) with a harness (
 that makes it answer a challenge drawn with a secret seed; the points are computed outside the
 sandbox from trusted reference answers (``answers``, ``reference``).
 ``python -m course_utils.grading assign|grade`` is the command line (``make assign``, ``make grade``).
-"""
-from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign, root_cause, student_folder
-from .batch import GradeResult, find_submissions, grade_batch, grade_one, integrity_flags
 
-__all__ = ["ASSIGNMENTS_DIR", "DIST_DIR", "GradeResult", "assign", "find_submissions", "grade_batch",
-           "grade_one", "integrity_flags", "root_cause", "student_folder"]
+The names below are imported on first use: the harness, which runs inside every sandbox,
+imports ``course_utils.grading.harness`` without paying for the batch's imports.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign, root_cause, student_folder  # light: no third-party imports
+
+_NAMES = {"GradeResult": "batch", "find_submissions": "batch", "grade_batch": "batch", "grade_one": "batch",
+          "integrity_flags": "batch"}
+
+__all__ = ["ASSIGNMENTS_DIR", "DIST_DIR", "assign", "root_cause", "student_folder", *sorted(_NAMES)]
+
+
+def __getattr__(name: str):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

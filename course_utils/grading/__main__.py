@@ -11,7 +11,7 @@ from typing import Sequence
 
 from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign
 from .batch import grade_batch
-from .sandbox import SandboxUnavailable
+from .sandbox import Limits, SandboxUnavailable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_grade.add_argument("--dist", default=str(DIST_DIR))
     p_grade.add_argument("--workers", type=int, default=2)
     p_grade.add_argument("--timeout", type=float, default=300, help="seconds per submission")
+    p_grade.add_argument("--memory", type=int, default=Limits.total_memory_bytes >> 20,
+                         help="MiB per submission, all its processes and files in memory together (default: %(default)s)")
     p_grade.add_argument("--new-secret", action="store_true", help="draw new secret challenge inputs")
     p_grade.add_argument("--unsafe", action="store_true",
                          help="no sandbox: for trusted code only (e.g. your own solutions)")
@@ -51,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = Path(args.output or Path("grades") / args.assignment)
     try:
         sheet = grade_batch(args.submissions, args.assignment, output, workers=args.workers,
-                            timeout=args.timeout, unsafe=args.unsafe, new_secret=args.new_secret, dist_dir=args.dist)
+                            timeout=args.timeout, unsafe=args.unsafe, new_secret=args.new_secret, dist_dir=args.dist,
+                            limits=Limits(wall_seconds=args.timeout, total_memory_bytes=args.memory << 20))
     except SandboxUnavailable as exc:
         print(f"error: refusing to grade untrusted notebooks without a sandbox. {exc}", file=sys.stderr)
         return 2

@@ -51,25 +51,134 @@ class Challenge:
     probes: list[dict]
     checks: list[Check]
     files: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Assignment 2: the held-out inputs and the specification the exported model is checked against
+    #: outside the sandbox (``modelcheck``); never written into the sandbox.
+    model_check: dict | None = None
+    #: Data the harness puts in place of the notebook's example data (``{"after": regex, "values": {...}}``).
+    rebind: dict | None = None
 
     def write(self, folder: Path) -> None:
         """Write the sandbox's part (never the expected answers) into ``folder``."""
         for name, array in self.files.items():
             np.save(folder / name, array, allow_pickle=False)
-        (folder / "challenge.json").write_text(json.dumps({"probes": self.probes}), encoding="utf-8")
+        sandbox_part = {"probes": self.probes, **({"rebind": self.rebind} if self.rebind else {})}
+        (folder / "challenge.json").write_text(json.dumps(sandbox_part), encoding="utf-8")
 
 
-def from_plain(value):
-    """Undo :func:`harness.to_plain` for arrays and dicts (data only, never code)."""
-    if isinstance(value, dict):
-        if "$array" in value:
-            return np.asarray(value["$array"])
-        if "$dict" in value:
-            return {_key(from_plain(k)): from_plain(v) for k, v in value["$dict"]}
-        return {k: from_plain(v) for k, v in value.items()}
+class Malformed(ValueError):
+    """An answer that is not plain data of the kinds the harness writes (exact types, shapes,
+    finite numbers): it scores nothing."""
+
+
+#: NumPy dtypes an answer's array may have (never object, string or structured data).
+ARRAY_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                          "float16", "float32", "float64"})
+PLAIN_DEPTH = 16
+
+
+def number(value) -> float:
+    """``value`` as a float if it is a finite int or float (not a bool, not a string), else :class:`Malformed`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Malformed(f"expected a finite number, got {type(value).__name__}")
+    return float(value)
+
+
+def _array(value: dict) -> np.ndarray:
+    if not set(value) <= {"$array", "dtype", "shape"}:
+        raise Malformed("an array with unknown fields")
+    dtype = value.get("dtype", None)
+    if dtype is not None and dtype not in ARRAY_DTYPES:
+        raise Malformed(f"an array of {str(dtype)[:20]!r}, not numbers")
+    try:
+        array = np.asarray(value["$array"], dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        raise Malformed("an array that is ragged or not numbers") from None
+    if array.dtype.kind not in "biuf":
+        raise Malformed("an array that is not numbers")
+    if "shape" in value and (not isinstance(value["shape"], list) or list(array.shape) != value["shape"]):
+        raise Malformed("an array whose shape differs from the one it declares")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise Malformed("an array with NaN or infinite values")
+    return array
+
+
+def _frame(value) -> dict:
+    """A table as the harness writes it: ``index`` (n labels), ``columns`` (k names), ``data``
+    (n rows of k finite numbers), at least one row."""
+    if not isinstance(value, dict) or set(value) != {"index", "columns", "data"}:
+        raise Malformed("a table without exactly index, columns and data")
+    index, columns, data = value["index"], value["columns"], value["data"]
+    if not (isinstance(index, list) and isinstance(columns, list) and isinstance(data, list)):
+        raise Malformed("a table whose parts are not lists")
+    if not index or len(data) != len(index) or len(set(map(str, index))) != len(index):
+        raise Malformed("a table with no rows, or rows not matching its index")
+    if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
+        raise Malformed("a table whose column names are not distinct strings")
+    if not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in index):
+        raise Malformed("a table whose index is not names")
+    if not all(isinstance(row, list) and len(row) == len(columns) for row in data):
+        raise Malformed("a table whose rows do not match its columns")
+    values = np.array([[number(v) for v in row] for row in data], dtype=float).reshape(len(index), len(columns))
+    return {"index": [str(i) for i in index], "columns": list(columns), "data": values}
+
+
+def _figure(value) -> list[dict]:
+    if not isinstance(value, list) or not value:
+        raise Malformed("a figure without axes")
+    axes = []
+    for ax in value:
+        if not isinstance(ax, dict) or set(ax) != {"xlabel", "ylabel", "bars"}:
+            raise Malformed("a figure's axes without exactly xlabel, ylabel and bars")
+        if not (isinstance(ax["xlabel"], str) and isinstance(ax["ylabel"], str)) or isinstance(ax["bars"], bool) \
+                or not isinstance(ax["bars"], int) or ax["bars"] < 0:
+            raise Malformed("a figure's axes with labels that are not text or a bar count that is not a count")
+        axes.append(dict(ax))
+    return axes
+
+
+def from_plain(value, depth: int = 0):
+    """Undo :func:`harness.to_plain`, strictly: plain JSON values, finite numbers, arrays of
+    numbers whose shape is what they declare, dictionaries, tables and figures as the harness
+    writes them. Anything else raises :class:`Malformed` (data only, never code)."""
+    if depth > PLAIN_DEPTH:
+        raise Malformed("nested too deeply")
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return number(value)
     if isinstance(value, list):
-        return [from_plain(v) for v in value]
-    return value
+        return [from_plain(v, depth + 1) for v in value]
+    if not isinstance(value, dict):
+        raise Malformed(f"not plain data ({type(value).__name__})")
+    if "$array" in value:
+        return _array(value)
+    if "$dict" in value:
+        pairs = value["$dict"]
+        if set(value) != {"$dict"} or not isinstance(pairs, list) or \
+                not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise Malformed("a dictionary that is not a list of key-value pairs")
+        out = {}
+        for k, v in pairs:
+            key = _key(from_plain(k, depth + 1))
+            if isinstance(key, (dict, np.ndarray)):
+                raise Malformed("a dictionary key that is not a plain value")
+            out[key] = from_plain(v, depth + 1)
+        return out
+    if "$frame" in value:
+        if set(value) != {"$frame"}:
+            raise Malformed("a table with unknown fields")
+        return {"$frame": _frame(value["$frame"])}
+    if "$figure" in value:
+        if set(value) != {"$figure"}:
+            raise Malformed("a figure with unknown fields")
+        return {"$figure": _figure(value["$figure"])}
+    if "$type" in value:
+        if set(value) != {"$type"} or not isinstance(value["$type"], str):
+            raise Malformed("an object summary with unknown fields")
+        return {"$type": value["$type"][:200]}
+    if any(not isinstance(k, str) or k.startswith("$") for k in value):
+        raise Malformed("a mapping with unknown fields")
+    return {k: from_plain(v, depth + 1) for k, v in value.items()}
 
 
 def _key(k):
@@ -79,8 +188,12 @@ def _key(k):
 def _get(answers: dict, probe_id: str):
     entry = answers.get(probe_id)
     if not isinstance(entry, dict) or "ok" not in entry:
-        raise AnswerMissing(entry.get("error", "no answer") if isinstance(entry, dict) else "no answer")
-    return from_plain(entry["ok"])
+        error = entry.get("error", "no answer") if isinstance(entry, dict) else "no answer"
+        raise AnswerMissing(error if isinstance(error, str) else "no answer")
+    try:
+        return from_plain(entry["ok"])
+    except Malformed as exc:
+        raise AnswerMissing(f"malformed answer: {exc}") from None
 
 
 class AnswerMissing(Exception):
@@ -114,14 +227,18 @@ def _random_text(rng: np.random.Generator) -> str:
 
 
 def _numeric_close(a, b) -> bool:
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-9)
+    return math.isclose(number(a), float(b), rel_tol=0, abs_tol=1e-9)
 
 
 # ----------------------------------------------------------------------------- assignment 1
 
 def _a1(rng: np.random.Generator) -> Challenge:
     subset = load_profile_data(config.get_profile("smoke"))
-    train, test = list(subset.train.text), list(subset.test.text)
+    everything, test = list(subset.train.text), list(subset.test.text)
+    # The notebook's training reviews, replaced (after its data cell) by a part drawn with the secret:
+    # word_index, maxlen_90 and share_truncated are graded on reviews the submission could not know.
+    keep = np.sort(rng.choice(len(everything), size=max(2, int(len(everything) * 0.8)), replace=False))
+    train = [everything[i] for i in keep]
     vocab = Vocabulary.build(train, max_size=5000)
     probes, checks = [], []
 
@@ -140,7 +257,7 @@ def _a1(rng: np.random.Generator) -> Challenge:
 
     ids = add("q2idx", [{"value": "word_index"}])
     checks.append(Check("q2", 1, "word_index: reserved indices and size", _judge_all(
-        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == 5000,
+        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words),
         label="q2 reserved")))
     checks.append(Check("q2", 1, "word_index: from the training reviews, in frequency order", _judge_all(
         ids, [list(vocab.words)], same=lambda got, want: list(got) == want and
@@ -178,7 +295,8 @@ def _a1(rng: np.random.Generator) -> Challenge:
     checks.append(Check("q5", 1, "maxlen_90 and share_truncated: types and range", lambda a: _q5_types(a, ids)))
     checks.append(Check("q5", 1, "maxlen_90 and share_truncated: values", _judge_all(
         ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label="q5 values")))
-    return Challenge("a1_data_preparation", probes, checks)
+    rebind = {"after": r"^\s*train_texts\s*=", "values": {"train_texts": train, "test_texts": test}}
+    return Challenge("a1_data_preparation", probes, checks, rebind=rebind)
 
 
 def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
@@ -193,45 +311,40 @@ def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
 # ----------------------------------------------------------------------------- assignment 2
 
 def _a2(rng: np.random.Generator) -> Challenge:
-    from .reference import heldout
+    from .reference import A2_PROFILE, a2_vocabulary, heldout
 
     x, y = heldout(int(rng.integers(2**31)))
-    probes = [{"id": "model", "model": "model", "inputs": "heldout.npy"}]
+    probes = [{"id": "model", "model": "model"}]
     checks = [
         Check("q1", 1, "one probability per review from one GRU/LSTM of 32 units", lambda a: _a2_model(a, "shape")),
         Check("q1", 2, "the specification: parameters, cuDNN-eligible, mask, loss", lambda a: _a2_model(a, "spec")),
         Check("q2", 2, "held-out accuracy >= 0.70", lambda a: _a2_accuracy(a, y, 0.70)),
         Check("q2", 2, "held-out accuracy >= 0.76", lambda a: _a2_accuracy(a, y, 0.76)),
     ]
-    return Challenge("a2_recurrent_classifier", probes, checks, files={"heldout.npy": x})
+    return Challenge("a2_recurrent_classifier", probes, checks, model_check={
+        "x": x, "vocab_size": len(a2_vocabulary()), "maxlen": A2_PROFILE.maxlen})
 
 
 def _a2_model(answers: dict, part: str) -> tuple[bool, str]:
-    from .reference import A2_PROFILE, model_facts
-
-    try:
-        answer = _get(answers, "model")
-        facts = model_facts(answer["config"])
-    except AnswerMissing as exc:
-        return False, f"q1: no model ({exc})"
-    except Exception as exc:  # noqa: BLE001 - an unreadable configuration scores nothing
-        return False, f"q1: the model's configuration cannot be read safely ({type(exc).__name__})"
+    """Judged on what the grader's own check read from the exported model (``$model``), never on
+    what the sandbox says about it."""
+    report = answers.get("$model")
+    if not isinstance(report, dict):
+        return False, "q1: no model was exported (keep the trained model in `model`)"
+    if report.get("unsafe"):
+        return False, "q1: the model was not loaded: " + "; ".join(map(str, report["unsafe"]))[:300]
+    facts = report.get("facts", {})
     if part == "shape":
-        ok = facts["output_shape"] == [None, 1] and facts["recurrent"] == 1 and facts["units"] == 32
+        ok = facts.get("output_units") == 1 and facts.get("recurrent") == 1 and facts.get("units") == 32
         return ok, "q1: one GRU/LSTM of 32 units, one output" if ok else "q1: expected one GRU/LSTM of 32 units and one output"
-    from ..models import build_recurrent, count_params
-
-    kind = facts["kind"] or "gru"
-    expected = count_params(build_recurrent(kind, facts["vocab_size"] or 1, A2_PROFILE.maxlen, units=32,
-                                            embedding_dim=32, dropout=0.0, head="last"))
-    ok = (facts["params"] == expected and facts["recurrent_dropout"] == 0 and facts["activation"] == "tanh"
-          and facts["mask_zero"] and "binary_crossentropy" in str(answer.get("loss", "")))
-    return ok, "q1: matches the specification" if ok else "q1: parameters, cuDNN settings, mask or loss differ"
+    spec = report.get("spec", [])
+    return not spec, "q1: matches the specification" if not spec else "q1: expected " + "; ".join(map(str, spec))[:300]
 
 
 def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, str]:
+    """Accuracy computed here, from scores the grader's own process computed on held-out reviews."""
     scores = answers.get("$scores")
-    if scores is None or np.shape(scores) != np.shape(y) or not np.all(np.isfinite(scores)):
+    if not isinstance(scores, np.ndarray) or scores.shape != y.shape or not np.all(np.isfinite(scores)):
         return False, "q2: no usable scores on the held-out reviews"
     accuracy = classification_metrics(y, scores)["accuracy"]
     return accuracy >= threshold, f"q2: held-out accuracy {accuracy:.3f} (needs {threshold})"
@@ -250,6 +363,18 @@ def a3_data() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 A3_METRICS = ["accuracy", "precision", "recall", "f1", "cohen_kappa"]
+
+
+def a3_secret_data(rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Labels and scores like the a3 notebook's, drawn with the grading run's secret: the report
+    is graded on these (a table copied from the example data scores nothing)."""
+    size = int(rng.integers(1500, 2500))
+    y_true = rng.integers(0, 2, size=size)
+    scores = {}
+    for name in ("bag_of_words", "lstm", "bigru"):
+        noise = float(rng.uniform(0.8, 2.0))
+        scores[name] = np.round(1 / (1 + np.exp(-(2 * y_true - 1) * 1.6 - rng.normal(0, noise, size=size))), 6)
+    return y_true, scores
 
 
 def _a3(rng: np.random.Generator) -> Challenge:
@@ -278,12 +403,12 @@ def _a3(rng: np.random.Generator) -> Challenge:
     checks.append(Check("q1", 1, "Cohen's kappa at several thresholds", _judge_all(
         [c[0] for c in cases[5:]], [classification_metrics(y, s, threshold=t) for _, y, s, t in cases[5:]],
         same=close(["cohen_kappa"]), label="q1 kappa")))
-    y_true, scores = a3_data()
+    y_true, scores = a3_secret_data(rng)
+    rebind = {"after": r"^\s*y_true\s*=", "values": {
+        "y_true": {"$array": y_true.tolist()}, "scores": {k: {"$array": v.tolist()} for k, v in scores.items()}}}
     probes.append({"id": "report", "value": "report"})
     checks.append(Check("q2", 1, "report: one row per model, METRICS as columns", _judge_all(
-        ["report"], [None], same=lambda g, _: isinstance(g, dict) and "$frame" in g and
-        sorted(map(str, g["$frame"]["index"])) == sorted(scores) and g["$frame"]["columns"] == A3_METRICS,
-        label="q2 shape")))
+        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label="q2 shape")))
     checks.append(Check("q2", 2, "report: the values", _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
                                                                    label="q2 values")))
     probes.append({"id": "fig", "value": "fig"})
@@ -292,13 +417,27 @@ def _a3(rng: np.random.Generator) -> Challenge:
     checks.append(Check("q3", 1, "fig: every bar and both axis labels", _judge_all(["fig"], [None], same=lambda g, _: (
         g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
         label="q3 bars")))
-    return Challenge("a3_metrics_report", probes, checks)
+    return Challenge("a3_metrics_report", probes, checks, rebind=rebind)
+
+
+def _a3_shape(answer, scores: dict) -> bool:
+    """One row per model, named as the models are, and METRICS as the columns, in order."""
+    if not isinstance(answer, dict) or "$frame" not in answer:
+        return False
+    frame = answer["$frame"]
+    return sorted(frame["index"]) == sorted(scores) and frame["columns"] == A3_METRICS
 
 
 def _a3_values(answer: dict, y_true, scores) -> bool:
+    """Every model's row holds the reference metrics (rows matched by name): a table missing a
+    model, or with no rows, fails."""
+    if not isinstance(answer, dict) or "$frame" not in answer:
+        return False
     frame = answer["$frame"]
+    if sorted(frame["index"]) != sorted(scores) or sorted(frame["columns"]) != sorted(A3_METRICS):
+        return False
     for row, name in zip(frame["data"], frame["index"]):
-        expected = classification_metrics(y_true, scores[str(name)])
+        expected = classification_metrics(y_true, scores[name])
         if not all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])):
             return False
     return True

@@ -8,11 +8,14 @@ and the feedback files, each atomically; temporary folders are removed whatever 
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
-import json
+import html
 import os
+import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 import unicodedata
@@ -28,15 +31,16 @@ import pandas as pd
 from ..fileio import write_text_atomic
 from ..progress import progress_bar
 from . import answers as reference_answers
-from . import sandbox
+from . import safefiles, sandbox
 from .assign import student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
 ANSWERS_LIMIT = 50 << 20  # bytes of answers.json read back from a sandbox
 RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
-SCORES_LIMIT = 8 << 20  # bytes of scores.npy
+MODELCHECK_MEMORY = 2 << 30  # bytes for checking and scoring an exported model
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
+NOTEBOOK_DEPTH = 64  # JSON nesting of a notebook
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
 FLAGS = {
@@ -46,6 +50,8 @@ FLAGS = {
     "ctypes": "calls native code", "__import__": "imports by name", "importlib": "imports by name",
     "shutil.rmtree": "deletes files", "os.remove": "deletes files", "unlink(": "deletes files",
     "setattr(": "patches objects", "sys.modules": "patches modules",
+    "course_utils.text": "uses the course's reference text code", "course_utils import text":
+    "uses the course's reference text code",
 }
 #: Lines every student notebook starts with; not flagged.
 TEMPLATE_LINES = ("import otter", "grader = otter.notebook(", "grader.check(")
@@ -61,6 +67,7 @@ class GradeResult:
     status: str
     feedback: str = ""
     flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the sandbox's: protections missing, limits hit
 
     @property
     def total(self) -> float:
@@ -75,6 +82,11 @@ class Roster:
     submissions: dict[str, Path]
     conflicts: dict[str, str]
     skipped: list[tuple[str, str]]
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        """Students with a row on the sheet: graded, in conflict or refused."""
+        return len(self.submissions) + len(self.conflicts) + len(self.refused)
 
 
 # ------------------------------------------------------------------------------ names
@@ -85,50 +97,99 @@ def normalise_name(name: str) -> str:
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading ``= + - @`` would start a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Text a spreadsheet shows as text: a leading ``= + - @`` would start a formula.
+
+    One-to-one: a name that already starts with ``'`` gets another, so ``=bob`` (shown
+    ``'=bob``) and ``'=bob`` (shown ``''=bob``) stay two rows.
+    """
+    return "'" + text if text.startswith(FORMULA_START + ("'",)) else text
 
 
 def feedback_filename(student: str) -> str:
-    """A file name for a student's feedback that cannot escape the feedback folder."""
+    """A file name for a student's feedback: readable, inside the feedback folder, and one per
+    student (always suffixed with a hash of the normalised name, so no name can forge another's)."""
+    student = normalise_name(student)
     safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in student).strip(". ") or "student"
-    digest = hashlib.blake2b(student.encode(), digest_size=4).hexdigest()
-    return f"{safe[:60]}-{digest}.md" if safe != student else f"{safe}.md"
+    digest = hashlib.blake2b(student.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return f"{safe[:60]}-{digest}.md"
+
+
+def markdown_safe(text: str) -> str:
+    """``text`` shown literally in Markdown and HTML: one line, no tag, no heading, no link."""
+    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(text))
+    text = html.escape(text, quote=False)
+    return re.sub(r"([\\`*_\[\]#!|~])", r"\\\1", text)
+
+
+def _regular_tree(folder: Path, limit: int = 10_000) -> str | None:
+    """Why ``folder`` cannot be graded (a link or special file anywhere in it), or ``None``."""
+    seen = 0
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + files):
+            seen += 1
+            path = Path(root, name)
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                return "an entry vanished while it was read"
+            relative = path.relative_to(folder).as_posix()
+            if stat.S_ISLNK(mode):
+                return f"holds a symbolic link ({relative}): links are never followed; copy the file in instead"
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                return f"holds {relative}, which is not a regular file"
+        if seen > limit:
+            return f"holds more than {limit:,} entries"
+    return None
 
 
 def find_submissions(directory: str | os.PathLike) -> Roster:
     """``<student>.ipynb`` files and ``<student>/`` folders holding exactly one notebook.
 
     A student given twice (a file and a folder, or names equal after NFC) and a folder with
-    several notebooks are *conflicts*, graded for nobody until resolved; every other entry
-    that is not graded is *skipped*, with the reason.
+    several notebooks are *conflicts*, graded for nobody until resolved. A notebook that is a
+    link, or a folder holding a link or a special file anywhere, is *refused* (never followed).
+    Both get a row with no points; every other entry that is not graded is *skipped*, with the reason.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``directory`` is not a folder.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"Submissions folder {directory} does not exist.")
     candidates: dict[str, list[tuple[str, Path]]] = {}
     conflicts: dict[str, str] = {}
+    refused: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
     for entry in sorted(directory.iterdir()):
         name = entry.name
+        mode = entry.lstat().st_mode
         if name.startswith("."):
             skipped.append((name, "hidden entry"))
-        elif entry.is_symlink():
-            skipped.append((name, "symbolic link (copy the file in instead)"))
-        elif entry.is_file():
+        elif stat.S_ISLNK(mode):
+            if entry.suffix.lower() == ".ipynb" or "." not in name:
+                refused[normalise_name(Path(name).stem if entry.suffix.lower() == ".ipynb" else name)] = \
+                    "a symbolic link: links are never followed; copy the notebook in instead"
+            else:
+                skipped.append((name, "symbolic link (copy the file in instead)"))
+        elif stat.S_ISREG(mode):
             if entry.suffix == ".ipynb":
                 candidates.setdefault(normalise_name(entry.stem), []).append((name, entry))
             elif entry.suffix.lower() == ".ipynb":
                 skipped.append((name, f"extension {entry.suffix!r}: rename it to .ipynb"))
             else:
                 skipped.append((name, "not a notebook (.ipynb)"))
-        elif entry.is_dir():
+        elif stat.S_ISDIR(mode):
             if entry.suffix.lower() == ".ipynb":
                 skipped.append((name, "a folder named like a notebook"))
                 continue
-            notebooks = sorted(p for p in entry.iterdir() if p.is_file() and p.suffix == ".ipynb")
             student = normalise_name(name)
-            if not notebooks:
+            problem = _regular_tree(entry)
+            notebooks = sorted(p for p in entry.iterdir() if p.suffix == ".ipynb" and not p.is_dir())
+            if problem:
+                refused[student] = f"folder {name}/ {problem}"
+            elif not notebooks:
                 skipped.append((name, "folder without a notebook"))
             elif len(notebooks) > 1:
                 conflicts[student] = f"folder {name}/ holds {len(notebooks)} notebooks: " + \
@@ -139,13 +200,17 @@ def find_submissions(directory: str | os.PathLike) -> Roster:
             skipped.append((name, "not a file or folder"))
     submissions = {}
     for student, found in candidates.items():
-        if student in conflicts:
+        if student in refused:
+            refused[student] += "; also " + ", ".join(label for label, _ in found)
+        elif student in conflicts:
             conflicts[student] += "; also " + ", ".join(label for label, _ in found)
         elif len(found) > 1:
             conflicts[student] = "given more than once: " + ", ".join(label for label, _ in found)
         else:
             submissions[student] = found[0][1]
-    return Roster(submissions, conflicts, skipped)
+    for student in refused:
+        conflicts.pop(student, None)
+    return Roster(submissions, conflicts, skipped, refused)
 
 
 def integrity_flags(nb: nbformat.NotebookNode) -> list[str]:
@@ -179,36 +244,80 @@ class Context:
 
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode:
-    if path.stat().st_size > NOTEBOOK_LIMIT:
-        raise ValueError(f"larger than {NOTEBOOK_LIMIT >> 20} MiB")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4)
+    """The notebook at ``path``, opened without following links, at most ``NOTEBOOK_LIMIT`` bytes.
+
+    Raises
+    ------
+    safefiles.UnsafeFile
+        If it is a link, not a regular file, too large, or not a notebook; the message never
+        quotes the file (only its reason).
+    """
+    raw = safefiles.read_regular(path, NOTEBOOK_LIMIT)
+    if safefiles.json_depth(raw) > NOTEBOOK_DEPTH:
+        raise safefiles.UnsafeFile(f"nested deeper than {NOTEBOOK_DEPTH} levels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nbformat.reads(raw.decode("utf-8", errors="replace"), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - whatever nbformat raises, the file is not a notebook
+        raise safefiles.UnsafeFile(f"not a Jupyter notebook ({type(exc).__name__})") from None
 
 
 def _load_answers(out: Path) -> tuple[dict, list[dict]]:
-    """The submission's answers and cell errors, read as data with size limits (never trusted)."""
+    """The submission's answers and cell errors, read as data (never trusted): no link followed,
+    sizes and nesting bounded; anything unreadable reads as no answer."""
     answers, errors = {}, []
-    path = out / "answers.json"
-    if path.is_file() and not path.is_symlink() and path.stat().st_size <= ANSWERS_LIMIT:
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            answers = loaded if isinstance(loaded, dict) else {}
-        except ValueError:
-            answers = {}
-    run = out / "run.json"
-    if run.is_file() and not run.is_symlink() and run.stat().st_size <= RUN_LIMIT:
-        try:
-            errors = [e for e in json.loads(run.read_text(encoding="utf-8")).get("errors", []) if isinstance(e, dict)]
-        except (ValueError, AttributeError):
-            errors = []
-    scores = out / "scores.npy"
-    if scores.is_file() and not scores.is_symlink() and scores.stat().st_size <= SCORES_LIMIT:
-        try:
-            answers["$scores"] = np.load(scores, allow_pickle=False).astype(float).reshape(-1)
-        except (ValueError, OSError):
-            pass
+    try:
+        loaded = safefiles.read_json("answers.json", ANSWERS_LIMIT, base=out)
+        # "$"-keys are the grader's own (e.g. "$scores", "$model"): a sandbox cannot supply them
+        answers = {k: v for k, v in loaded.items() if not k.startswith("$")} if isinstance(loaded, dict) else {}
+    except safefiles.UnsafeFile:
+        answers = {}
+    try:
+        run = safefiles.read_json("run.json", RUN_LIMIT, base=out)
+        found = run.get("errors") if isinstance(run, dict) else None
+        errors = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+    except safefiles.UnsafeFile:
+        errors = []
     return answers, errors[:20]
+
+
+def _check_model(answers_dir: Path, folder: Path, ctx: Context) -> dict:
+    """Assignment 2: the exported model checked and scored outside the submission's sandbox."""
+    from . import modelcheck
+
+    spec = ctx.challenge.model_check
+    limits = sandbox.Limits(wall_seconds=min(ctx.limits.wall_seconds, 300), memory_bytes=ctx.limits.memory_bytes,
+                            total_memory_bytes=min(ctx.limits.total_memory_bytes, MODELCHECK_MEMORY),
+                            cgroup=ctx.limits.cgroup)
+    return modelcheck.evaluate(answers_dir, spec["x"], vocab_size=spec["vocab_size"], maxlen=spec["maxlen"],
+                               folder=folder, pristine=ctx.pristine, limits=limits, unsafe=ctx.unsafe)
+
+
+def _delegation_advice(found) -> list[str]:
+    """The harness's delegation findings (untrusted, advisory only), as bounded lines."""
+    if not isinstance(found, dict):
+        return []
+    lines = []
+    for name, reasons in list(found.items())[:20]:
+        if isinstance(name, str) and isinstance(reasons, list):
+            lines += [f"{name[:60]} {reason[:120]}" for reason in reasons[:5] if isinstance(reason, str)]
+    return lines
+
+
+def _failed(student: str, questions: dict[str, float], status: str) -> GradeResult:
+    return GradeResult(student, {q: 0.0 for q in questions}, status)
+
+
+def grade_guarded(submission: Path, student: str, ctx: Context) -> GradeResult:
+    """:func:`grade_one`, with any failure (a recursion bomb, a full disk, a bug) turned into this
+    student's status: one submission never stops the batch. The status names the error's type
+    only: an exception's text may quote a file."""
+    try:
+        return grade_one(submission, student, ctx)
+    except Exception as exc:  # noqa: BLE001 - one submission's failure is its own row
+        return _failed(student, reference_answers.QUESTIONS[ctx.assignment],
+                       f"not graded: grading failed ({type(exc).__name__}); the rest of the class was graded")
 
 
 def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
@@ -216,8 +325,8 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
     zero = {q: 0.0 for q in reference_answers.QUESTIONS[ctx.assignment]}
     try:
         nb = _read_notebook(submission)
-    except Exception as exc:  # not JSON, not a notebook, too large: a status, never a crash
-        return GradeResult(student, zero, f"invalid notebook: {type(exc).__name__}: {str(exc)[:200]}")
+    except safefiles.UnsafeFile as exc:  # a link, not JSON, not a notebook, too large: a status
+        return GradeResult(student, zero, f"invalid notebook: {exc}")
     flags = integrity_flags(nb)
     folder = Path(tempfile.mkdtemp(prefix="sub-", dir=ctx.scratch))
     try:
@@ -239,8 +348,13 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
                           read_only={"/opt/course": ctx.pristine, "/data": ctx.data}, env=env,
                           limits=ctx.limits, unsafe=ctx.unsafe)
         answers, errors = _load_answers(work / "answers")
+        if ctx.challenge.model_check is not None:
+            answers.update(_check_model(work / "answers", folder, ctx))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    advice = _delegation_advice(answers.pop("_delegation", None))
+    if advice:
+        flags = sorted(set(flags) | {"delegates to the course's reference code"})
     scores, lines = reference_answers.score(ctx.challenge, answers)
     if run.timed_out:
         status = f"timeout: stopped after {ctx.limits.wall_seconds:g} s; scored what it answered"
@@ -250,13 +364,22 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         status = "graded"
     if errors:
         status += f"; {len(errors)} cell(s) raised"
+    if any(note.startswith("the kernel killed") for note in run.notes):
+        status += "; killed over the memory limit"
     if flags:
         status += f"; flagged: {', '.join(flags)}"
     feedback = "\n".join(lines)
     if errors:
         feedback += "\n\nCells that raised an error:\n" + "\n".join(
-            f"- cell {e.get('cell')}: {str(e.get('error'))[:300]}" for e in errors)
-    return GradeResult(student, scores, status, feedback, flags)
+            f"- cell {markdown_safe(str(e.get('cell'))[:20])}: {markdown_safe(str(e.get('error'))[:300])}"
+            for e in errors)
+    if advice:
+        feedback += ("\n\nAdvisory (for a human look, no points taken): the assignment asks for your own code, "
+                     "and these answers delegate to the course's reference package:\n"
+                     + "\n".join(f"- {markdown_safe(line)}" for line in advice))
+    if run.notes:
+        feedback += "\n\nSandbox:\n" + "\n".join(f"- {markdown_safe(note)}" for note in run.notes)
+    return GradeResult(student, scores, status, feedback, flags, list(run.notes))
 
 
 # ------------------------------------------------------------------------------ batch
@@ -288,10 +411,16 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
     """Grade every submission in ``submissions``; write ``grades.csv``, ``report.md`` and
     ``feedback/`` under ``output_dir``, atomically. Returns the sheet.
 
+    A failure while grading one submission becomes its row's status; the sheet, the report and
+    the feedback are always written. A sheet that is replaced is kept first, as
+    ``history/grades-<UTC time>.csv``.
+
     Raises
     ------
     sandbox.SandboxUnavailable
         Where no sandbox can run, unless ``unsafe=True`` (trusted code only).
+    NoSubmissions
+        If ``submissions`` holds no notebook at all (the previous sheet is left as it is).
     """
     if not unsafe:
         sandbox.check_available()
@@ -299,10 +428,18 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
         raise ValueError(f"Unknown assignment {assignment!r}; choose one of {sorted(reference_answers.QUESTIONS)}.")
     output_dir = Path(output_dir)
     roster = find_submissions(submissions)
+    if not len(roster):
+        raise NoSubmissions(
+            f"No submission in {submissions}: it holds no <student>.ipynb and no <student>/ folder with a notebook"
+            + (f" ({len(roster.skipped)} other entries, e.g. {roster.skipped[0][0]!r}: {roster.skipped[0][1]})"
+               if roster.skipped else " (it is empty)")
+            + ". Check the --submissions path; nothing was written, and any previous sheet is unchanged.")
+    limits = limits or sandbox.Limits(wall_seconds=timeout)
+    if not unsafe:
+        check_memory_fits(max(1, workers), limits)
     public = student_folder(assignment, dist_dir) if dist_dir else student_folder(assignment)
     challenge = reference_answers.challenge(assignment, class_seed(output_dir, new=new_secret))
     questions = reference_answers.QUESTIONS[assignment]
-    limits = limits or sandbox.Limits(wall_seconds=timeout)
     results: list[GradeResult] = []
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         scratch = Path(scratch)
@@ -317,18 +454,98 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
                       unsafe)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, progress_bar(
                 total=len(roster.submissions), desc="Grading", unit="submission", enabled=progress) as bar:
-            futures = [pool.submit(grade_one, path, name, ctx) for name, path in roster.submissions.items()]
-            for future in futures:
-                results.append(future.result())
+            futures = {name: pool.submit(grade_guarded, path, name, ctx) for name, path in roster.submissions.items()}
+            for name, future in futures.items():
+                try:
+                    results.append(future.result())
+                except Exception as exc:  # noqa: BLE001 - even a failure of the guard is one row
+                    results.append(_failed(name, questions, f"not graded: grading failed ({type(exc).__name__})"))
                 bar.update(1)
     for student, reason in roster.conflicts.items():
-        results.append(GradeResult(student, {q: 0.0 for q in questions}, f"not graded: conflict: {reason}"))
+        results.append(_failed(student, questions, f"not graded: conflict: {reason}"))
+    for student, reason in roster.refused.items():
+        results.append(_failed(student, questions, f"not graded: refused: {reason}"))
     sheet = _sheet(results, questions)
-    for r in results:
-        write_text_atomic(output_dir / "feedback" / feedback_filename(r.student), _feedback(r, questions))
-    write_text_atomic(output_dir / "report.md", _report(roster, assignment, unsafe))
-    write_text_atomic(output_dir / "grades.csv", sheet.to_csv(index=False))
+    notes = sorted({note for r in results for note in r.notes if not note.startswith("the kernel killed")})
+    write_outputs(output_dir, sheet, {r.student: _feedback(r, questions) for r in results},
+                  _report(roster, assignment, unsafe, notes))
     return sheet
+
+
+def check_memory_fits(workers: int, limits: sandbox.Limits, machine: int | None = None) -> None:
+    """Refuse a batch whose sandboxes could together need more memory than the machine has.
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` × ``limits.total_memory_bytes`` exceeds the machine's memory.
+    """
+    from . import cgroups
+
+    machine = cgroups.machine_memory() if machine is None else machine
+    need = workers * limits.total_memory_bytes
+    if machine is not None and need > machine:
+        raise ValueError(
+            f"{workers} workers × {limits.total_memory_bytes >> 20} MiB per sandbox = {need >> 20} MiB, more than this "
+            f"machine's {machine >> 20} MiB: grade with fewer --workers (at most {machine // limits.total_memory_bytes}) "
+            "or a smaller --memory per submission.")
+
+
+class NoSubmissions(ValueError):
+    """The submissions folder holds nothing to grade."""
+
+
+def write_outputs(output_dir: Path, sheet: pd.DataFrame, feedback: dict[str, str], report: str) -> None:
+    """Write the feedback folder (built aside, then swapped in), the report, then the sheet;
+    a sheet being replaced is first kept under ``history/``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".feedback-", dir=output_dir))
+    try:
+        for student, text in feedback.items():
+            (building / feedback_filename(student)).write_text(text, encoding="utf-8")
+        os.chmod(building, 0o755)
+        _swap_in(building, output_dir / "feedback")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    write_text_atomic(output_dir / "report.md", report)
+    previous = output_dir / "grades.csv"
+    if previous.is_file() and not previous.is_symlink():
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        history = output_dir / "history"
+        history.mkdir(exist_ok=True)
+        shutil.copy2(previous, history / f"grades-{stamp}.csv")
+    write_text_atomic(previous, sheet.to_csv(index=False))
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``: one atomic exchange where Linux offers it, else two renames."""
+    if not target.exists() and not target.is_symlink():
+        os.rename(new, target)
+        return
+    if target.is_symlink() or not target.is_dir():
+        target.unlink()
+        os.rename(new, target)
+        return
+    if not _exchange(new, target):
+        old = Path(tempfile.mkdtemp(prefix=".feedback-old-", dir=target.parent))
+        os.rename(target, old / "feedback")
+        os.rename(new, target)
+        new = old
+    shutil.rmtree(new, ignore_errors=True)  # now the previous feedback
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux's ``renameat2(RENAME_EXCHANGE)``; ``False`` if unavailable."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFrame:
@@ -341,17 +558,25 @@ def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFr
 
 def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
     total = sum(min(result.scores.get(q, 0.0), float(m)) for q, m in questions.items())
-    return "\n".join([f"# Feedback for {result.student}", "", f"Score: {total:g} / {sum(questions.values()):g}",
-                      f"Status: {result.status}", "", result.feedback or "(nothing was scored)", ""])
+    return "\n".join([f"# Feedback for {markdown_safe(result.student)}", "",
+                      f"Score: {total:g} / {sum(questions.values()):g}",
+                      f"Status: {markdown_safe(result.status)}", "", result.feedback or "(nothing was scored)", ""])
 
 
-def _report(roster: Roster, assignment: str, unsafe: bool) -> str:
+def _report(roster: Roster, assignment: str, unsafe: bool, notes: list[str] = ()) -> str:
+    """The batch's report; every name and reason escaped (a file name is the student's text)."""
+    md = markdown_safe
     lines = [f"# Grading report: {assignment}", "",
-             f"Graded: {len(roster.submissions)}; conflicts: {len(roster.conflicts)}; skipped: {len(roster.skipped)}."]
+             f"Graded: {len(roster.submissions)}; conflicts: {len(roster.conflicts)}; refused: {len(roster.refused)}; "
+             f"skipped: {len(roster.skipped)}."]
     if unsafe:
         lines += ["", "**Graded with --unsafe: no sandbox. Use this for trusted code only.**"]
+    if notes:
+        lines += ["", "## Sandbox: protections missing on this machine (see docs/grading.md)"] + [f"- {md(n)}" for n in notes]
     if roster.conflicts:
-        lines += ["", "## Conflicts (not graded until resolved)"] + [f"- {spreadsheet_safe(s)}: {r}" for s, r in roster.conflicts.items()]
+        lines += ["", "## Conflicts (not graded until resolved)"] + [f"- {md(s)}: {md(r)}" for s, r in roster.conflicts.items()]
+    if roster.refused:
+        lines += ["", "## Refused (links or special files; not graded)"] + [f"- {md(s)}: {md(r)}" for s, r in roster.refused.items()]
     if roster.skipped:
-        lines += ["", "## Skipped"] + [f"- {spreadsheet_safe(n)}: {r}" for n, r in roster.skipped]
+        lines += ["", "## Skipped"] + [f"- {md(n)}: {md(r)}" for n, r in roster.skipped]
     return "\n".join(lines) + "\n"

@@ -58,17 +58,39 @@ def _resolve(arg, namespace):
 
 
 def _model_probe(model, probe: dict, out_dir: Path) -> dict:
-    """Scores on the challenge's inputs, the model's configuration and its optimizer's steps."""
-    import numpy as np
+    """Export the trained model (``model.keras``): the grader checks and evaluates it outside."""
+    model.save(out_dir / "model.keras")
+    return {"exported": "model.keras"}
 
-    x = np.load(out_dir.parent / probe["inputs"], allow_pickle=False)
-    scores = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype="float32").reshape(-1)
-    np.save(out_dir / "scores.npy", scores, allow_pickle=False)
-    optimizer = getattr(model, "optimizer", None)
-    iterations = getattr(optimizer, "iterations", None)
-    return {"config": model.to_json(), "loss": str(getattr(model, "loss", "")),
-            "iterations": int(np.asarray(iterations)) if iterations is not None else None,
-            "scores": "scores.npy"}
+
+def delegation(function, package: str = "course_utils") -> list[str]:
+    """What of ``package`` a student's function is or calls by a global name (advisory: the
+    assignment asks for the student's own code, and the reference is ``package``)."""
+    import types
+
+    found = []
+    module = getattr(function, "__module__", None) or ""
+    if module == package or module.startswith(package + "."):
+        found.append(f"is {module}.{getattr(function, '__qualname__', '?')}")
+        return found
+    code, names = getattr(function, "__code__", None), dict(getattr(function, "__globals__", {}))
+    if isinstance(code, types.CodeType) and getattr(function, "__closure__", None):
+        for name, cell in zip(code.co_freevars, function.__closure__):
+            try:
+                names[name] = cell.cell_contents
+            except ValueError:  # an empty cell
+                pass
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        current = stack.pop()
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in current.co_names + current.co_freevars:
+            target = names.get(name)
+            origin = (getattr(target, "__name__", "") if isinstance(target, types.ModuleType)
+                      else getattr(target, "__module__", "") or "")
+            if isinstance(origin, str) and (origin == package or origin.startswith(package + ".")):
+                found.append(f"calls {name} ({origin})")
+    return sorted(set(found))[:5]
 
 
 def answer_challenge(namespace: dict, challenge_path: str, out_dir: str) -> None:
@@ -76,7 +98,7 @@ def answer_challenge(namespace: dict, challenge_path: str, out_dir: str) -> None
     out = Path(out_dir)
     out.mkdir(exist_ok=True)
     challenge = json.loads(Path(challenge_path).read_text(encoding="utf-8"))
-    answers = {}
+    answers, advice = {}, {}
     for probe in challenge["probes"]:
         try:
             if "model" in probe:
@@ -85,6 +107,8 @@ def answer_challenge(namespace: dict, challenge_path: str, out_dir: str) -> None
                 result = to_plain(namespace[probe["value"]])
             else:
                 function = namespace[probe["call"]]
+                if probe["call"] not in advice:
+                    advice[probe["call"]] = delegation(function)
                 args = [_resolve(a, namespace) for a in probe.get("args", [])]
                 kwargs = {k: _resolve(v, namespace) for k, v in probe.get("kwargs", {}).items()}
                 result = to_plain(function(*args, **kwargs))
@@ -94,7 +118,45 @@ def answer_challenge(namespace: dict, challenge_path: str, out_dir: str) -> None
             answers[probe["id"]] = {"error": f"not defined: {exc}"}
         except BaseException as exc:  # noqa: BLE001 - a student's error is an answer, not a crash
             answers[probe["id"]] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    answers["_delegation"] = {name: found for name, found in advice.items() if found}
     (out / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
+
+
+def rebind(namespace: dict, challenge_path: str) -> None:
+    """Replace the notebook's example data with the challenge's (drawn with the class secret),
+    so that the cells after it compute their values on data the submission could not know."""
+    import numpy as np
+
+    def decode(value):
+        if isinstance(value, dict) and set(value) == {"$array"}:
+            return np.asarray(value["$array"])
+        if isinstance(value, dict):
+            return {k: decode(v) for k, v in value.items()}
+        return value
+    challenge = json.loads(Path(challenge_path).read_text(encoding="utf-8"))
+    for name, value in challenge.get("rebind", {}).get("values", {}).items():
+        namespace[name] = decode(value)
+
+
+REBIND_CELL = """# Added by the grader: the example data above, replaced by data drawn for this grading run.
+from course_utils.grading.harness import rebind as _course_rebind
+_course_rebind(globals(), {challenge!r})"""
+
+
+def insert_rebind(nb, challenge: dict, challenge_path: str) -> bool:
+    """Insert the rebind cell after the first code cell matching ``challenge["rebind"]["after"]``."""
+    import re
+
+    import nbformat
+
+    spec = challenge.get("rebind")
+    if not spec:
+        return False
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and re.search(spec["after"], str(cell.source), flags=re.M):
+            nb.cells.insert(index + 1, nbformat.v4.new_code_cell(REBIND_CELL.format(challenge=challenge_path)))
+            return True
+    return False
 
 
 PROBE_CELL = """# Added by the grader: answer the challenge (no test or answer is in this sandbox).
@@ -113,6 +175,7 @@ def main(argv=None) -> int:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    insert_rebind(nb, json.loads(Path(challenge).read_text(encoding="utf-8")), challenge)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE_CELL.format(challenge=challenge, out=out)))
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=None, kernel_name="python3", allow_errors=True,

@@ -6,7 +6,6 @@ reviews with its secret seed. Their labels stay outside the sandbox.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +19,9 @@ from ..text import Vocabulary, pad_sequences
 
 #: Assignment 2's data: the smoke profile with 5,000 training reviews.
 A2_PROFILE = config.get_profile("smoke").replace(train_size=5000, test_size=200)
+#: Assignment 2 pads on the right, with no empty review: what cuDNN accepts for a masked GRU/LSTM
+#: (Keras 3 on a GPU asserts it); see the assignment's "Why right padding".
+A2_PADDING = "post"
 HOLDOUT_SIZE = 1000
 PUBLIC_TEST_SIZE, PUBLIC_TEST_SEED = 2000, 7
 
@@ -56,35 +58,18 @@ def a2_vocabulary() -> Vocabulary:
 
 
 def heldout(seed: int, size: int = HOLDOUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)``: ``size`` held-out reviews drawn with ``seed``, encoded as the a2 notebook encodes."""
+    """``(x, y)``: ``size`` held-out reviews drawn with ``seed``, encoded as the a2 notebook encodes
+    (right-padded; a review with no known word is left out, as the notebook leaves it out)."""
     _, _, pool = _splits()
-    held = subsample(pool, size, seed=seed)
+    held = subsample(pool, min(len(pool), size + size // 10 + 10), seed=seed)
     vocab = a2_vocabulary()
-    x = pad_sequences(vocab.encode_many(held.text, drop_unknown=A2_PROFILE.drop_unknown), A2_PROFILE.maxlen)
-    return x, held.label.to_numpy()
+    encoded = vocab.encode_many(held.text, drop_unknown=A2_PROFILE.drop_unknown)
+    keep = np.flatnonzero([len(ids) > 0 for ids in encoded])[:size]
+    x = pad_sequences([encoded[i] for i in keep], A2_PROFILE.maxlen, padding=A2_PADDING)
+    return x, held.label.to_numpy()[keep]
 
 
 def heldout_accuracy(model, seed: int = 90_210) -> float:
     """Accuracy of a trained model on held-out reviews (Gradescope's hidden tests use it)."""
     x, y = heldout(seed)
     return classification_metrics(y, predict_scores(model, x))["accuracy"]
-
-
-def model_facts(config_json: str) -> dict:
-    """What grading needs from a Keras model's JSON configuration, rebuilt in Keras's safe mode
-    (no lambda layers, no custom code): parameters, recurrent layers, embedding, output shape."""
-    import keras
-
-    if len(config_json) > 1_000_000:
-        raise ValueError("model configuration too large")
-    json.loads(config_json)  # plain JSON, or nothing
-    model = keras.models.model_from_json(config_json)
-    recurrent = [layer for layer in model.layers if type(layer).__name__ in ("GRU", "LSTM")]
-    embedding = [layer for layer in model.layers if type(layer).__name__ == "Embedding"]
-    first = recurrent[0] if recurrent else None
-    return {"params": int(model.count_params()), "output_shape": list(model.output_shape),
-            "recurrent": len(recurrent), "kind": type(first).__name__.lower() if first else None,
-            "units": getattr(first, "units", None), "recurrent_dropout": getattr(first, "recurrent_dropout", None),
-            "activation": getattr(getattr(first, "activation", None), "__name__", None),
-            "mask_zero": bool(embedding and embedding[0].mask_zero),
-            "vocab_size": embedding[0].input_dim if embedding else None}

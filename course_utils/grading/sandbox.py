@@ -5,8 +5,11 @@ folders it is given (a pristine copy of ``course_utils``, the data it needs), on
 writable folder (``/work``), a private ``/tmp``, no network, its own PID namespace (nothing
 it starts outlives it, and it sees no other process), and limits on address space, CPU time,
 processes and file size. The repository, the submissions folder, ``grades/``, other
-students and the batch's ``/proc`` are simply not there. As root it also drops to the
-``nobody`` user, so the process limit counts only its own processes.
+students and the batch's ``/proc`` are simply not there. As root it also drops to a user of
+its own (one uid per concurrent sandbox, from ``SANDBOX_UIDS``), so the process limit counts
+only its own processes, and runs in a control group of its own (``cgroups``): memory of all
+its processes and of its tmpfs together, processes and CPU, accounted per sandbox. ``/tmp``,
+``/dev/shm`` and (as root) ``/grading`` have a size.
 """
 from __future__ import annotations
 
@@ -17,13 +20,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
+
+from . import cgroups
 
 WORK = "/grading"  # not /work: the venv may live under /work
 NOBODY = 65534
+#: Users the sandboxes run as when started as root: one per concurrent sandbox, none in use elsewhere.
+SANDBOX_UIDS = range(2_000_000, 2_000_064)
+_free_uids = list(SANDBOX_UIDS)
+_uid_lock = threading.Lock()
 #: Where ``make setup`` and the README tell people to get the sandbox from.
 HOW_TO_GET_IT = ("Grade on Linux with bubblewrap installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`), "
                  "or in containers: otter-grader's Docker mode (`otter grade`) or Gradescope with the "
@@ -44,6 +55,11 @@ class Limits:
     processes: int = 256
     file_bytes: int = 256 << 20
     output_bytes: int = 200_000  # of stdout/stderr kept
+    total_memory_bytes: int = 3 << 30  # all its processes and its tmpfs together (control group)
+    cpus: float = 1.0  # CPU time per wall second (control group)
+    tmp_bytes: int = 512 << 20  # size of /tmp and of /dev/shm (each)
+    work_bytes: int = 1 << 30  # size of /grading (a tmpfs of its own, as root)
+    cgroup: bool = True  # one control group per sandbox where one can be made
 
 
 @dataclass
@@ -84,13 +100,14 @@ def _system_binds() -> list[str]:
     return [p for p in paths if os.path.exists(p)] + sorted(p for p in prefixes if not p.startswith("/usr"))
 
 
-def _bwrap_args(bwrap: str, read_only: Mapping[str, str], work: Path | None, env: Mapping[str, str]) -> list[str]:
-    # As root: every namespace but the user one, so that `nobody` below is the real `nobody`.
+def _bwrap_args(bwrap: str, read_only: Mapping[str, str], work: Path | None, env: Mapping[str, str],
+                uid: int = NOBODY, tmp_bytes: int = 512 << 20) -> list[str]:
+    # As root: every namespace but the user one, so that the uid below is a real, unprivileged user.
     unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
                if os.geteuid() == 0 else ["--unshare-all"])
     args = [bwrap, *unshare, "--die-with-parent", "--new-session",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
-            "--perms", "1777", "--tmpfs", "/dev/shm", "--clearenv"]
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm", "--clearenv"]
     binds = [(path, path) for path in _system_binds()] + [(inside, str(outside)) for inside, outside in read_only.items()]
     made: set[str] = set()
     for inside, outside in binds:
@@ -103,56 +120,159 @@ def _bwrap_args(bwrap: str, read_only: Mapping[str, str], work: Path | None, env
         args += ["--bind", str(work), WORK, "--chdir", WORK]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    if os.geteuid() == 0:  # privileged bubblewrap: become nobody inside, with no way back
-        args += ["--", shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+    if os.geteuid() == 0:  # privileged bubblewrap: become an unprivileged user inside, with no way back
+        args += ["--", shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                  "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
     else:
         args += ["--"]
     return args
 
 
-def _limit(limits: Limits):
-    """Set resource limits in the child before it execs bubblewrap (they are inherited)."""
+def _limit(limits: Limits, group: cgroups.Cgroup | None = None):
+    """In the child, before it execs bubblewrap: enter the control group, set resource limits
+    (both are inherited by everything it starts)."""
     def apply() -> None:
+        if group is not None:
+            group.enter()
         for name, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
                             (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(name, (value, value))
-        if os.geteuid() != 0:  # as root the limit is set for `nobody` below, at the setpriv step
+        if os.geteuid() != 0:  # as root the limit is set for the sandbox's user, at the setpriv step
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     return apply
 
 
+@contextmanager
+def sandbox_uid() -> Iterator[int]:
+    """A user id no other running sandbox has (as root), so that per-user limits are its own."""
+    if os.geteuid() != 0:
+        yield os.getuid()
+        return
+    with _uid_lock:
+        if not _free_uids:
+            raise RuntimeError(f"more than {len(SANDBOX_UIDS)} sandboxes at once; grade with fewer workers")
+        uid = _free_uids.pop(0)
+    try:
+        yield uid
+    finally:
+        with _uid_lock:
+            _free_uids.append(uid)
+
+
+@contextmanager
+def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
+    """Mount a tmpfs of ``size`` bytes on ``folder``, keeping what it holds (as root; else a note)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        notes.append("/grading has no size limit (not root: no tmpfs of its own)")
+        yield
+        return
+    staging = folder.parent / f".{folder.name}.staging"
+    os.rename(folder, staging)
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755,nosuid,nodev", "tmpfs",
+                              str(folder)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        os.rename(staging, folder)
+        notes.append(f"/grading has no size limit (mount: {mounted.stderr.strip()[:200]})")
+        yield
+        return
+    try:
+        shutil.copytree(staging, folder, dirs_exist_ok=True, symlinks=True)
+        shutil.rmtree(staging)
+        yield
+    finally:
+        kept = folder.parent / f".{folder.name}.kept"
+        try:
+            _copy_regular(folder, kept, size)  # what the caller reads afterwards
+        finally:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            if kept.exists():
+                os.rename(kept, folder)
+            else:
+                folder.mkdir(exist_ok=True)
+
+
+def _copy_regular(source: Path, target: Path, budget: int, max_entries: int = 10_000) -> None:
+    """Copy the regular files and folders of ``source`` (a sandbox's) to ``target``: no link, FIFO
+    or device is opened or copied (a FIFO would block the grader), at most ``budget`` bytes."""
+    import stat
+
+    target.mkdir()
+    entries = 0
+    for root, dirs, files in os.walk(source, followlinks=False):
+        relative = Path(root).relative_to(source)
+        for name in sorted(dirs):
+            if not os.path.islink(os.path.join(root, name)):
+                (target / relative / name).mkdir()
+        for name in sorted(files):
+            entries += 1
+            if entries > max_entries:
+                return
+            path = os.path.join(root, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                continue  # a link, or gone
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
+                    continue
+                budget -= info.st_size
+                with open(target / relative / name, "wb") as out:
+                    shutil.copyfileobj(handle, out)
+
+
 def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.PathLike] = {},
         env: Mapping[str, str] = {}, limits: Limits = Limits(), unsafe: bool = False) -> RunResult:
-    """Run ``command`` in a fresh sandbox whose only writable folder is ``work`` (seen as ``/work``).
+    """Run ``command`` in a fresh sandbox whose only writable folder is ``work`` (seen as ``/grading``).
 
     ``read_only`` maps paths inside the sandbox to folders or files outside. ``unsafe=True``
     runs the command as a plain child process (trusted code only). The whole process tree is
-    killed at ``limits.wall_seconds``; its output is kept up to ``limits.output_bytes``.
+    killed at ``limits.wall_seconds``; its output is kept up to ``limits.output_bytes``. The
+    result's ``notes`` say which protections could not be had here (e.g. no control group).
     """
     work = Path(work)
     notes: list[str] = []
     if unsafe:
-        base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), **env}
-        full = list(command)
-        cwd = work
-    else:
-        bwrap = check_available()
+        return _run(list(command), work, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), **env},
+                    work, limits, None, notes)
+    bwrap = check_available()
+    with sandbox_uid() as uid, sized_folder(work, limits.work_bytes, notes):
         if os.geteuid() == 0:
-            os.chown(work, NOBODY, NOBODY)
+            os.chown(work, uid, uid)
             for path in work.rglob("*"):
-                os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+                os.chown(path, uid, uid, follow_symlinks=False)
         full = _bwrap_args(bwrap, {k: str(v) for k, v in read_only.items()}, work,
-                           {"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env})
-        if os.geteuid() == 0:  # the process limit must apply to `nobody`, after the uid switch
+                           {"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env}, uid=uid, tmp_bytes=limits.tmp_bytes)
+        if os.geteuid() == 0:  # the process limit must apply to the sandbox's user, after the uid switch
             full += ["/usr/bin/prlimit", f"--nproc={limits.processes}", "--"]
         full += list(command)
-        base_env, cwd = {}, None
+        group = None
+        if limits.cgroup:
+            group, how = cgroups.create(memory_bytes=limits.total_memory_bytes, pids=limits.processes + 16,
+                                        cpus=limits.cpus)
+            if group is None:
+                notes.append(f"{how}: memory, processes and CPU are limited per process only")
+        try:
+            result = _run(full, None, {}, work, limits, group, notes)
+            if group is not None and group.oom_kills():
+                result.notes.append(f"the kernel killed {group.oom_kills()} process(es) over the memory limit "
+                                    f"({limits.total_memory_bytes >> 20} MiB for the whole submission)")
+        finally:
+            if group is not None:
+                group.remove()
+    return result
+
+
+def _run(full: list[str], cwd: Path | None, env: Mapping[str, str], work: Path, limits: Limits,
+         group: cgroups.Cgroup | None, notes: list[str]) -> RunResult:
     log = work.parent / f".{work.name}.log"
     start = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=cwd, env=base_env, start_new_session=True, preexec_fn=_limit(limits))
+                                cwd=cwd, env=dict(env), start_new_session=True, preexec_fn=_limit(limits, group))
         timed_out = False
         try:
             proc.wait(timeout=limits.wall_seconds)

@@ -1,0 +1,132 @@
+"""Reading what a submission (or its sandbox) wrote, without trusting it: no link is followed,
+only regular files are read, sizes and JSON nesting are bounded, and no error message ever
+quotes a file's contents (a link to a private file must not leak it into a grade sheet).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+import numpy as np
+
+#: JSON nested deeper than this is refused before it is parsed (Python's parser recurses).
+MAX_JSON_DEPTH = 32
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+
+
+class UnsafeFile(ValueError):
+    """A file that is not read: a link, not a regular file, too large or too deeply nested.
+    The message names the reason only, never the contents."""
+
+
+def _open_nofollow(base: Path, relative: str | os.PathLike) -> int:
+    """A read-only descriptor of ``base/relative``, every component opened without following links."""
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or ".." in parts:
+        raise UnsafeFile(f"not a plain relative path: {str(relative)!r}")
+    flags_dir = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(base, flags_dir)
+    except OSError as exc:
+        raise UnsafeFile(f"folder cannot be opened ({exc.strerror})") from None
+    try:
+        for part in parts[:-1]:
+            try:
+                child = os.open(part, flags_dir, dir_fd=fd)
+            except OSError as exc:
+                raise UnsafeFile(f"{part!r} is a link or not a folder ({exc.strerror})") from None
+            os.close(fd)
+            fd = child
+        try:
+            # O_NONBLOCK: a FIFO planted in place of a file must not block the batch.
+            return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
+                           dir_fd=fd)
+        except OSError as exc:
+            if exc.errno == getattr(os, "ELOOP", 40):
+                raise UnsafeFile("a symbolic link (links are never followed)") from None
+            raise UnsafeFile(f"cannot be opened ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike | None = None) -> bytes:
+    """The bytes of ``path`` (relative to ``base`` if given, else its own folder), at most ``limit``.
+
+    Raises
+    ------
+    UnsafeFile
+        If any component is a link, the file is not a regular file, or it is larger than ``limit``.
+    """
+    path = Path(path)
+    if base is None:
+        base, path = path.parent, Path(path.name)
+    fd = _open_nofollow(Path(base), path)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile("not a regular file")
+        if info.st_size > limit:
+            raise UnsafeFile(f"larger than {limit:,} bytes")
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise UnsafeFile(f"larger than {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply ``data`` nests arrays and objects (strings are skipped): linear time, no recursion."""
+    bare = np.frombuffer(_STRING.sub(b"", data), dtype=np.uint8)
+    steps = np.zeros(bare.shape, dtype=np.int64)
+    steps[(bare == ord("[")) | (bare == ord("{"))] = 1
+    steps[(bare == ord("]")) | (bare == ord("}"))] = -1
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def loads_bounded(data: bytes, max_depth: int = MAX_JSON_DEPTH):
+    """Parse JSON ``data`` nested at most ``max_depth`` deep, NaN and infinities refused.
+
+    Raises
+    ------
+    UnsafeFile
+        If it nests deeper, is not UTF-8 JSON, or holds a non-finite number.
+    """
+    depth = json_depth(data)
+    if depth > max_depth:
+        raise UnsafeFile(f"JSON nested {depth} deep (at most {max_depth})")
+
+    def refuse(name: str):
+        raise UnsafeFile(f"JSON holds {name}, which is not a finite number")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=refuse)
+    except UnsafeFile:
+        raise
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise UnsafeFile(f"not valid JSON ({type(exc).__name__})") from None
+
+
+def read_json(path: str | os.PathLike, limit: int, *, base: str | os.PathLike | None = None,
+              max_depth: int = MAX_JSON_DEPTH):
+    """:func:`read_regular` then :func:`loads_bounded`."""
+    return loads_bounded(read_regular(path, limit, base=base), max_depth)
+
+
+def load_npy(path: str | os.PathLike, limit: int, *, base: str | os.PathLike | None = None) -> np.ndarray:
+    """A ``.npy`` array read as data (never a pickle), at most ``limit`` bytes, without following links."""
+    import io
+
+    raw = read_regular(path, limit, base=base)
+    try:
+        return np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UnsafeFile(f"not a plain NumPy array ({type(exc).__name__})") from None
