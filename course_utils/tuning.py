@@ -226,6 +226,8 @@ class _Reporting:
     def __init__(self, *args, report: Callable[[str, dict, dict], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.report = report
+        if type(self.oracle).__name__ != "OracleClient":  # only a distributed worker waits for rounds
+            return
         create = self.oracle.create_trial
 
         def create_trial(tuner_id):
@@ -359,6 +361,18 @@ def trials_table(project_dir: str | os.PathLike) -> pd.DataFrame:
     return _best_first(done)
 
 
+def hyperparameter_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a trials table that hold hyperparameters."""
+    return [c for c in table.columns if c not in ("tuner", "trial", "epochs trained", "epochs in all", OBJECTIVE,
+                                                   "seconds", "status")]
+
+
+def distinct_configurations(table: pd.DataFrame) -> int:
+    """Configurations tried (a Hyperband trial that carries on an earlier one tries none anew)."""
+    columns = (["tuner"] if "tuner" in table.columns else []) + hyperparameter_columns(table)
+    return len(table[columns].drop_duplicates())
+
+
 def _best_first(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(OBJECTIVE, ascending=False, kind="stable").reset_index(drop=True)
 
@@ -383,14 +397,16 @@ def search_progress(table: pd.DataFrame) -> plt.Figure:
 
 
 def comparison(table: pd.DataFrame) -> str:
-    """A Markdown sentence comparing the tuners of ``table`` (:func:`compare_tuners`): trials,
-    epochs, time and best validation accuracy, each computed; a tie to three decimals is a tie."""
+    """A Markdown sentence comparing the tuners of ``table`` (:func:`compare_tuners`): configurations,
+    trials, epochs, time and best validation accuracy, each computed; a tie to three decimals is a
+    tie. (A candidate for ``narrative``.)"""
     parts, best = [], {}
     for tuner, rows in table.groupby("tuner", sort=False):
         best[tuner] = round(float(rows[OBJECTIVE].max()), 3)
-        parts.append(f"{tuner} trained {len(rows)} configuration{'s' if len(rows) != 1 else ''} for "
-                     f"{int(rows['epochs trained'].sum())} epochs in all ({rows['seconds'].sum():.0f} s) "
-                     f"and reached a best validation accuracy of {best[tuner]:.3f}")
+        configs, trials = distinct_configurations(rows), len(rows)
+        parts.append(f"{tuner} tried {configs} configuration{'s' if configs != 1 else ''} in {trials} "
+                     f"trial{'s' if trials != 1 else ''}, {int(rows['epochs trained'].sum())} epochs in all "
+                     f"({rows['seconds'].sum():.0f} s), and reached a best validation accuracy of {best[tuner]:.3f}")
     if not parts:
         return ""
     sentence = "; ".join(parts) + "."
@@ -401,6 +417,17 @@ def comparison(table: pd.DataFrame) -> str:
         else:
             winner, loser = (a, b) if va > vb else (b, a)
             sentence += (f" {winner[0].upper() + winner[1:]} found the better configuration here, by "
-                         f"{abs(va - vb):.3f}; one seed and a small validation split, so a difference "
-                         f"this size can be noise.")
+                         f"{abs(va - vb):.3f}: one seed and one validation split, so rerun with another "
+                         f"seed before trusting the difference.")
     return sentence[0].upper() + sentence[1:]
+
+
+def grid_cost_sentence(cost: Mapping[str, float], searched: Mapping[str, float], *, tuners: int = 2) -> str:
+    """The full grid's cost (a :func:`grid_cost` row) against the search actually run
+    (``configurations`` and ``hours``), for the notebook. (A candidate for ``narrative``.)"""
+    minutes = round(float(searched["hours"]) * 60)
+    spent = ("under a minute" if minutes < 1 else f"about {minutes} minute{'' if minutes == 1 else 's'}")
+    who = "the two tuners" if tuners == 2 else ("the tuner" if tuners == 1 else f"the {tuners} tuners")
+    return (f"A full grid of {int(cost['configurations'])} configurations × {int(cost['folds'])} folds would take "
+            f"about {float(cost['hours']):.0f} hours here; {who} tried {int(searched['configurations'])} "
+            f"configurations in {spent}, on a subset.")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import tuning
+from course_utils import plots, tuning
 from course_utils.workbook import tune
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,17 +85,19 @@ def test_hypermodel_builds_the_course_recurrent_model_with_the_chosen_values():
 
 def _table() -> pd.DataFrame:
     return pd.DataFrame({"tuner": ["random search"] * 2 + ["Hyperband"] * 3, "trial": ["0", "1", "0000", "0001", "0002"],
-                         "epochs trained": [2, 2, 1, 1, 1], "val_accuracy": [0.70, 0.80, 0.60, 0.75, 0.8004],
+                         "units": [8, 16, 8, 16, 32], "epochs trained": [2, 2, 1, 1, 1], "val_accuracy": [0.70, 0.80, 0.60, 0.75, 0.8004],
                          "seconds": [10.0, 12.0, 4.0, 5.0, 6.0]})
 
 
 def test_comparison_sentence_is_computed_and_calls_ties():
     text = tuning.comparison(_table())
-    assert text.startswith("Random search trained 2 configurations for 4 epochs in all (22 s) and reached a best "
-                           "validation accuracy of 0.800; Hyperband trained 3 configurations for 3 epochs")
+    assert text.startswith("Random search tried 2 configurations in 2 trials, 4 epochs in all (22 s), and reached a "
+                           "best validation accuracy of 0.800; Hyperband tried 3 configurations in 3 trials, 3 epochs")
     assert "tie" in text  # 0.800 and 0.8004 are the same to three decimals
-    better = _table().assign(val_accuracy=[0.7, 0.8, 0.6, 0.75, 0.85])
-    assert "Hyperband found the better configuration here, by 0.050" in tuning.comparison(better)
+    better = _table().assign(val_accuracy=[0.7, 0.8, 0.6, 0.75, 0.85], units=[8, 16, 8, 16, 16])
+    text = tuning.comparison(better)  # trial 0002 carries on 0001: the same configuration
+    assert "Hyperband tried 2 configurations in 3 trials" in text
+    assert "Hyperband found the better configuration here, by 0.050" in text
 
 
 def test_search_progress_draws_best_so_far_per_tuner():
@@ -104,6 +106,7 @@ def test_search_progress_draws_best_so_far_per_tuner():
     best = lines["Hyperband: best so far"]
     assert list(best.get_xdata()) == [1, 2, 3] and list(best.get_ydata()) == [0.60, 0.75, 0.8004]
     assert list(lines["random search: each trial"].get_xdata()) == [2, 4]
+    assert plots.text_problems(fig) == []  # nothing overlaps or is clipped (the legend sits outside)
 
 
 def _toy(n=200):
@@ -205,6 +208,30 @@ def test_a_worker_killed_mid_run_stops_the_search_and_every_process(tmp_path):
         assert launcher.returncode == 1, out[-3000:]
         assert f"tune: tuner1 (pid {pids['tuner1']}) was killed by SIGKILL; stopping every process." in out
         assert "tune: best trial" in out or "tune: no trial finished." in out
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+        left = _kill_leftovers(pids.values())
+    assert left == [], f"the launcher left {left} running"
+
+
+@pytest.mark.parametrize("sig,code,said", [(signal.SIGINT, 130, "KeyboardInterrupt"), (signal.SIGTERM, 130, "SIGTERM")])
+def test_ctrl_c_or_sigterm_to_the_launcher_stops_every_child(tmp_path, sig, code, said):
+    launcher = subprocess.Popen(_launcher(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=_env())
+    lines: list[str] = []
+    pids: dict[str, int] = {}
+    try:
+        for line in launcher.stdout:
+            lines.append(line)
+            if line.startswith("tune: started tuner1"):
+                break
+        pids = _pids("".join(lines))
+        assert sorted(pids) == ["chief", "tuner0", "tuner1"], "".join(lines)
+        launcher.send_signal(sig)
+        rest, _ = launcher.communicate(timeout=HANG_SECONDS)
+        assert launcher.returncode == code, "".join(lines) + rest
+        assert f"tune: {said}; stopping every process." in rest
     finally:
         if launcher.poll() is None:
             launcher.kill()

@@ -14,6 +14,7 @@ oracle, and neither the chief nor a Hyperband round waiting for that trial would
 stopping everything is the only bounded answer. (A launcher killed with SIGKILL cannot clean up:
 its children then need ``kill``.)
 
+``--report`` prints the best trial of a finished search again (and rewrites ``trials.csv``).
 ``--single`` runs one process of a distributed search with the ``KERASTUNER_*`` variables already
 set: that is how the launcher starts its children, and how docs/tuning.md spreads a search over
 several machines.
@@ -251,7 +252,7 @@ def launch(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.workbook.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="worker processes beside the chief (default 2)")
     parser.add_argument("--tuner", choices=("hyperband", "random"), default="hyperband")
     parser.add_argument("--max-epochs", type=int, default=3, help="epochs of a fully trained model (default 3)")
@@ -265,8 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output-dir", type=Path, default=Path("notebooks/outputs/tune"))
     parser.add_argument("--timeout", type=float, default=0, help="stop everything after this many seconds (0: never)")
-    parser.add_argument("--single", action="store_true",
-                        help="run one chief or worker from the KERASTUNER_* variables (several machines)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--single", action="store_true",
+                      help="run one chief or worker from the KERASTUNER_* variables (several machines)")
+    mode.add_argument("--report", action="store_true",
+                      help="only report the best trial of the search in --output-dir (e.g. on the chief's machine)")
     args = parser.parse_args(argv)
     for name in ("workers", "max_epochs", "iterations", "subset", "batch_size"):
         if getattr(args, name) < 1:
@@ -277,6 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--toy needs at least 4 sequences, got {args.toy}.")
     if args.timeout < 0:
         parser.error(f"--timeout must be >= 0 seconds (0: never), got {args.timeout:g}.")
+    if args.report:
+        folder = project_dir(args.output_dir, args.tuner)
+        if not folder.is_dir():
+            parser.error(f"no {args.tuner} search in {folder}: give the --output-dir and --tuner of the search.")
+        return 0 if report(folder) else 1
     return run_single(args) if args.single else launch(args)
 
 
