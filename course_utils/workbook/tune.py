@@ -80,8 +80,12 @@ def run_single(args) -> int:
             print(f"--single needs ${name}: set {ENV_ID} (chief, tuner0, tuner1 …), {ENV_IP} and {ENV_PORT} "
                   f"(the chief's address) as docs/tuning.md shows.", file=sys.stderr)
             return 2
+    import logging
+
     from .. import tuning
     from ..training import seed_everything, validation_split
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing notices: one line per trial
 
     x, y, vocab_size, maxlen, fixed = _data(args)
     hypermodel = tuning.RecurrentHyperModel(tuning.SPACE, vocab_size=vocab_size, maxlen=maxlen, seed=args.seed,
