@@ -415,7 +415,7 @@ def comparison(table: pd.DataFrame) -> str:
         if va == vb:
             sentence += " The two tuners tie on this budget."
         else:
-            winner, loser = (a, b) if va > vb else (b, a)
+            winner = a if va > vb else b
             sentence += (f" {winner[0].upper() + winner[1:]} found the better configuration here, by "
                          f"{abs(va - vb):.3f}: one seed and one validation split, so rerun with another "
                          f"seed before trusting the difference.")

@@ -7,11 +7,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import keras_tuner as kt
-import numpy as np
 import pandas as pd
 import pytest
 
