@@ -334,10 +334,15 @@ def compare_tuners(hypermodel: RecurrentHyperModel, x, y, *, budget: SearchBudge
 
 def read_trials(project_dir: str | os.PathLike) -> pd.DataFrame:
     """Every trial KerasTuner saved under ``project_dir`` (``trial_*/trial.json``), in start order,
-    with its ``status`` (``COMPLETED``, or e.g. ``RUNNING`` for a trial whose worker died)."""
+    with its ``status`` (``COMPLETED``, or e.g. ``RUNNING`` for a trial whose worker died, or
+    ``UNREADABLE`` for a file cut short by a killed process)."""
     rows = []
     for path in sorted(Path(project_dir).glob("trial_*/trial.json")):
-        state = json.loads(path.read_text())
+        try:
+            state = json.loads(path.read_text())
+        except ValueError:  # KerasTuner writes it in place: a process killed mid-write leaves it cut
+            rows.append({"trial": path.parent.name.removeprefix("trial_"), "status": "UNREADABLE"})
+            continue
         values = state["hyperparameters"]["values"]
         metrics = {name: m["observations"][-1]["value"][0] for name, m in state["metrics"]["metrics"].items()
                    if m.get("observations")}
@@ -355,9 +360,9 @@ def trials_table(project_dir: str | os.PathLike) -> pd.DataFrame:
     a Hyperband model carried on resumes from its checkpoint), ``epochs in all`` (of the model),
     ``val_accuracy`` (best epoch) and ``seconds``; best first (ties: earlier trial first)."""
     trials = read_trials(project_dir)
-    if trials.empty:
+    done = trials[trials.status == "COMPLETED"].drop(columns="status") if len(trials) else trials
+    if done.empty:
         raise ValueError(f"no finished trial under {project_dir}: did the search run there?")
-    done = trials[trials.status == "COMPLETED"].drop(columns="status")
     return _best_first(done)
 
 

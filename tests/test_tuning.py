@@ -235,3 +235,16 @@ def test_ctrl_c_or_sigterm_to_the_launcher_stops_every_child(tmp_path, sig, code
             launcher.kill()
         left = _kill_leftovers(pids.values())
     assert left == [], f"the launcher left {left} running"
+
+
+def test_read_trials_reports_a_trial_file_cut_short_instead_of_failing(tmp_path):
+    (tmp_path / "trial_07").mkdir()
+    (tmp_path / "trial_07" / "trial.json").write_text('{"trial_id": "07", "hyperpar')
+    trials = tuning.read_trials(tmp_path)
+    assert trials.to_dict("records") == [{"trial": "07", "status": "UNREADABLE"}]
+    for folder in (tmp_path, tmp_path / "empty"):
+        with pytest.raises(ValueError, match="no finished trial"):
+            tuning.trials_table(folder)
+    said = []
+    assert tune.report(tmp_path, out=said.append) == 0
+    assert said == ["tune: trial 07 did not finish (status UNREADABLE).", "tune: no trial finished."]

@@ -183,12 +183,12 @@ def report(folder: Path, out=print) -> int:
     for _, row in trials[trials.status != "COMPLETED"].iterrows():
         out(f"tune: trial {row.trial} did not finish (status {row.status}).")
     done = trials[trials.status == "COMPLETED"].drop(columns="status")
-    done = done.sort_values(OBJECTIVE, ascending=False, kind="stable").reset_index(drop=True)
-    with atomic_path(folder / "trials.csv") as tmp:
-        done.to_csv(tmp, index=False)
     if done.empty:
         out("tune: no trial finished.")
         return 0
+    done = done.sort_values(OBJECTIVE, ascending=False, kind="stable").reset_index(drop=True)
+    with atomic_path(folder / "trials.csv") as tmp:
+        done.to_csv(tmp, index=False)
     best = done.iloc[0]
     settings = ", ".join(f"{k}={best[k]:g}" for k in done.columns
                          if k not in ("trial", "epochs trained", "epochs in all", OBJECTIVE, "seconds"))
