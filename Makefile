@@ -5,12 +5,13 @@ VENV ?= .venv## where the environment lives
 OUTPUT ?= notebooks/outputs## where make smoke / make all write (also where hand-opened notebooks write)
 SUBMISSIONS ?= submissions## make grade: a folder of <student>.ipynb or <student>/ notebooks
 ASSIGNMENT ?=## make grade: a1_data_preparation, a2_recurrent_classifier or a3_metrics_report
-WORKERS ?= 2## make grade: submissions graded at once
+WORKERS ?= 2## make grade: submissions graded at once; make tune: worker processes beside the chief
 TIMEOUT ?= 300## make grade: seconds per submission
 MEMORY ?= 3072## make grade: MiB per submission, its processes and tmpfs together (WORKERS × MEMORY must fit the machine)
 UNSAFE ?=## make grade: set to 1 to grade without a sandbox (trusted code only)
 LAB_ARGS ?=## make lab: extra JupyterLab options, e.g. --no-browser --port 8890
 EDITIONS ?=## make site: editions to build, first = front page, e.g. "en es" (default: site.EDITIONS)
+TUNE_ARGS ?=## make tune: e.g. --tuner random --max-epochs 2 --profile smoke --timeout 1800
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
 EDITION ?= en## the course's language: en (the source) or es; make edition EDITION=es updates and builds one translation
@@ -19,7 +20,7 @@ PY := $(VENV)/bin/python
 TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade bench mutate clean site release-check
+.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade tune bench mutate clean site release-check
 
 #: Variables whose values `make help` writes into the targets' descriptions.
 HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
@@ -109,6 +110,9 @@ grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNME
 	@test -n "$(ASSIGNMENT)" || { echo "Set ASSIGNMENT, e.g. make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=submissions/a1"; exit 2; }
 	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
 	  --workers $(WORKERS) --timeout $(TIMEOUT) --memory $(MEMORY) $(if $(UNSAFE),--unsafe)
+
+tune: setup  ## Distributed KerasTuner search on this machine: a chief and WORKERS workers over 127.0.0.1 (TUNE_ARGS; docs/tuning.md)
+	$(PY) -m course_utils.workbook.tune --workers $(WORKERS) --output-dir $(OUTPUT)/tune $(TUNE_ARGS)
 
 bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
 	$(PY) -m course_utils.workbook.bench --output bench $(BENCH_ARGS)

@@ -5,9 +5,9 @@ What students call sits at the top: ``config`` (profiles), ``data`` (the dataset
 ``models``, ``training``, ``evaluation`` (metrics and records), ``experiment`` (train,
 evaluate, record), ``plots``, ``embeddings`` (GloVe), ``eda``, ``probes`` (why models behave
 as they do), ``behaviour`` (CheckList-style checks), ``narrative`` (computed prose),
-``baselines`` (TF-IDF), ``search`` (random search), ``notebook`` (the session start),
+``baselines`` (TF-IDF), ``tuning`` (KerasTuner: random search, Hyperband), ``notebook`` (the session start),
 ``results`` (the committed run), ``progress`` and ``fileio``. The instructor's tooling has
-rooms of its own: ``workbook`` (runner, setup cells, nbclean, validation, seeds, bench) and
+rooms of its own: ``workbook`` (runner, setup cells, nbclean, validation, seeds, bench, tune) and
 ``grading`` (sandboxed batch grading, reference answers).
 """
 import importlib.util as _util

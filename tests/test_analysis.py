@@ -1,4 +1,4 @@
-"""Probes, the TF-IDF reference, the random search and the validation checks."""
+"""Probes, the TF-IDF reference, the tuning subset and grid cost, and the validation checks."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import baselines, probes, search
+from course_utils import baselines, probes, training, tuning
 from course_utils.workbook import validation
 from course_utils.synthetic import synthetic_review
 from course_utils.text import OOV
@@ -44,79 +44,13 @@ def test_tfidf_reference_learns_the_synthetic_task():
     assert fitted.params > 10 and fitted.train_seconds > 0
 
 
-def test_sample_configs_is_seeded_and_distinct():
-    space = {"a": [1, 2, 3], "b": ["x", "y"]}
-    first = search.sample_configs(space, 4, seed=1)
-    assert first == search.sample_configs(space, 4, seed=1)
-    assert len({tuple(c.items()) for c in first}) == 4
-    assert len(search.sample_configs(space, 100, seed=1)) == 6
-    assert search.grid_size(space) == 6
-    assert search.grid_cost(space, 600.0, folds=3)["hours"] == 3.0
-
-
 def test_stratified_subset_keeps_both_classes():
     x = np.arange(100)
     y = np.array([0] * 50 + [1] * 50)
-    xs, ys = search.stratified_subset(x, y, 10, seed=0)
+    xs, ys = training.stratified_subset(x, y, 10, seed=0)
     assert len(ys) == 10 and ys.sum() == 5
-
-
-class _FakeTraining:
-    """Stands in for ``fit_model``/``seed_everything``/the clock: records every call, no training."""
-
-    def __init__(self, monkeypatch, accuracies, seconds_per_trial=10.0):
-        self.fits, self.seeds, self.now = [], [], 100.0
-        self.accuracies, self.seconds_per_trial = list(accuracies), seconds_per_trial
-        monkeypatch.setattr(search, "fit_model", self.fit)
-        monkeypatch.setattr(search, "seed_everything", self.seeds.append)
-        monkeypatch.setattr(search.time, "perf_counter", lambda: self.now)
-
-    def fit(self, model, x, y, **kwargs):
-        self.fits.append((model, kwargs))
-        self.now += self.seconds_per_trial
-        accuracy = self.accuracies.pop(0)
-        return type("Result", (), {"history": {"val_accuracy": [accuracy - 0.1, accuracy, accuracy - 0.2]},
-                                   "train_seconds": 12.34567})()
-
-
-def test_random_search_trains_each_sampled_config_once_and_ranks_by_validation_accuracy(monkeypatch):
-    fake = _FakeTraining(monkeypatch, accuracies=[0.7, 0.9, 0.8])
-    space = {"units": [2, 3, 4], "lr": [0.1]}
-    x, y = np.zeros((4, 3)), np.array([0, 1, 0, 1])
-    trials = search.random_search(lambda **cfg: cfg, space, x, y, n_trials=3, epochs=5, batch_size=16,
-                                  seed=7, validation_fraction=0.25)
-    configs = search.sample_configs(space, 3, seed=7)
-    assert [model for model, _ in fake.fits] == configs          # build(**config) is what is trained
-    assert fake.seeds == [7, 8, 9]                                 # seed + trial number
-    assert [kwargs for _, kwargs in fake.fits] == [
-        {"epochs": 5, "batch_size": 16, "seed": 7, "validation_fraction": 0.25, "patience": 5,
-         "verbose": False}] * 3
-    assert list(trials.columns) == ["units", "lr", "val_accuracy", "seconds"]
-    assert trials.val_accuracy.tolist() == [0.9, 0.8, 0.7]        # best epoch of each, best trial first
-    assert trials.units.tolist() == [configs[1]["units"], configs[2]["units"], configs[0]["units"]]
-    assert trials.seconds.tolist() == [12.35] * 3 and trials.index.tolist() == [0, 1, 2]
-
-
-def test_random_search_starts_no_trial_after_the_budget_but_always_the_first(monkeypatch):
-    fake = _FakeTraining(monkeypatch, accuracies=[0.6, 0.7, 0.8], seconds_per_trial=10.0)
-    run = lambda budget: search.random_search(lambda **cfg: cfg, {"units": [2, 3, 4]}, np.zeros((4, 3)),
-                                              np.array([0, 1, 0, 1]), n_trials=3, epochs=1, batch_size=2,
-                                              seed=0, budget_seconds=budget)
-    assert len(run(0.0)) == 1 and len(fake.fits) == 1             # 10 s spent > 0 s: one trial
-    fake.accuracies = [0.6, 0.7, 0.8]
-    assert len(run(10.0)) == 2                                    # exactly on the budget: one more
-    fake.accuracies = [0.6, 0.7, 0.8]
-    assert len(run(None)) == 3
-
-
-def test_sample_configs_takes_each_configuration_at_most_once_and_needs_n_of_one():
-    space = {"a": [1, 2, 3, 4], "b": ["x", "y", "z"]}
-    every = search.sample_configs(space, 12, seed=0)
-    assert sorted((c["a"], c["b"]) for c in every) == sorted((a, b) for a in range(1, 5) for b in "xyz")
-    assert len(search.sample_configs(space, 1, seed=0)) == 1
-    with pytest.raises(ValueError) as info:
-        search.sample_configs(space, 0, seed=0)
-    assert str(info.value) == "n must be positive, got 0."
+    with pytest.raises(ValueError, match="n must be a positive number of rows, got 0"):
+        training.stratified_subset(x, y, 0, seed=0)
 
 
 def test_validation_compares_within_tolerance_and_checks_targets(tmp_path):
@@ -176,21 +110,21 @@ def test_subsample_of_an_odd_number_is_as_balanced_as_possible(isolated, synthet
 
 def test_grid_cost_is_written_out():
     space = {"units": [32, 64, 128], "dropout": [0.0, 0.2], "lr": [1e-3, 3e-3]}
-    assert search.grid_cost(space, 1234.5678) == {"configurations": 12, "folds": 1,
+    assert tuning.grid_cost(space, 1234.5678) == {"configurations": 12, "folds": 1,
                                                  "seconds per configuration": 1234.57, "hours": 4.12}
-    assert search.grid_cost(space, 1800, folds=5)["hours"] == 30.0  # 12 x 5 x 0.5 h
-    assert search.grid_cost(space, 100.0)["hours"] == 0.33  # 1200 s, two decimals
+    assert tuning.grid_cost(space, 1800, folds=5)["hours"] == 30.0  # 12 x 5 x 0.5 h
+    assert tuning.grid_cost(space, 100.0)["hours"] == 0.33  # 1200 s, two decimals
 
 
 def test_stratified_subset_is_seeded_balanced_and_whole_at_full_size():
     x = np.arange(100)
     y = np.array([0] * 80 + [1] * 20)
-    xs, ys = search.stratified_subset(x, y, 10, seed=0)
+    xs, ys = training.stratified_subset(x, y, 10, seed=0)
     assert ys.sum() == 2 and np.array_equal(y[xs], ys), "a 20 % class keeps its share, rows keep labels"
-    again, _ = search.stratified_subset(x, y, 10, seed=0)
-    other, _ = search.stratified_subset(x, y, 10, seed=1)
+    again, _ = training.stratified_subset(x, y, 10, seed=0)
+    other, _ = training.stratified_subset(x, y, 10, seed=1)
     assert np.array_equal(xs, again) and not np.array_equal(xs, other)
-    whole_x, whole_y = search.stratified_subset(x, y, 100, seed=0)
+    whole_x, whole_y = training.stratified_subset(x, y, 100, seed=0)
     assert whole_x is x and np.array_equal(whole_y, y)
 
 
