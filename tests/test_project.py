@@ -60,7 +60,8 @@ def test_notebook_is_clean_and_starts_the_same_way(path):
     assert nb.metadata == {"kernelspec": nbclean.KERNELSPEC, "language_info": {**nbclean.LANGUAGE_INFO, **(
         {"version": platform.python_version()} if "version" in nb.metadata["language_info"] else {})}}
     assert info == nbclean.LANGUAGE_INFO
-    assert nbclean.clean_text(path.read_text()) == _committed(path), "the notebook in git is not clean"
+    raw = path.read_text()  # as committed (clean), or as a checkout through the smudge filter holds it
+    assert raw in (nbclean.clean_text(raw), nbclean.smudge_text(nbclean.clean_text(raw))), "not clean (nbclean)"
     raw = path.read_text()
     assert not re.search(r'"/(work|tmp|root|home|Users)/', raw), "machine path in the notebook"
     assert '"output_type": "error"' not in raw
@@ -227,7 +228,7 @@ def test_validate_compares_a_model_output_tables_shape_not_its_values():
 #: Calls whose result a trained model decides: its verdicts, its errors, a ranking, a search's
 #: best-first order, the words its fine-tuned embedding puts together.
 MODEL_DECIDED = re.compile(r"\.predict\(|misclassified\(|predict_reviews\(|failing_examples\(|"
-                           r"random_search\(|compare_tuners\(|nearest_neighbors\(|sort_values\([^)]*\"accuracy\"")
+                           r"compare_tuners\(|nearest_neighbors\(|sort_values\([^)]*\"accuracy\"")
 
 
 def _cells_showing_model_output_raw(notebook: nbformat.NotebookNode) -> list[str]:
