@@ -191,3 +191,22 @@ def ngettext(singular: str, plural: str, n: int, *, edition: str | None = None) 
 
 #: The conventional short name, for ``from course_utils.i18n import _``.
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it now (a label that is looked up
+    later, where it is shown: a table header, a figure's text)."""
+    return message
+
+
+def label(text: object, *, edition: str | None = None) -> object:
+    """A label a student reads (a column name, a verdict, a figure's word) in the edition's
+    language: its catalogue entry if it has one, else ``text`` unchanged (names of models, data).
+    Anything that is not a string comes back as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    edition = _edition(edition)
+    if edition == DEFAULT_EDITION:
+        return text
+    translated, _catalog = _lookup(text, edition)
+    return translated if isinstance(translated, str) else text
