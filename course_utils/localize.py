@@ -138,9 +138,14 @@ def frame_html(frame: pd.DataFrame) -> str:
     return localized_frame(frame)._repr_html_()
 
 
+_FOOTER = re.compile(r"\n\[(\d+) rows x (\d+) columns\]$")
+
+
 def frame_text(frame: pd.DataFrame) -> str:
-    """The plain text a translated edition shows for ``frame``."""
-    return repr(localized_frame(frame))
+    """The plain text a translated edition shows for ``frame`` (pandas' footer of a truncated
+    table included)."""
+    return _FOOTER.sub(lambda m: "\n" + _("[{rows} rows x {columns} columns]").format(rows=m.group(1), columns=m.group(2)),
+                       repr(localized_frame(frame)))
 
 
 def series_text(series: pd.Series) -> str:
