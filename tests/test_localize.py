@@ -107,7 +107,7 @@ def test_every_catalogue_entry_is_translated_and_reads_as_spanish():
 # --- tables ---------------------------------------------------------------------------------
 
 def test_a_dataframe_shows_spanish_headers_and_decimal_commas_in_spanish_only(shell):
-    table = _records().assign(verdict=["positive", "negative"])
+    table = _records().assign(verdict=["positive", "negative"], note=[0.25, "none"])
     english = shell.display_formatter.format(table)[0]
     assert localize.register_display(shell) is False  # English: nothing registered
     assert shell.display_formatter.format(table)[0] == english
@@ -123,13 +123,13 @@ def test_a_dataframe_shows_spanish_headers_and_decimal_commas_in_spanish_only(sh
             assert header in text, (mime, header)
         assert "0,9034" in text and "0,8641" in text and "0.9034" not in text
         assert f"123{NBSP}456" in text and "2000" in text
-        assert "positiva" in text and "esta ejecución" in text
+        assert "positiva" in text and "esta ejecución" in text and "0,25" in text
         assert "bigru" in text and "tfidf_logreg" in text  # model names are not labels
     series = shell.display_formatter.format(pd.Series([0.5, 0.25], index=["accuracy", "f1"], name="tokens"))[0]
     assert "exactitud" in series["text/plain"] and "0,50" in series["text/plain"]
     assert table.loc["bigru", "accuracy"] == 0.9034 and "accuracy" in table  # the data is untouched
     with pd.option_context("display.width", 40, "display.max_columns", 3):  # pandas' own footer of a truncated table
-        assert "[2 filas x 6 columnas]" in shell.display_formatter.format(table)[0]["text/plain"]
+        assert "[2 filas x 7 columnas]" in shell.display_formatter.format(table)[0]["text/plain"]
 
     i18n.set_edition("en")  # back to English in the same kernel: the formatters go
     assert localize.register_display(shell) is False
@@ -155,7 +155,7 @@ def _history():
 
 
 def _texts(fig):
-    ax = fig.axes[1]
+    ax = fig.axes[-1]
     return (ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), [t.get_text() for t in ax.get_legend().get_texts()],
             [t.get_text() for t in ax.get_yticklabels()])
 
@@ -178,8 +178,19 @@ def test_a_figure_is_drawn_in_spanish_with_comma_ticks_and_saved_so(tmp_path, mo
     assert plots.alt_text(fig) == ("Figura. pérdida; x: época; y: pérdida; leyenda: entrenamiento, validación | "
                                    "exactitud; x: época; y: exactitud; leyenda: entrenamiento, validación")
     assert plots.text_problems(fig) == []
+    plt.close(fig)
+
+    saved = []  # plots.show translates a figure itself, before checking and saving it
+    real_save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda f, out, name: saved.append(_texts(f)) or real_save(f, out, name))
     monkeypatch.setenv("COURSE_CHECK_FIGURES", "1")
-    plots.show(fig, tmp_path, "curves")  # the hook runs inside show; the Spanish figure is saved
+    plots.show(plots.series_plot([1, 2, 3], {"training": [0.25, 0.5, 0.75], "validation": [0.5, 0.5, 0.5]},
+                                 xlabel="tokens before the end of the review", ylabel="mean |Δ p(positive)|",
+                                 title="Where each model listens"), tmp_path, "curves")
+    title, xlabel, ylabel, legend, ticks = saved[0]  # texts a notebook's code cell passed in English
+    assert (title, xlabel, ylabel, legend) == ("Dónde escucha cada modelo", "tokens antes del final de la reseña",
+                                               "media de |Δ p(positiva)|", ["entrenamiento", "validación"])
+    assert [t for t in ticks if t] and all("," in t for t in ticks if t)
     assert (tmp_path / "figures" / "curves.png").stat().st_size > 0
 
 
@@ -204,6 +215,19 @@ def test_figure_words_from_data_and_notebooks_are_translated_names_are_not():
 
 
 # --- progress -------------------------------------------------------------------------------
+
+def test_reading_reviews_reports_progress_in_the_edition(tmp_path, capsys):
+    from course_utils import data
+
+    for split in ("train", "test"):
+        for folder, name in (("pos", "1_8.txt"), ("neg", "2_2.txt")):
+            (tmp_path / "aclImdb" / split / folder).mkdir(parents=True)
+            (tmp_path / "aclImdb" / split / folder / name).write_text("A film.", encoding="utf-8")
+    i18n.set_edition("es")
+    data.read_directory(tmp_path / "aclImdb", progress=True)
+    err = capsys.readouterr().err
+    assert "Leyendo reseñas" in err and "Reading" not in err
+
 
 def test_progress_descriptions_follow_the_edition():
     from course_utils.i18n import _
