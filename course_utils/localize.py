@@ -55,6 +55,12 @@ LABELS = (
     N_("Accuracy by review length"), N_("Where each model listens"), N_("frequency rank in our vocabulary"),
     N_("share with a vector"), N_("GloVe coverage by word frequency"), N_("GloVe coverage"), N_("ROC, test set"),
     N_("training"), N_("validation"), N_("chance"),
+    # pandas' describe(), and labels the notebooks' code cells write
+    N_("std"), N_("log-odds (positive vs negative)"), N_("log-odds (negative vs positive)"), N_("train ∩ test"),
+    N_("tag"), N_("tokens covered"), N_("share of tokens that are <oov>"), N_("short review"), N_("long review"),
+    N_("covered"), N_("Keras count"), N_("by formula"), N_("formula"), N_("measured"), N_("full grid"),
+    N_("this random search"), N_("scaled from the subset"), N_("up to rank"), N_("parameters"), N_("units"),
+    N_("training reviews"),
     # scikit-learn's displays
     N_("True label"), N_("Predicted label"), N_("False Positive Rate (Positive label: 1)"),
     N_("True Positive Rate (Positive label: 1)"),
@@ -84,10 +90,25 @@ def _column_strings(values: pd.Series) -> pd.Series | None:
                      dtype=object)
 
 
+_ENGLISH_NUMBER = re.compile(r"(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(%?)")
+
+
+def _text(value: str) -> str:
+    """A string cell or label: a number a code cell formatted the English way (``"1,000"``,
+    ``"69.3%"``) in the edition's typography, else the label through the catalogue."""
+    number = _ENGLISH_NUMBER.fullmatch(value.strip())
+    if not number:
+        return label(value)
+    digits = number.group(1).replace(",", "")
+    decimals = len(digits.split(".", 1)[1]) if "." in digits else 0
+    shown = fmt_number(float(digits), decimals)
+    return shown + ("\u00a0%" if number.group(2) else "")
+
+
 def _cell(value: object) -> object:
     """One cell of a display copy: a label translated; a lone float with a decimal comma."""
     if isinstance(value, str):
-        return label(value)
+        return _text(value)
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and np.isfinite(value):
         return _decimal_comma(f"{value:g}" if abs(value) >= 1e-4 else repr(float(value)))
     return value
@@ -96,7 +117,7 @@ def _cell(value: object) -> object:
 def _labels(index: pd.Index) -> pd.Index:
     """An index (or columns) with every label translated, level names included."""
     renamed = index.copy() if pd.api.types.is_numeric_dtype(index.dtype) else \
-        index.map(lambda v: tuple(label(x) for x in v) if isinstance(v, tuple) else label(v))
+        index.map(lambda v: tuple(_cell(x) for x in v) if isinstance(v, tuple) else _cell(v))
     renamed.names = [label(n) for n in index.names]
     return renamed
 

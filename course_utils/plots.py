@@ -21,7 +21,7 @@ import seaborn as sns
 from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, confusion_matrix
 
 from .fileio import atomic_path
-from .i18n import _, fmt_number
+from .i18n import _, fmt_int, fmt_number
 
 CLASS_NAMES = ("negative", "positive")
 PALETTE = {"negative": "#d62728", "positive": "#2ca02c"}
@@ -97,7 +97,7 @@ def coverage_curve(coverage: Mapping[int, float], *, chosen: int | None = None) 
     ax.plot(sizes, np.array(shares) * 100, marker="o")
     ax.set_xscale("log")
     if chosen:
-        ax.axvline(chosen, color="black", linestyle="--", label=f"vocab_size = {chosen:,}")
+        ax.axvline(chosen, color="black", linestyle="--", label=f"vocab_size = {fmt_int(chosen)}")
         ax.legend()
     ax.set(title=_("Token coverage vs vocabulary size"), xlabel=_("vocabulary size (log scale)"),
            ylabel=_("% of tokens covered"))

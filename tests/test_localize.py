@@ -127,6 +127,11 @@ def test_a_dataframe_shows_spanish_headers_and_decimal_commas_in_spanish_only(sh
         assert "bigru" in text and "tfidf_logreg" in text  # model names are not labels
     series = shell.display_formatter.format(pd.Series([0.5, 0.25], index=["accuracy", "f1"], name="tokens"))[0]
     assert "exactitud" in series["text/plain"] and "0,50" in series["text/plain"]
+    # numbers a code cell already formatted as English text (02: f"{k:,}", f"{v:.1%}")
+    formatted = pd.Series({"1,000": "76.6%", "20,000": "98.7%", "v1": "1,5 e"}, name="tokens covered")
+    text = shell.display_formatter.format(formatted)[0]["text/plain"]
+    assert re.search(f"1000 +76,6{NBSP}%", text) and f"20{NBSP}000" in text and "98,7" in text and "1,5 e" in text
+    assert "tokens cubiertos" in text
     assert table.loc["bigru", "accuracy"] == 0.9034 and "accuracy" in table  # the data is untouched
     with pd.option_context("display.width", 40, "display.max_columns", 3):  # pandas' own footer of a truncated table
         assert "[2 filas x 7 columnas]" in shell.display_formatter.format(table)[0]["text/plain"]
