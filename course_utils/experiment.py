@@ -179,11 +179,19 @@ def _reused(store: "reuse.StoredModel", entry: dict, history_path: Path, encoded
 
 def reused_notice(name: str, entry: dict, store: "reuse.StoredModel") -> str:
     """What a notebook says when it loads a model instead of training it."""
-    when = f", trained {entry['trained']}" if entry.get("trained") else ""
-    return (f"**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
-            f"(profile, seed, data, code and package versions{when}), so it was loaded from "
-            f"`{store.model_path.relative_to(store.output_dir).as_posix()}` with its training history instead "
-            f"of training again. Set `COURSE_RETRAIN=1` (or delete that file) to train it again.")
+    from .i18n import _
+
+    values = dict(name=name, path=store.model_path.relative_to(store.output_dir).as_posix(),
+                  trained=entry.get("trained"))
+    if entry.get("trained"):
+        return _("**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
+                 "(profile, seed, data, code and package versions, trained {trained}), so it was loaded from "
+                 "`{path}` with its training history instead of training again. Set `COURSE_RETRAIN=1` (or delete "
+                 "that file) to train it again.").format(**values)
+    return _("**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
+             "(profile, seed, data, code and package versions), so it was loaded from `{path}` with its training "
+             "history instead of training again. Set `COURSE_RETRAIN=1` (or delete that file) to train it "
+             "again.").format(**values)
 
 
 def load_trained(output_dir: str | os.PathLike, name: str) -> keras.Model | None:

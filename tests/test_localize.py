@@ -299,3 +299,15 @@ def test_a_spanish_notebook_run_by_papermill_speaks_spanish(tmp_path):
     seen, shown = json.loads((out / "seen.json").read_text())
     assert seen == "es" and "exactitud" in shown and "0,9034" in shown
     assert (out / "executed" / "es" / "01_x.ipynb").exists()
+
+
+def test_the_reused_model_notice_reads_in_spanish(tmp_path):
+    from course_utils import experiment, reuse
+
+    store = reuse.StoredModel(tmp_path, "gru")
+    english = experiment.reused_notice("gru", {"trained": "2026-11-28"}, store)
+    assert english.startswith("**Reused** `gru`: this output folder") and "trained 2026-11-28" in english
+    i18n.set_edition("es")
+    spanish = experiment.reused_notice("gru", {}, store)
+    assert spanish.startswith("**Reutilizado** `gru`: esta carpeta de resultados") and "`COURSE_RETRAIN=1`" in spanish
+    assert store.model_path.relative_to(tmp_path).as_posix() in spanish
