@@ -60,7 +60,7 @@ LABELS = (
     N_("tag"), N_("tokens covered"), N_("share of tokens that are <oov>"), N_("short review"), N_("long review"),
     N_("covered"), N_("Keras count"), N_("by formula"), N_("formula"), N_("measured"), N_("full grid"),
     N_("this random search"), N_("scaled from the subset"), N_("up to rank"), N_("parameters"), N_("units"),
-    N_("training reviews"),
+    N_("training reviews"), N_("before"), N_("after"), N_("layer"), N_("type"), N_("output shape"),
     # scikit-learn's displays
     N_("True label"), N_("Predicted label"), N_("False Positive Rate (Positive label: 1)"),
     N_("True Positive Rate (Positive label: 1)"),

@@ -112,7 +112,8 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
         ax.plot(epochs, history.get(metric, []), marker="o", label=_("training"))
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label=_("validation"))
-        ax.set(title=f"{title} {_(metric)}".strip(), xlabel=_("epoch"), ylabel=_(metric))
+        ax.set(title=_("{title} {metric}").format(title=title, metric=_(metric)).strip() if title else _(metric),
+               xlabel=_("epoch"), ylabel=_(metric))
         ax.xaxis.get_major_locator().set_params(integer=True)
         _sensible_limits(ax, epochs, [history.get(metric, []), history.get(f"val_{metric}", [])],
                          bounded=metric == "accuracy")
