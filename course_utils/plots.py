@@ -21,7 +21,7 @@ import seaborn as sns
 from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, confusion_matrix
 
 from .fileio import atomic_path
-from .i18n import _, fmt_int, fmt_number
+from .i18n import _, fmt_int, fmt_number, get_edition
 
 CLASS_NAMES = ("negative", "positive")
 PALETTE = {"negative": "#d62728", "positive": "#2ca02c"}
@@ -261,7 +261,9 @@ def _duration(seconds: float) -> str:
 def _number_g(x: float) -> str:
     """``{x:g}`` for an axis floor (``0.75``), in the edition's typography."""
     text = f"{x:g}"
-    return text if "e" in text else fmt_number(x, len(text.split(".", 1)[1]) if "." in text else 0)
+    if "e" in text or get_edition() == "en":
+        return text
+    return fmt_number(x, len(text.split(".", 1)[1]) if "." in text else 0)
 
 
 def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
