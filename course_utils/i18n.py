@@ -31,6 +31,10 @@ Sentences: ``_("{n} training reviews").format(n=fmt_int(n))`` looks the template
 untranslated or fuzzy entry falls back to the English template, as gettext does (the edition's
 tests make sure there is none). ``python -m course_utils.workbook.edition update es`` extracts
 the ``_()`` and ``ngettext()`` calls into that catalogue.
+
+Labels (a column name, a verdict, a figure's word) are marked with ``N_("accuracy")`` and looked
+up where they are shown with ``label(text)``: a string the catalogue does not hold (a model's
+name, a review) comes back unchanged. ``course_utils.localize`` applies them to tables and figures.
 """
 from __future__ import annotations
 

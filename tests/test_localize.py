@@ -35,8 +35,11 @@ def shell():
     """A real IPython shell (its display formatters and user namespace), removed afterwards so
     that other tests do not think they run in a notebook."""
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
-    instance = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database written by the tests
+    instance = InteractiveShell.instance(config=config)
     yield instance
     while localize._REGISTERED:
         mime, kind = localize._REGISTERED.pop()
