@@ -314,3 +314,22 @@ def test_the_reused_model_notice_reads_in_spanish(tmp_path):
     spanish = experiment.reused_notice("gru", {}, store)
     assert spanish.startswith("**Reutilizado** `gru`: esta carpeta de resultados") and "`COURSE_RETRAIN=1`" in spanish
     assert store.model_path.relative_to(tmp_path).as_posix() in spanish
+
+
+def test_refresh_committed_writes_the_spanish_notebooks_back_into_notebooks_es(monkeypatch, tmp_path):
+    from course_utils.workbook import nbclean
+
+    ran, written = [], []
+
+    def fake_execute(nb, out, **kw):
+        ran.append((nb, out, kw))
+        return nb  # "executed": the notebook itself, read back by refresh_committed
+
+    monkeypatch.setattr(runner, "execute_notebook", fake_execute)
+    monkeypatch.setattr(nbclean, "write_clean", lambda notebook_node, target: written.append(target))
+    monkeypatch.setattr(runner.Path, "mkdir", lambda self, **kw: None)  # no scratch folder created
+    runner.refresh_committed("full", only=["01"], edition="es", stream=io.StringIO())
+    (nb, out, kw), = ran
+    assert nb.parent == runner.NOTEBOOK_DIR / "es" and written == [nb]
+    assert out == runner.NOTEBOOK_DIR / "outputs" / "full"  # the English notebooks' output folder
+    assert kw["edition"] == "es" and kw["keep_default_output"] is True
