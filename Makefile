@@ -67,11 +67,11 @@ test: setup  ## Run the test suite: unit tests on 2 workers (≈ 45 s), then smo
 	$(PY) -m pytest -m "not notebooks" -n 2
 	$(PY) -m pytest -m notebooks
 
-smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min)
-	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke
+smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min; EDITION=es: the Spanish notebooks, same outputs)
+	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)
 
 all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full
-	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full
+	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full --edition $(EDITION)
 
 gpu: setup  ## On a GPU runner: the full course with JAX, per-notebook times into bench/, then validate
 	KERAS_BACKEND=jax $(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full \

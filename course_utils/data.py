@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from . import config
 from .fileio import atomic_path
+from .i18n import _
 from .progress import progress_bar
 
 SPLITS = ("train", "test")
@@ -155,7 +156,7 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
     rows, decode = [], _Decoder()
     try:
         with tarfile.open(path, mode="r|gz") as archive, progress_bar(
-                total=None, desc="Reading reviews", unit="review", enabled=progress) as bar:
+                total=None, desc=_("Reading reviews"), unit=_("review"), enabled=progress) as bar:
             for member in archive:
                 match = _MEMBER.search(member.name) if member.isfile() else None
                 if not match:
@@ -179,7 +180,7 @@ def read_directory(path: str | os.PathLike, *, progress: bool | None = None) -> 
     root = path.parent
     files = [f for s in SPLITS for lab in LABELS for f in (path / s / lab).glob("*.txt")]
     rows, decode = [], _Decoder()
-    for f in progress_bar(files, desc="Reading reviews", unit="review", enabled=progress):
+    for f in progress_bar(files, desc=_("Reading reviews"), unit=_("review"), enabled=progress):
         match = _MEMBER.search(f.relative_to(root).as_posix())
         if match:
             split, label, idx, rating = match.groups()
@@ -282,8 +283,9 @@ def download(url: str, target: str | os.PathLike, *, sha256: str | None, timeout
         with atomic_path(target) as tmp, urllib.request.urlopen(url, timeout=timeout) as response:
             expected = int(response.headers.get("Content-Length") or 0) or None
             received = 0
-            with open(tmp, "wb") as out, progress_bar(total=expected, desc=f"Downloading {target.name}",
-                                                      unit="B", unit_scale=True, enabled=progress) as bar:
+            desc = _("Downloading {name}").format(name=target.name)
+            with open(tmp, "wb") as out, progress_bar(total=expected, desc=desc, unit="B", unit_scale=True,
+                                                      enabled=progress) as bar:
                 while block := response.read(1 << 20):
                     out.write(block)
                     digest.update(block)

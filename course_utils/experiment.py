@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots, reuse
+from .i18n import _
 from .narrative import stated_score
 from .config import Profile
 from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
@@ -44,10 +45,11 @@ class Experiment:
     def plot_evaluation(self, output_dir=None) -> None:
         """Show (and save) the confusion matrix and ROC curve on the test set."""
         y = self.encoded.y_test
-        plots.show(plots.confusion(y, self.scores, title=f"{self.record.model}: test set"),
-                   output_dir, f"{self.record.model}_confusion")
-        plots.show(plots.roc_curves({self.record.model: (y, self.scores)}, title=f"{self.record.model}: ROC"),
-                   output_dir, f"{self.record.model}_roc")
+        model = self.record.model
+        plots.show(plots.confusion(y, self.scores, title=_("{model}: test set").format(model=model)),
+                   output_dir, f"{model}_confusion")
+        plots.show(plots.roc_curves({model: (y, self.scores)}, title=_("{model}: ROC").format(model=model)),
+                   output_dir, f"{model}_roc")
 
     def misclassified(self, n: int = 5, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
         """The most confidently wrong test reviews, decoded back to the tokens the model saw.
@@ -179,11 +181,17 @@ def _reused(store: "reuse.StoredModel", entry: dict, history_path: Path, encoded
 
 def reused_notice(name: str, entry: dict, store: "reuse.StoredModel") -> str:
     """What a notebook says when it loads a model instead of training it."""
-    when = f", trained {entry['trained']}" if entry.get("trained") else ""
-    return (f"**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
-            f"(profile, seed, data, code and package versions{when}), so it was loaded from "
-            f"`{store.model_path.relative_to(store.output_dir).as_posix()}` with its training history instead "
-            f"of training again. Set `COURSE_RETRAIN=1` (or delete that file) to train it again.")
+    values = dict(name=name, path=store.model_path.relative_to(store.output_dir).as_posix(),
+                  trained=entry.get("trained"))
+    if entry.get("trained"):
+        return _("**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
+                 "(profile, seed, data, code and package versions, trained {trained}), so it was loaded from "
+                 "`{path}` with its training history instead of training again. Set `COURSE_RETRAIN=1` (or delete "
+                 "that file) to train it again.").format(**values)
+    return _("**Reused** `{name}`: this output folder already holds it trained with exactly these settings "
+             "(profile, seed, data, code and package versions), so it was loaded from `{path}` with its training "
+             "history instead of training again. Set `COURSE_RETRAIN=1` (or delete that file) to train it "
+             "again.").format(**values)
 
 
 def load_trained(output_dir: str | os.PathLike, name: str) -> keras.Model | None:

@@ -31,6 +31,10 @@ Sentences: ``_("{n} training reviews").format(n=fmt_int(n))`` looks the template
 untranslated or fuzzy entry falls back to the English template, as gettext does (the edition's
 tests make sure there is none). ``python -m course_utils.workbook.edition update es`` extracts
 the ``_()`` and ``ngettext()`` calls into that catalogue.
+
+Labels (a column name, a verdict, a figure's word) are marked with ``N_("accuracy")`` and looked
+up where they are shown with ``label(text)``: a string the catalogue does not hold (a model's
+name, a review) comes back unchanged. ``course_utils.localize`` applies them to tables and figures.
 """
 from __future__ import annotations
 
@@ -191,3 +195,22 @@ def ngettext(singular: str, plural: str, n: int, *, edition: str | None = None) 
 
 #: The conventional short name, for ``from course_utils.i18n import _``.
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it now (a label that is looked up
+    later, where it is shown: a table header, a figure's text)."""
+    return message
+
+
+def label(text: object, *, edition: str | None = None) -> object:
+    """A label a student reads (a column name, a verdict, a figure's word) in the edition's
+    language: its catalogue entry if it has one, else ``text`` unchanged (names of models, data).
+    Anything that is not a string comes back as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    edition = _edition(edition)
+    if edition == DEFAULT_EDITION:
+        return text
+    translated, _catalog = _lookup(text, edition)
+    return translated if isinstance(translated, str) else text

@@ -12,22 +12,47 @@ import numpy as np
 import pandas as pd
 
 from .config import Profile
+from .i18n import _, fmt_int, fmt_number, fmt_percent, get_edition, label, ngettext
+
+
+def _plain(n: float) -> str:
+    """A count the English prose writes without separators (``{n}``); Spanish typography in es."""
+    return str(int(n)) if get_edition() == "en" else fmt_int(int(n))
+
+
+def _fixed(x: float, decimals: int) -> str:
+    """``{x:.Nf}`` in English (no thousands separator); the edition's typography otherwise."""
+    return f"{x:.{decimals}f}" if get_edition() == "en" else fmt_number(x, decimals)
 
 
 def smoke_notice(profile: Profile) -> str:
     """A warning for runs that are not the course run ("" for the full profile)."""
     if profile.name == "full":
         return ""
-    size = "all" if profile.train_size is None else f"{profile.train_size:,} training reviews"
-    return (f"> **{profile.name} profile** ({size}, at most {profile.epochs} epoch"
-            f"{'s' if profile.epochs > 1 else ''}): the numbers in this notebook check that the code "
-            f"runs, nothing more. The computed sentences describe *this* run; the committed notebooks "
-            f"show the full course run.")
+    if profile.train_size is None:
+        template = ngettext(
+            "> **{profile} profile** (all, at most {epochs} epoch): the numbers in this notebook check that "
+            "the code runs, nothing more. The computed sentences describe *this* run; the committed notebooks "
+            "show the full course run.",
+            "> **{profile} profile** (all, at most {epochs} epochs): the numbers in this notebook check that "
+            "the code runs, nothing more. The computed sentences describe *this* run; the committed notebooks "
+            "show the full course run.", profile.epochs)
+    else:
+        template = ngettext(
+            "> **{profile} profile** ({reviews} training reviews, at most {epochs} epoch): the numbers in this "
+            "notebook check that the code runs, nothing more. The computed sentences describe *this* run; "
+            "the committed notebooks show the full course run.",
+            "> **{profile} profile** ({reviews} training reviews, at most {epochs} epochs): the numbers in this "
+            "notebook check that the code runs, nothing more. The computed sentences describe *this* run; "
+            "the committed notebooks show the full course run.", profile.epochs)
+    reviews = "" if profile.train_size is None else fmt_int(profile.train_size)
+    return template.format(profile=profile.name, reviews=reviews, epochs=_plain(profile.epochs))
 
 
 def caveat(profile: Profile) -> str:
     """A short suffix for computed sentences in a run that is not the course run."""
-    return "" if profile.name == "full" else f" *({profile.name} run: this checks wiring only.)*"
+    return "" if profile.name == "full" else _(" *({profile} run: this checks wiring only.)*").format(
+        profile=profile.name)
 
 
 def _words(items: Sequence[str]) -> str:
@@ -36,24 +61,26 @@ def _words(items: Sequence[str]) -> str:
 
 def distinctive_words(tables: Mapping[str, pd.Series], n: int = 6) -> str:
     """Which words the log-odds ranking puts first for each class, in this run."""
-    parts = [f"for **{name}** reviews: {_words(list(series.index[:n]))}" for name, series in tables.items()]
-    return ("The strongest cues in this run are " + "; ".join(parts) + ". Ask of each word: is it a "
-            "sentiment word that will transfer to new movies, or a name or title that happens to occur "
-            "in one class of the training reviews? A model can memorise the second kind, and it will "
-            "not help on reviews of other films.")
+    parts = [_("for **{name}** reviews: {words}").format(name=label(name), words=_words(list(series.index[:n])))
+             for name, series in tables.items()]
+    return _("The strongest cues in this run are {parts}. Ask of each word: is it a sentiment word that will "
+             "transfer to new movies, or a name or title that happens to occur in one class of the training "
+             "reviews? A model can memorise the second kind, and it will not help on reviews of other "
+             "films.").format(parts="; ".join(parts))
 
 
 def data_summary(train: pd.DataFrame, test: pd.DataFrame, word_lengths: np.ndarray) -> str:
     """Sizes, balance and lengths of the loaded splits."""
     share = float(np.mean(train.label))
     median, p95 = np.percentile(word_lengths, [50, 95])
-    return (f"{len(train):,} training and {len(test):,} test reviews; {share:.1%} of the training "
-            f"reviews are positive. The median review has {median:.0f} words, and 5 % have more "
-            f"than {p95:.0f}.")
+    return _("{train} training and {test} test reviews; {share} of the training reviews are positive. The "
+             "median review has {median} words, and 5 % have more than {p95}.").format(
+        train=fmt_int(len(train)), test=fmt_int(len(test)), share=fmt_percent(share, 1),
+        median=_fixed(median, 0), p95=_fixed(p95, 0))
 
 
 def _fmt_model(name: str, records: pd.DataFrame, metric: str) -> str:
-    return f"`{name}` ({records.loc[name, metric]:.3f})"
+    return f"`{name}` ({fmt_number(records.loc[name, metric], 3)})"
 
 
 def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, metric: str = "accuracy",
@@ -61,27 +88,33 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
     """How ``model`` compares with ``others`` on ``metric``; with a seed table, whether each
     difference is larger than the run-to-run noise."""
     if model not in records.index:
-        return f"`{model}` has no record yet."
+        return _("`{model}` has no record yet.").format(model=model)
     lines = []
     for other in others:
         if other not in records.index:
             continue
         apart = _different_runs(records, model, other)
         if apart:
-            lines.append(f"`{model}` and `{other}` are not compared: {apart}.")
+            lines.append(_("`{model}` and `{other}` are not compared: {reason}.").format(
+                model=model, other=other, reason=apart))
             continue
         diff = records.loc[model, metric] - records.loc[other, metric]
-        word = "above" if diff > 0 else "below" if diff < 0 else "level with"
-        sentence = (f"`{model}` reaches {metric} {records.loc[model, metric]:.3f}, "
-                    f"{abs(diff) * 100:.1f} points {word} {_fmt_model(other, records, metric)}")
+        template = (_("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
+                    _("`{model}` reaches {metric} {value}, {points} points below {other}") if diff < 0 else
+                    _("`{model}` reaches {metric} {value}, {points} points level with {other}"))
+        sentence = template.format(model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3),
+                                   points=fmt_number(abs(diff) * 100, 1), other=_fmt_model(other, records, metric))
         noise = _noise(spread, (model, other), metric)
         if noise is not None:
-            sentence += (", more than the seed-to-seed noise" if abs(diff) > noise else
-                         ", within the seed-to-seed noise") + f" (2 × combined sd = {noise * 100:.1f} points)"
+            sentence += (_(", more than the seed-to-seed noise (2 × combined sd = {points} points)")
+                         if abs(diff) > noise else
+                         _(", within the seed-to-seed noise (2 × combined sd = {points} points)")).format(
+                points=fmt_number(noise * 100, 1))
         lines.append(sentence + ".")
-    text = " ".join(lines) if lines else f"`{model}`: {metric} {records.loc[model, metric]:.3f}."
+    text = " ".join(lines) if lines else _("`{model}`: {metric} {value}.").format(
+        model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3))
     if not _from_this_run(records, model):  # a committed result: say so, and no caveat about this run
-        return f"In {_origin(records, model)}, {text}"
+        return _("In {origin}, {text}").format(origin=_origin(records, model), text=text)
     return text + (caveat(profile) if profile is not None else "")
 
 
@@ -90,8 +123,8 @@ def _origin(records: pd.DataFrame, model: str) -> str:
     source = records.loc[model, "source"] if "source" in records else "this run"
     profile = records.loc[model, "profile"] if "profile" in records else None
     if source == "this run":
-        return f"this run ({profile} profile)" if isinstance(profile, str) else "this run"
-    return f"the {source}"
+        return _("this run ({profile} profile)").format(profile=profile) if isinstance(profile, str) else _("this run")
+    return _("the {source}").format(source=label(source))
 
 
 def _from_this_run(records: pd.DataFrame, model: str) -> bool:
@@ -101,8 +134,8 @@ def _from_this_run(records: pd.DataFrame, model: str) -> bool:
 def _different_runs(records: pd.DataFrame, a: str, b: str) -> str:
     """Why two rows must not be compared ("" when they may): other profiles mean other data."""
     if "profile" in records and records.loc[a, "profile"] != records.loc[b, "profile"]:
-        return (f"`{a}` comes from {_origin(records, a)} and `{b}` from {_origin(records, b)}, "
-                f"trained on other data")
+        return _("`{a}` comes from {origin_a} and `{b}` from {origin_b}, trained on other data").format(
+            a=a, b=b, origin_a=_origin(records, a), origin_b=_origin(records, b))
     return ""
 
 
@@ -122,13 +155,15 @@ def _noise(spread: pd.DataFrame | None, models: Sequence[str], metric: str) -> f
 def sensitivity(curve: pd.Series, model: str) -> str:
     """Where a model listens: the strongest window and how far back the effect still reaches."""
     if curve.empty:
-        return f"No window of `{model}`'s inputs could be removed in this sample."
+        return _("No window of `{model}`'s inputs could be removed in this sample.").format(model=model)
     peak_at, peak = int(curve.idxmax()), float(curve.max())
     far = curve[curve.index >= curve.index.max() / 2]
     far_share = float(far.mean() / peak) if peak > 0 else 0.0
-    return (f"`{model}`'s prediction moves most (mean |Δp| = {peak:.3f}) when the tokens "
-            f"{peak_at}–{peak_at + _window(curve)} before the end are removed; {int(far.index.min())} or more "
-            f"tokens back, removing words moves it {far_share:.0%} as much on average.")
+    return _("`{model}`'s prediction moves most (mean |Δp| = {peak}) when the tokens {start}–{end} before the "
+             "end are removed; {far} or more tokens back, removing words moves it {share} as much on "
+             "average.").format(model=model, peak=fmt_number(peak, 3), start=_plain(peak_at),
+                                end=_plain(peak_at + _window(curve)), far=_plain(far.index.min()),
+                                share=fmt_percent(far_share, 0))
 
 
 def _window(curve: pd.Series) -> int:
@@ -145,6 +180,11 @@ def stated_score(text: str) -> float | None:
     return found[-1] if found else None
 
 
+def _score(x: float) -> str:
+    """``{x:g}`` for a score out of 10 (``9.5``, ``3``), in the edition's typography."""
+    return f"{x:g}" if get_edition() == "en" else fmt_number(x, 0 if float(x).is_integer() else 1)
+
+
 def label_doubts(frame: pd.DataFrame) -> str:
     """Among wrongly classified reviews (``label``, ``stated score`` columns), those whose own text
     contradicts their label: the dataset, not the model, is wrong there."""
@@ -153,27 +193,30 @@ def label_doubts(frame: pd.DataFrame) -> str:
     stated = frame["stated score"]
     doubtful = frame[((frame["label"] == 0) & (stated >= 7)) | ((frame["label"] == 1) & (stated <= 4))]
     if doubtful.empty:
-        return (f"None of these {len(frame)} reviews states a score that contradicts its label: the "
-                f"errors are the model's.")
-    examples = ", ".join(f"review {i} says {stated[i]:g}/10 but is labelled "
-                         f"{'positive' if frame.loc[i, 'label'] else 'negative'}" for i in doubtful.index[:3])
-    verb = "contradicts its own label" if len(doubtful) == 1 else "contradict their own labels"
-    return (f"{len(doubtful)} of these {len(frame)} reviews {verb} ({examples}): "
-            f"the dataset is wrong there, and no model can be right about "
-            f"{'it' if len(doubtful) == 1 else 'them'}.")
+        return _("None of these {total} reviews states a score that contradicts its label: the errors are the "
+                 "model's.").format(total=_plain(len(frame)))
+    examples = ", ".join((_("review {review} says {score}/10 but is labelled positive") if frame.loc[i, "label"]
+                          else _("review {review} says {score}/10 but is labelled negative")).format(
+        review=i, score=_score(stated[i])) for i in doubtful.index[:3])
+    return ngettext("{n} of these {total} reviews contradicts its own label ({examples}): the dataset is wrong "
+                    "there, and no model can be right about it.",
+                    "{n} of these {total} reviews contradict their own labels ({examples}): the dataset is "
+                    "wrong there, and no model can be right about them.", len(doubtful)).format(
+        n=_plain(len(doubtful)), total=_plain(len(frame)), examples=examples)
 
 
 def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
     """Which of a few hand-written reviews a model gets right (``expected``: 1 positive, 0 negative)."""
     if len(expected) != len(table):
         raise ValueError(f"expected has {len(expected)} labels for {len(table)} reviews.")
-    parts = []
-    for (_, row), want in zip(table.iterrows(), expected):
+    parts, wrong = [], 0
+    for (_row, row), want in zip(table.iterrows(), expected):
         right = row["verdict"] == ("positive" if want else "negative")
-        parts.append(f"“{row['review']}” → p = {row['p(positive)']:.2f}, "
-                     f"{'right' if right else '**wrong**'}")
-    wrong = sum("**wrong**" in p for p in parts)
-    return (f"`{model}` gets {len(parts) - wrong} of {len(parts)} right: " + "; ".join(parts) + ".")
+        wrong += not right
+        parts.append((_("“{review}” → p = {p}, right") if right else _("“{review}” → p = {p}, **wrong**")).format(
+            review=row["review"], p=fmt_number(row["p(positive)"], 2)))
+    return _("`{model}` gets {right} of {total} right: {parts}.").format(
+        model=model, right=_plain(len(parts) - wrong), total=_plain(len(parts)), parts="; ".join(parts))
 
 
 def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str = "tfidf_logreg",
@@ -185,41 +228,53 @@ def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str =
     """
     table = records.drop(index=[m for m in exclude if m in records.index]).sort_values(metric, ascending=False)
     if table.empty:
-        return "No records yet."
+        return _("No records yet.")
     groups = list(table.groupby("source", sort=False)) if "source" in table else [(None, table)]
     groups.sort(key=lambda item: item[0] != "this run")
     texts = []
     for source, group in groups:
-        label = "In this table" if source is None else _origin(group, group.index[0])
-        label = label[0].upper() + label[1:]
-        text = f"{label}: " + " > ".join(f"`{m}` {v:.3f}" for m, v in group[metric].items()) + "."
+        title = _("In this table") if source is None else _origin(group, group.index[0])
+        title = title[0].upper() + title[1:]
+        text = f"{title}: " + " > ".join(f"`{m}` {fmt_number(v, 3)}" for m, v in group[metric].items()) + "."
         neural = group.drop(index=[reference], errors="ignore")
         if reference in group.index and len(neural) and not _different_runs(group, reference, neural.index[0]):
             best, diff = neural.index[0], group.loc[reference, metric] - neural[metric].iloc[0]
-            text += (f" The best neural model, `{best}`, is {abs(diff) * 100:.1f} points "
-                     f"{'below' if diff > 0 else 'above' if diff < 0 else 'level with'} "
-                     f"TF-IDF + logistic regression.")
+            template = (_(" The best neural model, `{model}`, is {points} points below TF-IDF + logistic "
+                          "regression.") if diff > 0 else
+                        _(" The best neural model, `{model}`, is {points} points above TF-IDF + logistic "
+                          "regression.") if diff < 0 else
+                        _(" The best neural model, `{model}`, is {points} points level with TF-IDF + logistic "
+                          "regression."))
+            text += template.format(model=best, points=fmt_number(abs(diff) * 100, 1))
         elif reference in group.index:
-            text += " No neural model ran here to compare with TF-IDF + logistic regression."
+            text += _(" No neural model ran here to compare with TF-IDF + logistic regression.")
         texts.append(text)
     if len(groups) > 1:
-        texts.append("Rows of different runs are ranked apart: they were trained on other data or machines.")
+        texts.append(_("Rows of different runs are ranked apart: they were trained on other data or machines."))
     return " ".join(texts)
 
 
 def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
     """The full grid's cost against the random search actually run (both from the table)."""
     minutes = round(measured["hours"] * 60)
-    return (f"A full grid of {int(cost['configurations'])} configurations × {int(cost['folds'])} folds would "
-            f"take about {cost['hours']:.0f} hours here; the random search tried {int(measured['configurations'])} "
-            + (f"configurations in under a minute." if minutes < 1 else
-               f"configurations in about {minutes} minute{'' if minutes == 1 else 's'}."))
+    values = dict(grid=_plain(cost["configurations"]), folds=_plain(cost["folds"]),
+                  hours=_fixed(cost["hours"], 0), tried=_plain(measured["configurations"]), minutes=_plain(minutes))
+    if minutes < 1:
+        return _("A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; the "
+                 "random search tried {tried} configurations in under a minute.").format(**values)
+    return ngettext("A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; "
+                    "the random search tried {tried} configurations in about {minutes} minute.",
+                    "A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; "
+                    "the random search tried {tried} configurations in about {minutes} minutes.",
+                    minutes).format(**values)
 
 
 def _models(names: Sequence[str]) -> str:
     """`a`, `a` and `b`, `a`, `b` and `c`."""
     quoted = [f"`{n}`" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    if len(quoted) == 1:
+        return quoted[0]
+    return _("{models} and {last}").format(models=", ".join(quoted[:-1]), last=quoted[-1])
 
 
 def _extremes(row: pd.Series) -> tuple[list[str], list[str]]:
@@ -228,33 +283,37 @@ def _extremes(row: pd.Series) -> tuple[list[str], list[str]]:
     return ([m for m, v in row.items() if np.isclose(v, low)], [m for m, v in row.items() if np.isclose(v, high)])
 
 
-def _fail(models: Sequence[str]) -> str:
-    return "fails" if len(models) == 1 else "fail"
-
-
 def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
     """Per check, which models fail least and most (``rates``: checks x models, shares failed).
 
     Ties are stated as ties: every model at the extreme is named.
     """
     if rates.empty or rates.shape[1] == 0:
-        return "No model has been checked yet."
+        return _("No model has been checked yet.")
     lines = []
     for check, row in rates.iterrows():
         row = row.dropna()
         best, worst = _extremes(row)
+        values = dict(check=label(check), capability=label(capabilities.get(check, "")),
+                      low=fmt_percent(row.min(), 0), high=fmt_percent(row.max(), 0),
+                      best=_models(best), worst=_models(worst))
         if np.isclose(row.min(), row.max()):
-            lines.append(f"- *{check}* ({capabilities.get(check, '')}): every model fails {row.min():.0%}.")
+            lines.append(_("- *{check}* ({capability}): every model fails {low}.").format(**values))
         else:
-            lines.append(f"- *{check}* ({capabilities.get(check, '')}): {_models(best)} {_fail(best)} least "
-                         f"({row.min():.0%}), {_models(worst)} most ({row.max():.0%}).")
+            lines.append(ngettext("- *{check}* ({capability}): {best} fails least ({low}), {worst} most ({high}).",
+                                  "- *{check}* ({capability}): {best} fail least ({low}), {worst} most ({high}).",
+                                  len(best)).format(**values))
     mean = rates.mean()
     best, worst = _extremes(mean)
+    values = dict(low=fmt_percent(mean.min(), 0), high=fmt_percent(mean.max(), 0), best=_models(best),
+                  worst=_models(worst))
     if np.isclose(mean.min(), mean.max()):
-        lines.append(f"\nOver all checks, every model fails {mean.min():.0%} of sentences on average.")
+        lines.append("\n" + _("Over all checks, every model fails {low} of sentences on average.").format(**values))
     else:
-        lines.append(f"\nOver all checks, {_models(best)} {_fail(best)} least ({mean.min():.0%} of sentences on "
-                     f"average) and {_models(worst)} most ({mean.max():.0%}).")
+        lines.append("\n" + ngettext(
+            "Over all checks, {best} fails least ({low} of sentences on average) and {worst} most ({high}).",
+            "Over all checks, {best} fail least ({low} of sentences on average) and {worst} most ({high}).",
+            len(best)).format(**values))
     return "\n".join(lines)
 
 
@@ -273,11 +332,12 @@ def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_fr
     if not checks:
         return ""
     if order_free not in rates.columns:
-        return (f"`{order_free}` (which cannot see word order) has not run into this output folder, so this run "
-                f"cannot say whether reading word order helps on negation and contrast.")
+        return _("`{model}` (which cannot see word order) has not run into this output folder, so this run cannot "
+                 "say whether reading word order helps on negation and contrast.").format(model=order_free)
     readers = [m for m in rates.columns if m != order_free]
     if not readers:
-        return f"Only `{order_free}` has run here: no model that reads word order to compare it with."
+        return _("Only `{model}` has run here: no model that reads word order to compare it with.").format(
+            model=order_free)
     helped, lines = [], []
     for check in checks:
         free = float(rates.loc[check, order_free])
@@ -285,19 +345,23 @@ def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_fr
         best = [m for m, v in row.items() if np.isclose(v, row.min())]
         if row.min() < free and not np.isclose(row.min(), free):
             helped.append(check)
-            verdict = f"{_models(best)} {_fail(best)} less ({row.min():.0%})"
+            verdict = ngettext("{models} fails less ({rate})", "{models} fail less ({rate})", len(best)).format(
+                models=_models(best), rate=fmt_percent(row.min(), 0))
         else:
-            verdict = f"no model that reads in order fails less (the best: {row.min():.0%})"
-        lines.append(f"- *{check}*: `{order_free}` fails {free:.0%}; {verdict}.")
+            verdict = _("no model that reads in order fails less (the best: {rate})").format(
+                rate=fmt_percent(row.min(), 0))
+        lines.append(_("- *{check}*: `{model}` fails {rate}; {verdict}.").format(
+            check=label(check), model=order_free, rate=fmt_percent(free, 0), verdict=verdict))
+    values = dict(helped=_plain(len(helped)), checks=_plain(len(checks)), model=order_free)
     if len(helped) == len(checks):
-        end = f"Reading word order helped on every one of these {len(checks)} checks in this run."
+        end = _("Reading word order helped on every one of these {checks} checks in this run.").format(**values)
     elif helped:
-        end = (f"Reading word order helped on {len(helped)} of these {len(checks)} checks in this run; on the "
-               f"others, `{order_free}`, which sees no order at all, did as well or better, so what decided them "
-               f"was not word order.")
+        end = _("Reading word order helped on {helped} of these {checks} checks in this run; on the others, "
+                "`{model}`, which sees no order at all, did as well or better, so what decided them was not word "
+                "order.").format(**values)
     else:
-        end = (f"Reading word order helped on none of these {len(checks)} checks in this run: `{order_free}`, "
-               f"which sees no order at all, did as well or better on each.")
+        end = _("Reading word order helped on none of these {checks} checks in this run: `{model}`, which sees no "
+                "order at all, did as well or better on each.").format(**values)
     return "\n".join(lines) + "\n\n" + end
 
 
@@ -312,11 +376,14 @@ def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int
     if len(right) < 2:
         return ""
     counts = pd.Series(right)
-    best, _ = _extremes(counts)
-    parts = ", ".join(f"`{m}` {n} of {len(expected)}" for m, n in right.items())
+    best, _worst = _extremes(counts)
+    parts = ", ".join(_("`{model}` {right} of {total}").format(model=m, right=_plain(n), total=_plain(len(expected)))
+                      for m, n in right.items())
     if np.isclose(counts.min(), counts.max()):
-        return f"On these reviews: {parts}. Neither model reads them better than the other here."
-    return f"On these reviews: {parts}. {_models(best)} {'reads' if len(best) == 1 else 'read'} them best here."
+        return _("On these reviews: {parts}. Neither model reads them better than the other here.").format(parts=parts)
+    return ngettext("On these reviews: {parts}. {best} reads them best here.",
+                    "On these reviews: {parts}. {best} read them best here.", len(best)).format(
+        parts=parts, best=_models(best))
 
 
 def learning_curve(history: Mapping[str, Sequence[float]], model: str) -> str:
@@ -324,21 +391,27 @@ def learning_curve(history: Mapping[str, Sequence[float]], model: str) -> str:
     val = list(history.get("val_accuracy", []))
     train = list(history.get("accuracy", []))
     if not val or not train:
-        return f"`{model}` has no validation history."
+        return _("`{model}` has no validation history.").format(model=model)
     best = int(np.argmin(history.get("val_loss", val))) + 1
-    text = (f"`{model}`: training accuracy went from {train[0]:.3f} to {train[-1]:.3f} over {len(train)} "
-            f"epoch{'s' if len(train) > 1 else ''}; validation loss was lowest after epoch {best} "
-            f"(validation accuracy {val[best - 1]:.3f}), and those are the weights kept.")
+    text = ngettext("`{model}`: training accuracy went from {first} to {last} over {epochs} epoch; validation loss "
+                    "was lowest after epoch {best} (validation accuracy {val}), and those are the weights kept.",
+                    "`{model}`: training accuracy went from {first} to {last} over {epochs} epochs; validation "
+                    "loss was lowest after epoch {best} (validation accuracy {val}), and those are the weights "
+                    "kept.", len(train)).format(
+        model=model, first=fmt_number(train[0], 3), last=fmt_number(train[-1], 3), epochs=_plain(len(train)),
+        best=_plain(best), val=fmt_number(val[best - 1], 3))
     if train[-1] - val[-1] > 0.02:
-        text += (f" By the last epoch training accuracy is {100 * (train[-1] - val[-1]):.1f} points above "
-                 f"validation accuracy: the model has started to memorise its training reviews.")
+        text += _(" By the last epoch training accuracy is {points} points above validation accuracy: the model "
+                  "has started to memorise its training reviews.").format(
+            points=fmt_number(100 * (train[-1] - val[-1]), 1))
     return text
 
 
 def truncation(share_cut: float, maxlen: int) -> str:
     """How many reviews the chosen ``maxlen`` cuts."""
-    return (f"With `maxlen = {maxlen}`, {share_cut:.1%} of the training reviews lose tokens "
-            f"(their beginnings, with `truncating=\"pre\"`); the other {1 - share_cut:.1%} are kept whole.")
+    return _("With `maxlen = {maxlen}`, {cut} of the training reviews lose tokens (their beginnings, with "
+             "`truncating=\"pre\"`); the other {kept} are kept whole.").format(
+        maxlen=maxlen, cut=fmt_percent(share_cut, 1), kept=fmt_percent(1 - share_cut, 1))
 
 
 def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
@@ -348,10 +421,12 @@ def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
         if model not in records.index:
             continue
         p, r = records.loc[model, "precision"], records.loc[model, "recall"]
-        lean = ("calls too few reviews positive (recall below precision)" if r < p - 0.02 else
-                "calls too many reviews positive (precision below recall)" if p < r - 0.02 else
-                "is balanced between the classes")
-        parts.append(f"`{model}` (precision {p:.3f}, recall {r:.3f}) {lean}")
+        template = (_("`{model}` (precision {p}, recall {r}) calls too few reviews positive (recall below "
+                      "precision)") if r < p - 0.02 else
+                    _("`{model}` (precision {p}, recall {r}) calls too many reviews positive (precision below "
+                      "recall)") if p < r - 0.02 else
+                    _("`{model}` (precision {p}, recall {r}) is balanced between the classes"))
+        parts.append(template.format(model=model, p=fmt_number(p, 3), r=fmt_number(r, 3)))
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -360,6 +435,6 @@ def sources(records: pd.DataFrame) -> str:
     if "source" not in records or (records["source"] == "this run").all():
         return ""
     committed = [f"`{m}`" for m in records.index[records["source"] != "this run"]]
-    return (f"> {len(committed)} of {len(records)} rows come from the **committed full-profile run**, "
-            f"because their notebooks have not run into this output folder: {', '.join(committed)}. "
-            f"The other rows are this run's.")
+    return _("> {committed} of {total} rows come from the **committed full-profile run**, because their "
+             "notebooks have not run into this output folder: {models}. The other rows are this run's.").format(
+        committed=_plain(len(committed)), total=_plain(len(records)), models=", ".join(committed))

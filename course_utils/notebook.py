@@ -30,20 +30,52 @@ class Session:
 
 
 def start(profile: str | None = None, output_dir: str | os.PathLike | None = None,
-          seed: int | None = None) -> Session:
-    """Resolve the profile and output folder, set the plot style, and seed everything."""
-    from . import plots
+          seed: int | None = None, edition: str | None = None) -> Session:
+    """Resolve the profile and output folder, choose the edition, set the plot style, and seed
+    everything.
+
+    The edition is ``edition`` if given, else the notebook's own ``edition`` variable (the
+    parameters cell of a translated notebook sets ``edition = "es"``, and papermill may override
+    it), else ``$COURSE_EDITION``, else English. A translated edition also shows DataFrames and
+    Series in its language (``localize.register_display``); English registers nothing. A
+    translated notebook run from ``notebooks/<edition>/`` with no output folder chosen writes to
+    ``../outputs/<profile>``, the English notebooks' folder, so both editions share models.
+    """
+    from . import i18n, localize, plots
     from .training import seed_everything
 
     from .narrative import smoke_notice
 
+    chosen = i18n.set_edition(edition if edition is not None else notebook_edition())
+    localize.register_display()
     prof = config.get_profile(profile, seed=seed)
+    if output_dir is None and not os.environ.get(config.ENV_OUTPUT_DIR) and chosen != i18n.DEFAULT_EDITION \
+            and Path.cwd().name == chosen:
+        # notebooks/es/NN.ipynb opened by hand: share notebooks/outputs/<profile> with the English
+        # notebooks, so that a model trained in either edition is reused by the other.
+        output_dir = Path("..") / "outputs" / prof.name
     out = config.output_dir(output_dir, prof)
     plots.use_course_style()
     _quiet_backend()
     seed_everything(prof.seed)
     say(smoke_notice(prof))
     return Session(prof, out)
+
+
+def notebook_edition() -> str | None:
+    """The running notebook's ``edition`` variable (a translated notebook's parameter), if any.
+
+    Read from the IPython namespace the notebook's cells run in, so that ``start`` needs no
+    argument: the code cells stay the same in every edition. None outside IPython, or when the
+    notebook has no such variable (the English notebooks) or it is not a string.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with every notebook environment
+        return None
+    shell = get_ipython()
+    value = None if shell is None else shell.user_ns.get("edition")
+    return value if isinstance(value, str) else None
 
 
 #: Starts every computed sentence's Markdown (invisible when rendered), so that `make validate`
@@ -84,11 +116,18 @@ def show_model_output(table: "pd.DataFrame", *, rows_vary: bool = False) -> None
 
 
 def model_output_bundle(table: "pd.DataFrame", *, rows_vary: bool = False) -> dict[str, str]:
-    """The HTML and plain-text forms ``show_model_output`` displays, each led by the shape line."""
+    """The HTML and plain-text forms ``show_model_output`` displays, each led by the shape line.
+
+    The shape line keeps the English column names (``make validate`` reads it); in a translated
+    edition the table itself is its display copy (``localize.localized_frame``).
+    """
+    from .localize import localized_frame
+
     rows = "rows vary" if rows_vary else f"{len(table)} rows"
     shape = f"{MODEL_OUTPUT_MARK}{rows}; columns: {', '.join(str(c) for c in table.columns)}"
     comment = shape.replace("--", "- -")  # an HTML comment cannot hold "--"
-    return {"text/html": f"<!-- {comment} -->\n{table._repr_html_()}", "text/plain": f"{shape}\n{table!r}"}
+    shown = localized_frame(table)
+    return {"text/html": f"<!-- {comment} -->\n{shown._repr_html_()}", "text/plain": f"{shape}\n{shown!r}"}
 
 
 def _in_notebook() -> bool:

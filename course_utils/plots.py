@@ -21,6 +21,7 @@ import seaborn as sns
 from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, confusion_matrix
 
 from .fileio import atomic_path
+from .i18n import _, fmt_int, fmt_number, get_edition
 
 CLASS_NAMES = ("negative", "positive")
 PALETTE = {"negative": "#d62728", "positive": "#2ca02c"}
@@ -47,7 +48,7 @@ def class_balance(frames: Mapping[str, pd.DataFrame]) -> plt.Figure:
     counts = pd.DataFrame({split: frame.label.map(dict(enumerate(CLASS_NAMES))).value_counts()
                            for split, frame in frames.items()}).T.reindex(columns=list(CLASS_NAMES))
     ax = counts.plot.bar(color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(6.5, 3.8), width=0.8)
-    ax.set(title="Reviews per class and split", ylabel="reviews", xlabel="")
+    ax.set(title=_("Reviews per class and split"), ylabel=_("reviews"), xlabel="")
     for container in ax.containers:
         ax.bar_label(container, fmt="{:,.0f}", label_type="center", color="white", fontsize="small")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(counts.columns), frameon=False)
@@ -64,8 +65,8 @@ def length_distribution(lengths: Mapping[str, np.ndarray], *, unit: str = "words
                      element="step", alpha=0.35, color=PALETTE.get(name))
     if maxlen:
         ax.axvline(maxlen, color="black", linestyle="--", label=f"maxlen = {maxlen}")
-    ax.set(title=f"Review length in {unit}" + (f" (clipped at {clip})" if clip else ""),
-           xlabel=unit, ylabel="reviews")
+    title = (_("Review length in {unit} (clipped at {clip})") if clip else _("Review length in {unit}"))
+    ax.set(title=title.format(unit=_(unit), clip=clip), xlabel=unit, ylabel=_("reviews"))
     ax.legend()
     return fig
 
@@ -75,7 +76,7 @@ def rating_histogram(frame: pd.DataFrame) -> plt.Figure:
     counts = frame.groupby(["rating", "label"]).size().unstack(fill_value=0).reindex(range(1, 11), fill_value=0)
     counts.columns = [CLASS_NAMES[c] for c in counts.columns]
     ax = counts.plot.bar(stacked=True, color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(7, 3.5))
-    ax.set(title="Ratings (from the file names)", xlabel="stars", ylabel="reviews")
+    ax.set(title=_("Ratings (from the file names)"), xlabel=_("stars"), ylabel=_("reviews"))
     return ax.figure
 
 
@@ -85,7 +86,7 @@ def top_words(counts: Mapping[str, pd.Series], n: int = 15) -> plt.Figure:
     for ax, (name, series) in zip(np.atleast_1d(axes), counts.items()):
         top = series.head(n)[::-1]
         ax.barh(top.index, top.values, color=PALETTE.get(name))
-        ax.set(title=f"{name}", xlabel=series.name or "score")
+        ax.set(title=f"{name}", xlabel=series.name or _("score"))
     return fig
 
 
@@ -96,10 +97,10 @@ def coverage_curve(coverage: Mapping[int, float], *, chosen: int | None = None) 
     ax.plot(sizes, np.array(shares) * 100, marker="o")
     ax.set_xscale("log")
     if chosen:
-        ax.axvline(chosen, color="black", linestyle="--", label=f"vocab_size = {chosen:,}")
+        ax.axvline(chosen, color="black", linestyle="--", label=f"vocab_size = {fmt_int(chosen)}")
         ax.legend()
-    ax.set(title="Token coverage vs vocabulary size", xlabel="vocabulary size (log scale)",
-           ylabel="% of tokens covered")
+    ax.set(title=_("Token coverage vs vocabulary size"), xlabel=_("vocabulary size (log scale)"),
+           ylabel=_("% of tokens covered"))
     return fig
 
 
@@ -108,10 +109,11 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         epochs = np.arange(1, len(history.get(metric, [])) + 1)
-        ax.plot(epochs, history.get(metric, []), marker="o", label="training")
+        ax.plot(epochs, history.get(metric, []), marker="o", label=_("training"))
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
-        ax.set(title=f"{title} {metric}".strip(), xlabel="epoch", ylabel=metric)
+            ax.plot(epochs, history[f"val_{metric}"], marker="o", label=_("validation"))
+        ax.set(title=_("{title} {metric}").format(title=title, metric=_(metric)).strip() if title else _(metric),
+               xlabel=_("epoch"), ylabel=_(metric))
         ax.xaxis.get_major_locator().set_params(integer=True)
         _sensible_limits(ax, epochs, [history.get(metric, []), history.get(f"val_{metric}", [])],
                          bounded=metric == "accuracy")
@@ -142,7 +144,7 @@ def confusion(y_true, y_score, *, threshold: float = 0.5, title: str = "") -> pl
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ConfusionMatrixDisplay(cm, display_labels=CLASS_NAMES).plot(ax=ax, cmap="Blues", colorbar=False,
                                                                 values_format=",d")
-    ax.set_title(title or "Confusion matrix")
+    ax.set_title(title or _("Confusion matrix"))
     ax.grid(False)
     return fig
 
@@ -158,9 +160,9 @@ def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
     fig, ax = plt.subplots(figsize=(8.5 if scores or without_curve else 5.5, 5))
     for name, (y_true, y_score) in scores.items():
         RocCurveDisplay.from_predictions(y_true, y_score, name=name, ax=ax)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label=_("chance"))
     if without_curve:
-        ax.plot([], [], " ", label="no curve here (no scores in this run):\n" + "\n".join(without_curve))
+        ax.plot([], [], " ", label=_("no curve here (no scores in this run):") + "\n" + "\n".join(without_curve))
     ax.set(title=title, aspect="equal")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
     return fig
@@ -174,11 +176,11 @@ def origin_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         return [("", table)]
     groups = []
     for source, group in table.groupby("source", sort=False):
-        title = str(source)
+        title = str(source)  # a label: plots.show translates it
         if source == "this run" and "profile" in group:
-            title = f"this run ({group['profile'].iloc[0]} profile)"
-        groups.append((title, group))
-    return sorted(groups, key=lambda item: not item[0].startswith("this run"))
+            title = _("this run ({profile} profile)").format(profile=group["profile"].iloc[0])
+        groups.append((source != "this run", title, group))
+    return [(title, group) for _later, title, group in sorted(groups, key=lambda item: item[0])]
 
 
 def _panels(groups: Sequence[tuple[str, pd.DataFrame]], width: Callable[[pd.DataFrame], float],
@@ -202,15 +204,15 @@ def metric_bars(table: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "f1",
         index = frame.index.name or "index"
         long = frame[list(metrics)].reset_index().melt(id_vars=index, var_name="metric", value_name="value")
         sns.barplot(long, x=index, y="value", hue="metric", ax=ax, legend=ax is axes[-1])
-        ax.set(ylim=(floor, 1.0), xlabel="", title=title or "Test metrics per model",
-               ylabel=f"value (axis starts at {floor:g})" if floor > 0 else "value")
+        ax.set(ylim=(floor, 1.0), xlabel="", title=title or _("Test metrics per model"),
+               ylabel=_("value (axis starts at {floor})").format(floor=_number_g(floor)) if floor > 0 else _("value"))
         ax.tick_params(axis="x", rotation=40)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
             label.set_rotation_mode("anchor")
     if len(groups) > 1:
-        fig.suptitle("Test metrics per model")
-    axes[-1].legend(title="metric", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        fig.suptitle(_("Test metrics per model"))
+    axes[-1].legend(title=_("metric"), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -231,15 +233,16 @@ def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
             i = list(table.index).index(name)
             handles.append(ax.scatter(seconds[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
                                       color=f"C{i % 10}",
-                                      label=f"{name} ({row['accuracy']:.3f}, {_duration(row['train_seconds'])})"))
+                                      label=f"{name} ({fmt_number(row['accuracy'], 3)}, "
+                                            f"{_duration(row['train_seconds'])})"))
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 3.0)))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _duration(v)))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlim(seconds.min() / 2, seconds.max() * 2)
-        ax.set(xlabel="training time (log scale)", title=title)
-    axes[0].set_ylabel("test accuracy")
-    fig.suptitle("Accuracy vs training time")
+        ax.set(xlabel=_("training time (log scale)"), title=title)
+    axes[0].set_ylabel(_("test accuracy"))
+    fig.suptitle(_("Accuracy vs training time"))
     axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return fig
 
@@ -247,12 +250,20 @@ def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
 def _duration(seconds: float) -> str:
     """``0.5 s``, ``30 s``, ``5 min``, ``2 h``: a readable tick label."""
     if seconds < 1:
-        return f"{seconds:.1f} s"
+        return f"{fmt_number(seconds, 1)} s"
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return f"{fmt_number(seconds, 0)} s"
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"
+        return f"{fmt_number(seconds / 60, 0)} min"
+    return f"{fmt_number(seconds / 3600, 0)} h"
+
+
+def _number_g(x: float) -> str:
+    """``{x:g}`` for an axis floor (``0.75``), in the edition's typography."""
+    text = f"{x:g}"
+    if "e" in text or get_edition() == "en":
+        return text
+    return fmt_number(x, len(text.split(".", 1)[1]) if "." in text else 0)
 
 
 def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
@@ -271,8 +282,8 @@ def failure_heatmap(rates: pd.DataFrame) -> plt.Figure:
     """Share of failed sentences per behavioural check (rows) and model (columns)."""
     fig, ax = plt.subplots(figsize=(1.3 * rates.shape[1] + 4.5, 0.5 * rates.shape[0] + 1.8))
     sns.heatmap(rates.astype(float) * 100, annot=True, fmt=".0f", cmap="Reds", vmin=0, vmax=100,
-                cbar_kws={"label": "% of sentences failed"}, ax=ax)
-    ax.set(title="Behavioural checks: failure rate (%)", xlabel="model", ylabel="")
+                cbar_kws={"label": _("% of sentences failed")}, ax=ax)
+    ax.set(title=_("Behavioural checks: failure rate (%)"), xlabel=_("model"), ylabel="")
     ax.tick_params(axis="x", rotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
@@ -286,13 +297,13 @@ def alt_text(fig: plt.Figure) -> str:
     if fig._suptitle is not None and fig._suptitle.get_text():
         parts.append(fig._suptitle.get_text())
     for ax in fig.axes:
-        bits = [ax.get_title()] + [f"{axis}: {label}" for axis, label in
-                                   (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
+        bits = [ax.get_title()] + [(_("x: {label}") if axis == "x" else _("y: {label}")).format(label=label)
+                                   for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
         legend = ax.get_legend()
         if legend is not None:
-            bits.append("legend: " + ", ".join(t.get_text() for t in legend.get_texts()))
+            bits.append(_("legend: {entries}").format(entries=", ".join(t.get_text() for t in legend.get_texts())))
         parts.append("; ".join(b for b in bits if b))
-    return "Figure. " + " | ".join(p for p in parts if p)
+    return _("Figure. {description}").format(description=" | ".join(p for p in parts if p))
 
 
 def text_problems(fig: plt.Figure) -> list[str]:
@@ -353,8 +364,13 @@ def show(fig: plt.Figure, output_dir: str | os.PathLike | None = None, name: str
     """Save ``fig`` (when given a folder and name), display it once with alt text, and release it.
 
     With ``$COURSE_CHECK_FIGURES=1`` (the test suite's smoke run) a figure whose text overlaps
-    or is clipped raises ``ValueError`` instead of being shown.
+    or is clipped raises ``ValueError`` instead of being shown. In a translated edition the
+    figure's texts are translated first (``localize.localize_figure``), so the checks, the saved
+    file, the display and the alt text are all the edition's; the English figure is untouched.
     """
+    from .localize import localize_figure
+
+    localize_figure(fig)
     if os.environ.get("COURSE_CHECK_FIGURES") == "1":
         problems = text_problems(fig)
         if problems:

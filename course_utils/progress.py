@@ -22,6 +22,12 @@ def progress_enabled(requested: bool | None = None) -> bool:
 
 def progress_bar(iterable: Iterable[T] | None = None, *, total: float | None = None,
                  desc: str = "", unit: str = "it", enabled: bool | None = None, **kwargs) -> tqdm:
-    """Return a tqdm bar (or a disabled one when progress is turned off)."""
-    return tqdm(iterable, total=total, desc=desc, unit=unit,
+    """Return a tqdm bar (or a disabled one when progress is turned off).
+
+    ``desc`` and ``unit`` are shown in the edition's language: callers pass them translated
+    (``_("Reading reviews")``), and a label the catalogue knows is looked up here too.
+    """
+    from .i18n import label
+
+    return tqdm(iterable, total=total, desc=label(desc), unit=label(unit),
                 disable=not progress_enabled(enabled), **kwargs)

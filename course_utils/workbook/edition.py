@@ -301,8 +301,9 @@ def package_catalogue_path(locale: str, locales_dir: Path = PACKAGE_LOCALES_DIR)
     return Path(locales_dir) / locale / "LC_MESSAGES" / f"{PACKAGE_DOMAIN}.po"
 
 
-#: The calls ``update`` extracts from the package (see ``course_utils.i18n``).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+#: The calls ``update`` extracts from the package (see ``course_utils.i18n``; ``N_`` marks a label
+#: looked up where it is shown).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
 def extract_templates(package_dir: Path = PACKAGE_DIR) -> list[tuple[None, str | tuple[str, str], list]]:

@@ -3,6 +3,11 @@
 Each notebook runs with its ``parameters`` cell set to the chosen profile, writes an
 executed copy into the output directory, and the run stops at the first failure with a
 message naming the notebook and the cell.
+
+``--edition es`` runs the Spanish notebooks (``notebooks/es/``) into the **same** output folder
+as the English ones (``notebooks/outputs/<profile>``), so a model either edition trained with the
+same settings is loaded, not trained again (``course_utils.reuse``); their executed copies go to
+``<output>/executed/es/``. With ``--refresh-committed`` they are written back into ``notebooks/es/``.
 """
 from __future__ import annotations
 
@@ -43,8 +48,10 @@ def _relative(path: Path, start: Path) -> str:
 
 def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: int | None = None,
                      kernel_name: str = "python3", timeout: int | None = None,
-                     extra_parameters: dict | None = None, keep_default_output: bool = False) -> Path:
-    """Run one notebook with papermill into ``output_dir/executed``; return the executed copy.
+                     extra_parameters: dict | None = None, keep_default_output: bool = False,
+                     edition: str = "en") -> Path:
+    """Run one notebook with papermill into ``output_dir/executed`` (``executed/<edition>`` for a
+    translation, which also gets its ``edition`` parameter); return the executed copy.
 
     Raises
     ------
@@ -54,11 +61,12 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    executed = output_dir / "executed" / notebook.name
+    executed = output_dir / "executed" / (notebook.name if edition == "en" else Path(edition, notebook.name))
     executed.parent.mkdir(parents=True, exist_ok=True)
     # Paths handed to the kernel are relative to the notebook's folder, so no machine path
     # ends up in an executed (or committed) notebook.
-    parameters = {"profile": profile, "seed": seed, **(extra_parameters or {})}
+    parameters = {"profile": profile, "seed": seed, **({} if edition == "en" else {"edition": edition}),
+                  **(extra_parameters or {})}
     if not keep_default_output:
         parameters["output_dir"] = _relative(output_dir, notebook.parent)
     env_before = os.environ.get(ENV_PROGRESS)
@@ -86,7 +94,8 @@ def execute_notebook(notebook: Path, output_dir: Path, *, profile: str, seed: in
 
 
 def refresh_committed(profile: str = "full", *, only: Sequence[str] = (),
-                      notebook_dir: str | os.PathLike = NOTEBOOK_DIR, stream=sys.stdout) -> dict[str, float]:
+                      notebook_dir: str | os.PathLike | None = None, edition: str = "en",
+                      stream=sys.stdout) -> dict[str, float]:
     """Execute notebooks with their *default* parameters and write them back, cleaned.
 
     This produces the committed outputs students see on GitHub and Colab (outputs go to
@@ -97,17 +106,28 @@ def refresh_committed(profile: str = "full", *, only: Sequence[str] = (),
     from .nbclean import write_clean
 
     timings: dict[str, float] = {}
+    notebook_dir = Path(notebook_dir) if notebook_dir is not None else edition_dir(edition)
     notebooks = discover(notebook_dir, only)
     for i, nb in enumerate(notebooks, 1):
         print(f"[{i}/{len(notebooks)}] {nb.stem} ({profile}, in place) ...", end=" ", flush=True, file=stream)
         start = time.perf_counter()
-        scratch = Path(notebook_dir) / "outputs" / profile
+        # A translated notebook's default output folder is the English one (notebook.start).
+        scratch = (notebook_dir if edition == "en" else notebook_dir.parent) / "outputs" / profile
         scratch.mkdir(parents=True, exist_ok=True)
-        executed = execute_notebook(nb, scratch, profile=profile, keep_default_output=True)
+        executed = execute_notebook(nb, scratch, profile=profile, keep_default_output=True, edition=edition)
         write_clean(nbformat.read(executed, 4), nb)
         timings[nb.stem] = time.perf_counter() - start
         print(f"ok ({timings[nb.stem]:.0f} s)", file=stream, flush=True)
     return timings
+
+
+def edition_dir(edition: str = "en") -> Path:
+    """The notebooks of an edition: ``notebooks/`` (English, the source) or ``notebooks/<edition>``."""
+    from ..i18n import EDITIONS
+
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}.")
+    return NOTEBOOK_DIR if edition == "en" else NOTEBOOK_DIR / edition
 
 
 def default_output_dir(profile: str) -> Path:
@@ -132,10 +152,14 @@ def write_times(timings: dict[str, float], path: str | os.PathLike, *, profile: 
 
 
 def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: Sequence[str] = (),
-            notebook_dir: str | os.PathLike = NOTEBOOK_DIR, seed: int | None = None,
+            notebook_dir: str | os.PathLike | None = None, seed: int | None = None, edition: str = "en",
             stream=sys.stdout) -> dict[str, float]:
-    """Execute the notebooks in order; return seconds per notebook. Stops at the first failure."""
+    """Execute the notebooks in order; return seconds per notebook. Stops at the first failure.
+
+    Every edition writes into the same output folder (default ``notebooks/outputs/<profile>``).
+    """
     config.get_profile(profile)  # fail fast on an unknown profile
+    notebook_dir = Path(notebook_dir) if notebook_dir is not None else edition_dir(edition)
     out = config.output_dir(output_dir or default_output_dir(profile))
     notebooks = discover(notebook_dir, only)
     if not notebooks:
@@ -146,7 +170,7 @@ def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: 
         print(f"[{i}/{len(notebooks)}] {nb.stem} ({profile}) ...", end=" ", flush=True, file=stream)
         start = time.perf_counter()
         try:
-            execute_notebook(nb, out, profile=profile, seed=seed)
+            execute_notebook(nb, out, profile=profile, seed=seed, edition=edition)
         except NotebookFailed:
             print("FAILED", file=stream, flush=True)
             raise
@@ -166,14 +190,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--times", default=None, help="also write a per-notebook time table (Markdown) here")
     parser.add_argument("--only", nargs="*", default=(), help="notebook prefixes, e.g. 01 03")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--edition", default="en", choices=["en", "es"],
+                        help="en: the English notebooks; es: notebooks/es (same output folder)")
     parser.add_argument("--refresh-committed", action="store_true",
                         help="execute with default parameters and write the notebooks back, cleaned")
     args = parser.parse_args(argv)
     try:
         if args.refresh_committed:
-            refresh_committed(args.profile, only=args.only)
+            refresh_committed(args.profile, only=args.only, edition=args.edition)
         else:
-            timings = run_all(args.profile, args.output_dir, only=args.only, seed=args.seed)
+            timings = run_all(args.profile, args.output_dir, only=args.only, seed=args.seed, edition=args.edition)
             if args.times:
                 print(f"times: {write_times(timings, args.times, profile=args.profile)}")
     except (NotebookFailed, ValueError) as exc:
