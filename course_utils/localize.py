@@ -49,6 +49,10 @@ LABELS = (
     N_("names swapped"),
     # hyperparameter search
     N_("configurations"), N_("folds"), N_("hours"), N_("seconds per configuration"),
+    N_("tuner"), N_("trial"), N_("epochs trained"), N_("epochs in all"), N_("random search"),
+    N_("this search (both tuners)"), N_("seconds per configuration are"), N_("learning_rate"), N_("dropout"),
+    N_("embedding_dim"), N_("epochs trained (cumulative)"), N_("validation accuracy"),
+    N_("Search progress under the same budget"),
     # figure texts the notebooks pass to ``plots``
     N_("tokens before the end of the review"), N_("mean |Δ p(positive)|"), N_("What the SimpleRNN still hears"),
     N_("What the LSTM still hears"), N_("review length (tokens)"), N_("test accuracy"),

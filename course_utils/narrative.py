@@ -254,19 +254,63 @@ def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str =
     return " ".join(texts)
 
 
-def grid_cost(cost: Mapping[str, float], measured: Mapping[str, float]) -> str:
-    """The full grid's cost against the random search actually run (both from the table)."""
-    minutes = round(measured["hours"] * 60)
-    values = dict(grid=_plain(cost["configurations"]), folds=_plain(cost["folds"]),
-                  hours=_fixed(cost["hours"], 0), tried=_plain(measured["configurations"]), minutes=_plain(minutes))
+def grid_cost(cost: Mapping[str, float], searched: Mapping[str, float], *, tuners: int = 2) -> str:
+    """The full grid's cost (a ``tuning.grid_cost`` row) against the search actually run
+    (``configurations`` and ``hours``, both from the notebook's table)."""
+    minutes = round(float(searched["hours"]) * 60)
+    values = dict(grid=_plain(cost["configurations"]), folds=_plain(cost["folds"]), hours=_fixed(cost["hours"], 0),
+                  tried=_plain(searched["configurations"]), minutes=_plain(minutes), tuners=_plain(tuners))
     if minutes < 1:
-        return _("A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; the "
-                 "random search tried {tried} configurations in under a minute.").format(**values)
-    return ngettext("A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; "
-                    "the random search tried {tried} configurations in about {minutes} minute.",
-                    "A full grid of {grid} configurations × {folds} folds would take about {hours} hours here; "
-                    "the random search tried {tried} configurations in about {minutes} minutes.",
-                    minutes).format(**values)
+        template = ngettext("A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the tuner tried {tried} configurations in under a minute, on a subset.",
+                            "A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the {tuners} tuners tried {tried} configurations in under a minute, on a subset.",
+                            tuners)
+    elif tuners == 1:
+        template = ngettext("A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the tuner tried {tried} configurations in about {minutes} minute, on a subset.",
+                            "A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the tuner tried {tried} configurations in about {minutes} minutes, on a subset.",
+                            minutes)
+    else:
+        template = ngettext("A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the {tuners} tuners tried {tried} configurations in about {minutes} minute, "
+                            "on a subset.",
+                            "A full grid of {grid} configurations × {folds} folds would take about {hours} hours "
+                            "here; the {tuners} tuners tried {tried} configurations in about {minutes} minutes, "
+                            "on a subset.", minutes)
+    return template.format(**values)
+
+
+def tuner_comparison(table: pd.DataFrame, *, objective: str = "val_accuracy") -> str:
+    """How the tuners of a ``tuning.compare_tuners`` table spent one budget, and which found the
+    better configuration: configurations, trials, epochs, time and best score, each computed; a
+    tie to three decimals is a tie."""
+    from .tuning import distinct_configurations
+
+    parts, best = [], {}
+    for tuner, rows in table.groupby("tuner", sort=False):
+        best[tuner] = round(float(rows[objective].max()), 3)
+        configs, trials = distinct_configurations(rows), len(rows)
+        part = ngettext("{tuner} tried {configs} configuration", "{tuner} tried {configs} configurations",
+                        configs) + " " + ngettext("in {trials} trial", "in {trials} trials", trials) + ", " + _(
+            "{epochs} epochs in all ({seconds} s), and reached a best validation accuracy of {best}")
+        parts.append(part.format(tuner=label(str(tuner)), configs=_plain(configs), trials=_plain(trials),
+                                 epochs=_plain(rows["epochs trained"].sum()), seconds=_fixed(rows["seconds"].sum(), 0),
+                                 best=_fixed(best[tuner], 3)))
+    if not parts:
+        return ""
+    sentence = "; ".join(parts) + "."
+    if len(best) == 2:
+        (a, va), (b, vb) = best.items()
+        if va == vb:
+            sentence += " " + _("The two tuners tie on this budget.")
+        else:
+            verdict = _("{winner} found the better configuration here, by {gap}: one seed and one validation "
+                        "split, so rerun with another seed before trusting the difference.").format(
+                winner=label(str(a if va > vb else b)), gap=_fixed(abs(va - vb), 3))
+            sentence += " " + verdict[0].upper() + verdict[1:]
+    return sentence[0].upper() + sentence[1:]
 
 
 def _models(names: Sequence[str]) -> str:

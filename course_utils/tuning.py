@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import models
+from .i18n import _, label
 from .progress import progress_bar
 from .training import seed_everything, steady_tf_input, validation_split
 
@@ -392,47 +393,12 @@ def search_progress(table: pd.DataFrame) -> plt.Figure:
     for tuner, rows in table.groupby("tuner", sort=False):
         rows = rows.sort_values("trial")
         epochs = rows["epochs trained"].cumsum().to_numpy()
-        (line,) = ax.step(epochs, rows[OBJECTIVE].cummax().to_numpy(), where="post", label=f"{tuner}: best so far")
+        (line,) = ax.step(epochs, rows[OBJECTIVE].cummax().to_numpy(), where="post", label=_("{tuner}: best so far").format(tuner=label(str(tuner))))
         ax.plot(epochs, rows[OBJECTIVE], linestyle="none", marker=next(markers), color=line.get_color(),
-                alpha=0.6, label=f"{tuner}: each trial")
+                alpha=0.6, label=_("{tuner}: each trial").format(tuner=label(str(tuner))))
     ax.set(xlabel="epochs trained (cumulative)", ylabel="validation accuracy",
            title="Search progress under the same budget")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
-def comparison(table: pd.DataFrame) -> str:
-    """A Markdown sentence comparing the tuners of ``table`` (:func:`compare_tuners`): configurations,
-    trials, epochs, time and best validation accuracy, each computed; a tie to three decimals is a
-    tie. (A candidate for ``narrative``.)"""
-    parts, best = [], {}
-    for tuner, rows in table.groupby("tuner", sort=False):
-        best[tuner] = round(float(rows[OBJECTIVE].max()), 3)
-        configs, trials = distinct_configurations(rows), len(rows)
-        parts.append(f"{tuner} tried {configs} configuration{'s' if configs != 1 else ''} in {trials} "
-                     f"trial{'s' if trials != 1 else ''}, {int(rows['epochs trained'].sum())} epochs in all "
-                     f"({rows['seconds'].sum():.0f} s), and reached a best validation accuracy of {best[tuner]:.3f}")
-    if not parts:
-        return ""
-    sentence = "; ".join(parts) + "."
-    if len(best) == 2:
-        (a, va), (b, vb) = best.items()
-        if va == vb:
-            sentence += " The two tuners tie on this budget."
-        else:
-            winner = a if va > vb else b
-            sentence += (f" {winner[0].upper() + winner[1:]} found the better configuration here, by "
-                         f"{abs(va - vb):.3f}: one seed and one validation split, so rerun with another "
-                         f"seed before trusting the difference.")
-    return sentence[0].upper() + sentence[1:]
-
-
-def grid_cost_sentence(cost: Mapping[str, float], searched: Mapping[str, float], *, tuners: int = 2) -> str:
-    """The full grid's cost (a :func:`grid_cost` row) against the search actually run
-    (``configurations`` and ``hours``), for the notebook. (A candidate for ``narrative``.)"""
-    minutes = round(float(searched["hours"]) * 60)
-    spent = ("under a minute" if minutes < 1 else f"about {minutes} minute{'' if minutes == 1 else 's'}")
-    who = "the two tuners" if tuners == 2 else ("the tuner" if tuners == 1 else f"the {tuners} tuners")
-    return (f"A full grid of {int(cost['configurations'])} configurations × {int(cost['folds'])} folds would take "
-            f"about {float(cost['hours']):.0f} hours here; {who} tried {int(searched['configurations'])} "
-            f"configurations in {spent}, on a subset.")

@@ -63,7 +63,11 @@ def test_grid_cost_reads_the_table_it_describes():
     text = narrative.grid_cost({"configurations": 432, "folds": 3, "hours": 56.2},
                                {"configurations": 6, "hours": 0.014})
     assert text == ("A full grid of 432 configurations × 3 folds would take about 56 hours here; "
-                    "the random search tried 6 configurations in about 1 minute.")
+                    "the 2 tuners tried 6 configurations in about 1 minute, on a subset.")
+    assert "the tuner tried 6 configurations in under a minute" in narrative.grid_cost(
+        {"configurations": 432, "folds": 3, "hours": 56.2}, {"configurations": 6, "hours": 0.001}, tuners=1)
+    assert "in about 3 minutes" in narrative.grid_cost(
+        {"configurations": 432, "folds": 3, "hours": 56.2}, {"configurations": 6, "hours": 0.05}, tuners=1)
 
 
 def test_smoke_runs_say_they_check_wiring_only():

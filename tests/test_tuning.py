@@ -13,7 +13,7 @@ import keras_tuner as kt
 import pandas as pd
 import pytest
 
-from course_utils import plots, tuning
+from course_utils import narrative, plots, tuning
 from course_utils.workbook import tune
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,12 +88,12 @@ def _table() -> pd.DataFrame:
 
 
 def test_comparison_sentence_is_computed_and_calls_ties():
-    text = tuning.comparison(_table())
+    text = narrative.tuner_comparison(_table())
     assert text.startswith("Random search tried 2 configurations in 2 trials, 4 epochs in all (22 s), and reached a "
                            "best validation accuracy of 0.800; Hyperband tried 3 configurations in 3 trials, 3 epochs")
     assert "tie" in text  # 0.800 and 0.8004 are the same to three decimals
     better = _table().assign(val_accuracy=[0.7, 0.8, 0.6, 0.75, 0.85], units=[8, 16, 8, 16, 16])
-    text = tuning.comparison(better)  # trial 0002 carries on 0001: the same configuration
+    text = narrative.tuner_comparison(better)  # trial 0002 carries on 0001: the same configuration
     assert "Hyperband tried 2 configurations in 3 trials" in text
     assert "Hyperband found the better configuration here, by 0.050" in text
 
