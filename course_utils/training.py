@@ -74,18 +74,6 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return train_test_split(x, y, test_size=fraction, random_state=seed, stratify=y)
 
 
-def stratified_subset(x, y, n: int, *, seed: int):
-    """A seeded, class-balanced subset of ``n`` rows (IMDB arrays are sorted by label:
-    ``x[:n]`` would hold one class only). ``n`` at least the number of rows returns all of them."""
-    y = np.asarray(y)
-    if n < 1:
-        raise ValueError(f"n must be a positive number of rows, got {n!r}.")
-    if n >= len(y):
-        return x, y
-    x_sub, _, y_sub, _ = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
-    return x_sub, y_sub
-
-
 class EpochLog(keras.callbacks.Callback):
     """Times each epoch and prints one short line per epoch (no progress-bar spam)."""
 

@@ -32,6 +32,7 @@ import keras_tuner as kt
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from . import models
 from .i18n import _, label
@@ -48,6 +49,18 @@ OBJECTIVE = "val_accuracy"
 #: Notebook 09's search space (``make tune`` searches the same one).
 SPACE: dict[str, list] = {"learning_rate": [3e-4, 1e-3, 2e-3, 5e-3], "units": [16, 32, 64, 128],
                           "dropout": [0.2, 0.4, 0.5], "embedding_dim": [32, 64, 128]}
+
+
+def stratified_subset(x, y, n: int, *, seed: int):
+    """A seeded, class-balanced subset of ``n`` rows (IMDB arrays are sorted by label:
+    ``x[:n]`` would hold one class only). ``n`` at least the number of rows returns all of them."""
+    y = np.asarray(y)
+    if n < 1:
+        raise ValueError(f"n must be a positive number of rows, got {n!r}.")
+    if n >= len(y):
+        return x, y
+    x_sub, _, y_sub, _ = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
+    return x_sub, y_sub
 
 
 def check_space(space: Mapping[str, Sequence]) -> dict[str, list]:

@@ -47,10 +47,10 @@ def test_tfidf_reference_learns_the_synthetic_task():
 def test_stratified_subset_keeps_both_classes():
     x = np.arange(100)
     y = np.array([0] * 50 + [1] * 50)
-    xs, ys = training.stratified_subset(x, y, 10, seed=0)
+    xs, ys = tuning.stratified_subset(x, y, 10, seed=0)
     assert len(ys) == 10 and ys.sum() == 5
     with pytest.raises(ValueError, match="n must be a positive number of rows, got 0"):
-        training.stratified_subset(x, y, 0, seed=0)
+        tuning.stratified_subset(x, y, 0, seed=0)
 
 
 def test_validation_compares_within_tolerance_and_checks_targets(tmp_path):
@@ -119,12 +119,12 @@ def test_grid_cost_is_written_out():
 def test_stratified_subset_is_seeded_balanced_and_whole_at_full_size():
     x = np.arange(100)
     y = np.array([0] * 80 + [1] * 20)
-    xs, ys = training.stratified_subset(x, y, 10, seed=0)
+    xs, ys = tuning.stratified_subset(x, y, 10, seed=0)
     assert ys.sum() == 2 and np.array_equal(y[xs], ys), "a 20 % class keeps its share, rows keep labels"
-    again, _ = training.stratified_subset(x, y, 10, seed=0)
-    other, _ = training.stratified_subset(x, y, 10, seed=1)
+    again, _ = tuning.stratified_subset(x, y, 10, seed=0)
+    other, _ = tuning.stratified_subset(x, y, 10, seed=1)
     assert np.array_equal(xs, again) and not np.array_equal(xs, other)
-    whole_x, whole_y = training.stratified_subset(x, y, 100, seed=0)
+    whole_x, whole_y = tuning.stratified_subset(x, y, 100, seed=0)
     assert whole_x is x and np.array_equal(whole_y, y)
 
 

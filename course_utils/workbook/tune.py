@@ -65,7 +65,7 @@ def _data(args):
         x, y = toy_sequences(args.toy, seed=args.seed)
         return x, y, 50, 12, {}
     from .. import config, pipeline
-    from ..training import stratified_subset
+    from ..tuning import stratified_subset
 
     profile = config.get_profile(args.profile, seed=args.seed)
     _, enc = pipeline.prepare(profile)
