@@ -91,10 +91,9 @@ KNOWN_EDITIONS: dict[str, Edition] = {
     ),
 }
 
-#: The editions ``make site`` builds, the first being the site's front page. The Spanish
-#: edition is one word away: ``("en", "es")`` once ``notebooks/es/`` holds its notebooks
-#: (or ``make site EDITIONS="en es"`` to try it).
-EDITIONS: tuple[str, ...] = ("en",)
+#: The editions ``make site`` builds, the first being the site's front page
+#: (``make site EDITIONS=en`` builds one).
+EDITIONS: tuple[str, ...] = ("en", "es")
 
 BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img" aria-label="Open in Colab">
 <rect width="117" height="20" rx="3" fill="#555"/><rect x="44" width="73" height="20" rx="3" fill="#f9ab00"/>
