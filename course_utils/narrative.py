@@ -420,7 +420,7 @@ def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int
     if len(right) < 2:
         return ""
     counts = pd.Series(right)
-    best, _worst = _extremes(counts)
+    _fewest, best = _extremes(counts)  # best: the most reviews right
     parts = ", ".join(_("`{model}` {right} of {total}").format(model=m, right=_plain(n), total=_plain(len(expected)))
                       for m, n in right.items())
     if np.isclose(counts.min(), counts.max()):

@@ -159,3 +159,13 @@ def test_the_seed_tables_this_run_column_holds_only_rows_this_run_trained_in_its
     table = results.seed_table(spread, full_here)
     assert table.loc["gru", "this run"] == 0.892 and table.loc["tfidf_logreg", "this run"] == 0.864
     assert pd.isna(table.loc["bigru", "this run"])
+
+
+def test_verdicts_compared_names_the_model_that_gets_more_right():
+    """07 once said "`bigru` 0 of 2, `gru` 1 of 2. `bigru` reads them best here"."""
+    bigru = pd.DataFrame({"verdict": ["negative", "positive"]})
+    gru = pd.DataFrame({"verdict": ["positive", "positive"]})
+    text = narrative.verdicts_compared({"bigru": bigru, "gru": gru}, [1, 0])
+    assert text == "On these reviews: `bigru` 0 of 2, `gru` 1 of 2. `gru` reads them best here."
+    assert "Neither model reads them better" in narrative.verdicts_compared({"a": gru, "b": gru}, [1, 0])
+    assert narrative.verdicts_compared({"bigru": bigru}, [1, 0]) == ""
