@@ -16,6 +16,20 @@ from course_utils.synthetic import make_synthetic_archive  # noqa: E402
 REAL_DATA_DIR = os.environ.get("IMDB_DATA_DIR")
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    """Every test starts and ends in the English edition: the edition is process-wide state, and
+    a Spanish test must not leak into the English-exact ones (``course_utils.i18n``)."""
+    from course_utils import i18n
+
+    monkeypatch.delenv(i18n.ENV_EDITION, raising=False)
+    i18n.set_edition(None)
+    yield
+    monkeypatch.delenv(i18n.ENV_EDITION, raising=False)
+    i18n.set_edition(None)
+    i18n.reload()
+
+
 @pytest.fixture
 def isolated(tmp_path, monkeypatch) -> Path:
     """An empty cache directory and no $IMDB_DATA_DIR: nothing leaks in from the machine."""

@@ -10,16 +10,6 @@ from course_utils.workbook import edition
 NBSP = "\u00a0"
 
 
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_EDITION, raising=False)
-    i18n.set_edition(None)
-    yield
-    monkeypatch.delenv(i18n.ENV_EDITION, raising=False)
-    i18n.set_edition(None)
-    i18n.reload()
-
-
 @pytest.mark.parametrize("x, decimals, es, en", [
     (0.903, 3, "0,903", "0.903"),
     (0.9034, 3, "0,903", "0.903"),

@@ -22,14 +22,6 @@ from course_utils.workbook.cells import PARAMETERS_CELL
 NBSP = "\u00a0"
 
 
-@pytest.fixture(autouse=True)
-def english_by_default(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_EDITION, raising=False)
-    i18n.set_edition(None)
-    yield
-    i18n.set_edition(None)
-
-
 @pytest.fixture
 def shell():
     """A real IPython shell (its display formatters and user namespace), removed afterwards so
