@@ -85,7 +85,7 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters; a
 	$(PY) -m course_utils.workbook.readme README.md
 
 validate: setup  ## Re-run the committed notebooks under nbval (always retrains); metrics within the seed-derived tolerance
-	COURSE_RETRAIN=1 $(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	COURSE_RETRAIN=1 COURSE_PROGRESS=0 $(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
 
