@@ -150,7 +150,15 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
     if reused is None:  # later notebooks, and a re-run of this one, reuse it
         store.save(model, key, trained=record.created, notebook=notebook,
                    scores_sha256=_digest(scores), history_sha256=_digest(history_path.read_bytes()))
+    # Training and loading leave the random state in different places: reseed, so the next model
+    # a notebook builds starts from the same weights whether this one was trained or reused.
+    keras.utils.set_random_seed(_next_model_seed(profile.seed, name))
     return Experiment(model, encoded, result, scores, record)
+
+
+def _next_model_seed(seed: int, name: str) -> int:
+    """The seed after model ``name``: from the run's seed and the name, the same on every backend."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:4], "big")
 
 
 def _describe(value):

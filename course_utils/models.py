@@ -226,7 +226,7 @@ def build_dense(vocab_size: int, maxlen: int, *, embedding_dim: int = 64, hidden
     return compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
 
 
-def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units: int = 64,
+def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int | None = None, *, units: int = 64,
                     embedding_dim: int = 64, layers_count: int = 1, bidirectional: bool = False,
                     dropout: float = 0.3, head: Literal["last", "pool"] = "last",
                     embedding_matrix: np.ndarray | None = None, trainable_embedding: bool = True,
@@ -242,8 +242,11 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
     ----------
     kind : {"simple_rnn", "lstm", "gru"}
         The recurrent cell.
-    vocab_size, maxlen : int
-        Input vocabulary size and sequence length.
+    vocab_size : int
+        Input vocabulary size.
+    maxlen : int, optional
+        A fixed input length; by default any length, so training can feed batches trimmed to
+        their longest review (``course_utils.batching``): the outputs are the same, the cost lower.
     units : int
         Units per recurrent layer (per direction).
     embedding_dim : int
@@ -271,12 +274,14 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
         raise ValueError(f"kind must be one of {sorted(_CELLS)}, got {kind!r}.")
     if head not in ("last", "pool"):
         raise ValueError(f"head must be 'last' or 'pool', got {head!r}.")
-    _check_positive(maxlen=maxlen, units=units, layers_count=layers_count)  # and embedding_layer vocab_size
+    _check_positive(units=units, layers_count=layers_count)  # and embedding_layer vocab_size
+    if maxlen is not None:
+        _check_positive(maxlen=maxlen)
     _check_rate("dropout", dropout)
     if name is None:
         name = ("bi" if bidirectional else "") + kind.replace("_", "") + (
             f"_{layers_count}x" if layers_count > 1 else "")
-    inputs = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")
+    inputs = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")  # (None,): any length
     tokens, lengths = LeftAlignTokens(name="left_align")(inputs)
     x = embedding_layer(vocab_size, embedding_dim, embedding_matrix=embedding_matrix,
                         trainable=trainable_embedding)(tokens)
@@ -293,22 +298,22 @@ def build_recurrent(kind: RecurrentKind, vocab_size: int, maxlen: int, *, units:
     return compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
 
 
-def build_simple_rnn(vocab_size: int, maxlen: int, **kwargs) -> keras.Model:
+def build_simple_rnn(vocab_size: int, maxlen: int | None = None, **kwargs) -> keras.Model:
     """A SimpleRNN classifier (see :func:`build_recurrent` for the options)."""
     return build_recurrent("simple_rnn", vocab_size, maxlen, **kwargs)
 
 
-def build_lstm(vocab_size: int, maxlen: int, **kwargs) -> keras.Model:
+def build_lstm(vocab_size: int, maxlen: int | None = None, **kwargs) -> keras.Model:
     """An LSTM classifier (see :func:`build_recurrent` for the options)."""
     return build_recurrent("lstm", vocab_size, maxlen, **kwargs)
 
 
-def build_gru(vocab_size: int, maxlen: int, **kwargs) -> keras.Model:
+def build_gru(vocab_size: int, maxlen: int | None = None, **kwargs) -> keras.Model:
     """A GRU classifier (see :func:`build_recurrent` for the options)."""
     return build_recurrent("gru", vocab_size, maxlen, **kwargs)
 
 
-def build_bigru(vocab_size: int, maxlen: int, **kwargs) -> keras.Model:
+def build_bigru(vocab_size: int, maxlen: int | None = None, **kwargs) -> keras.Model:
     """A bidirectional GRU classifier (see :func:`build_recurrent` for the options)."""
     return build_recurrent("gru", vocab_size, maxlen, bidirectional=True, **kwargs)
 

@@ -458,6 +458,19 @@ def truncation(share_cut: float, maxlen: int) -> str:
         maxlen=maxlen, cut=fmt_percent(share_cut, 1), kept=fmt_percent(1 - share_cut, 1))
 
 
+def bucketing(cost: dict, maxlen: int, batch_size: int) -> str:
+    """What padding costs per epoch, fixed-length batches against length buckets.
+
+    ``cost`` is :func:`course_utils.batching.padding_cost`'s result for the training reviews.
+    """
+    return _("In batches of {batch} reviews padded to `maxlen = {maxlen}`, one epoch over the training reviews "
+             "takes {fixed} recurrent steps, {fixed_pad} of them on padding. In length buckets it takes "
+             "{bucketed} ({bucketed_pad} padding): {ratio}× the steps, and every review gets the same outputs.").format(
+        batch=fmt_int(batch_size), maxlen=maxlen, fixed=fmt_int(cost["fixed_steps"]),
+        fixed_pad=fmt_percent(cost["fixed_padding"], 0), bucketed=fmt_int(cost["bucketed_steps"]),
+        bucketed_pad=fmt_percent(cost["bucketed_padding"], 0), ratio=fmt_number(cost["ratio"], 2))
+
+
 def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
     """Which of ``models`` over- or under-predicts the positive class, read from precision and recall."""
     parts = []

@@ -32,7 +32,7 @@ MODELS_SUBDIR = "models"
 BACKUP_SUBDIR = "backup"
 #: Modules whose code runs while a model trains; their source is part of every key. The
 #: modules of the model's own layers (e.g. ``course_utils.models``) are added per model.
-TRAINING_MODULES = ("course_utils.training",)
+TRAINING_MODULES = ("course_utils.training", "course_utils.batching")
 
 
 def retrain_requested() -> bool:

@@ -14,7 +14,9 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .batching import LengthBuckets, accepts_any_length
 from .fileio import atomic_path, write_json_atomic
+from .i18n import _, fmt_int, fmt_number
 
 
 def seed_everything(seed: int) -> None:
@@ -90,9 +92,11 @@ class EpochLog(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
         if self.verbose:
             logs = logs or {}
-            parts = [f"{k}={v:.4f}" for k, v in logs.items()
+            parts = [f"{k}={fmt_number(v, 4)}" for k, v in logs.items()
                      if k in ("loss", "accuracy", "val_loss", "val_accuracy")]
-            print(f"epoch {epoch + 1:>2}  {self.seconds[-1]:5.1f}s  " + "  ".join(parts), flush=True)
+            print(_("epoch {epoch}  {seconds}s  {metrics}").format(
+                epoch=f"{epoch + 1:>2}", seconds=f"{fmt_number(self.seconds[-1], 1):>5}", metrics="  ".join(parts)),
+                flush=True)
 
 
 class ResumeState(keras.callbacks.Callback):
@@ -136,7 +140,8 @@ class ResumeState(keras.callbacks.Callback):
                 self.early.best_weights = [data[f"w{i}"] for i in range(len(data.files))]
         self.model.optimizer.learning_rate = state["learning_rate"]
         if self.log.verbose:
-            print(f"resuming after epoch {self.resumed_after} (an earlier run was interrupted)", flush=True)
+            print(_("resuming after epoch {epoch} (an earlier run was interrupted)").format(
+                epoch=fmt_int(self.resumed_after)), flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items():
@@ -207,6 +212,11 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     died, a Colab runtime that disconnected) resumes from its last finished epoch when called
     again with the same folder, which is removed once training ends. The resumed run shuffles
     the remaining epochs from the seed again, so it is not bit-for-bit the uninterrupted one.
+
+    A model that accepts any input length (the recurrent builders' default) is fed length
+    buckets (:class:`course_utils.batching.LengthBuckets`): batches of similar-length reviews
+    trimmed to their bucket, shuffled every epoch from ``seed``. A fixed-length model gets the
+    padded arrays, shuffled by Keras.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
@@ -224,9 +234,14 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
         backup = [keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "keras")), resume]
     callbacks = [log, early, reduce, *(backup if resume else ()), *callbacks]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
-    with steady_tf_input():
-        history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
-                            batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    if accepts_any_length(model):
+        train = LengthBuckets(x_tr, y_tr, batch_size=batch_size, seed=seed)
+        validation = LengthBuckets(x_val, y_val, batch_size=batch_size, shuffle=False)
+        history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
+    else:
+        with steady_tf_input():
+            history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
+                                batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if resume is not None:
         hist = resume.history  # the epochs before the interruption too

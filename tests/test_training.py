@@ -238,3 +238,18 @@ def test_fit_model_hands_keras_the_course_settings(monkeypatch):
     assert len(model.kwargs["validation_data"][1]) == 10 and model.kwargs["callbacks"][0].verbose
     with pytest.raises(ValueError, match=r"^epochs and batch_size must be positive, got 3 and 0\.$"):
         training.fit_model(model, x, y, epochs=3, batch_size=0, seed=5)
+
+
+def test_epoch_log_and_resume_message_in_the_spanish_edition(monkeypatch):
+    from course_utils import i18n
+    printed = []
+    monkeypatch.setattr(training, "print", lambda *a, **k: printed.append(a[0]), raising=False)
+    monkeypatch.setattr(training.time, "perf_counter", _Clock(50.0, 100.0, 102.5))
+    i18n.set_edition("es")
+    try:
+        log = training.EpochLog()
+        log.on_epoch_begin(0)
+        log.on_epoch_end(0, {"loss": 0.5, "val_accuracy": 0.7})
+    finally:
+        i18n.set_edition(None)
+    assert printed == ["época  1    2,5 s  loss=0,5000  val_accuracy=0,7000"]
