@@ -1,8 +1,11 @@
 """The benchmark harness runs and writes its report (no timing assertions)."""
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
+from course_utils import batching
 from course_utils.workbook import bench
 
 pytestmark = pytest.mark.notebooks
@@ -16,7 +19,8 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
         monkeypatch.setenv("IMDB_DATA_DIR", str(archive.parent))
         monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
     tables = bench.run(tmp_path / "bench", archs=["dense", "gru"], reps=2, warmup=0, profile="smoke",
-                       pipeline=False, fractions=(0.5, 1.0), lengths=(64,), scaling_archs=("gru",))
+                       pipeline=False, fractions=(0.5, 1.0), lengths=(64,), scaling_archs=("gru",),
+                       bucketing=("gru",))
     models = tables["models"].set_index("arch")
     assert list(models.index) == ["dense", "gru"] and (models["params"] > 0).all()
     assert (models["median_s"] > 0).all() and (models["reviews_per_s"] > 0).all() and (models["peak_mib"] > 0).all()
@@ -32,6 +36,16 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
     assert masking["params"].nunique() == 1  # the same BiGRU, masked and length-aware
     assert masking.loc["plain_keras_bigru_masked", "ratio_to_plain"] == 1.0
     assert (masking["reps"] == 2).all() and (masking["ratio_of_fastest"] > 0).all()
+    bucketing = tables["bucketing"].set_index("feed")
+    assert list(bucketing.index) == ["fixed", "bucketed"] and bucketing["params"].nunique() == 1
+    assert bucketing.loc["fixed", "ratio_to_fixed"] == 1.0 and bucketing.loc["fixed", "shapes"] == 1
+    assert bucketing.loc["bucketed", "steps"] <= bucketing.loc["fixed", "steps"]  # trimmed, never longer
+    assert 1 <= bucketing.loc["bucketed", "shapes"] <= batching.MAX_BUCKETS + 1
+    if importlib.util.find_spec("jax") is not None:  # an optional backend; the table says when it ran
+        compiles = tables["jax_compiles"].iloc[0]
+        assert compiles["compiles_epoch_1"] > 0 and compiles["compiles_epoch_2"] == 0  # shapes bounded
+    else:
+        assert "jax_compiles" not in tables
     scaling = tables["scaling"]
     assert sorted(zip(scaling.fraction, scaling.maxlen)) == [(0.5, 128), (1.0, 64), (1.0, 128)]
     # the full-data, default-length point is the models table's measurement, not a second one

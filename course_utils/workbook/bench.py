@@ -5,7 +5,9 @@ spread over repetitions, after a warm-up), inference throughput, peak memory and
 the data pipeline (cold and warm load, tokenizing 50k reviews); the same LSTM written as a
 plain Keras script, to show the overhead of our helpers; the BiGRU as Keras's masked layers
 against the course's length-aware ones (which keep LSTM/GRU on cuDNN); and how epoch time grows with the
-share of the training set and the sequence length. Each measurement runs in a fresh process,
+share of the training set and the sequence length; each recurrent model fed fixed ``maxlen``
+batches against length buckets (``bucketing``), and the XLA compilations of bucketed training on
+JAX (``jax_compiles``, when JAX is installed). Each measurement runs in a fresh process,
 so peak memory belongs to one model. Results go to Markdown, CSV and a plot.
 """
 from __future__ import annotations
@@ -50,14 +52,13 @@ def _encoded(profile: config.Profile, fraction: float, maxlen: int):
 
 
 def _build(arch: str, profile: config.Profile, enc):
+    """The model of ``arch`` as the notebooks build it (recurrent ones take any length: buckets)."""
     from .. import models, pipeline
-    vocab, maxlen = len(enc.vocab), enc.maxlen
     if arch == "dense":
-        return models.build_dense(vocab, maxlen, embedding_dim=profile.embedding_dim)
+        return models.build_dense(len(enc.vocab), enc.maxlen, embedding_dim=profile.embedding_dim)
     if arch == "glove_bigru":
-        return models.build_bigru(vocab, maxlen, **profile.rnn_kwargs(**pipeline.embedding_init(profile, enc, kind="glove")))
-    kind = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}[arch]
-    return models.build_recurrent(kind, vocab, maxlen, bidirectional=arch == "bigru", **profile.rnn_kwargs())
+        return models.build_bigru(len(enc.vocab), **profile.rnn_kwargs(**pipeline.embedding_init(profile, enc, kind="glove")))
+    return _recurrent(arch, profile, len(enc.vocab), None)
 
 
 def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
@@ -176,6 +177,97 @@ def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "fu
     return rows
 
 
+#: The recurrent architectures whose bucketed training ``bucketing`` compares with fixed batches.
+BUCKETED_ARCHS = ("simple_rnn", "lstm", "gru", "bigru")
+
+
+def _recurrent(arch: str, profile: config.Profile, vocab: int, maxlen: int | None):
+    from .. import models
+    kind = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}[arch]
+    return models.build_recurrent(kind, vocab, maxlen, bidirectional=arch == "bigru", **profile.rnn_kwargs())
+
+
+def measure_bucketing(arch: str = "gru", *, profile_name: str = "full", fraction: float = 1.0, reps: int = 3,
+                      warmup: int = 1) -> list[dict]:
+    """One recurrent architecture fed fixed ``maxlen`` batches against length buckets.
+
+    Both arms are the same model (one built for a fixed length, one for any length, from the same
+    seed), trained by ``training.fit_model`` on the same reviews, their epochs interleaved in one
+    process. ``steps`` is the recurrent steps of one epoch (rows × batch length, summed).
+    """
+    from .. import training
+    from ..batching import LengthBuckets
+    if arch not in BUCKETED_ARCHS:
+        raise ValueError(f"arch must be one of {BUCKETED_ARCHS}, got {arch!r}.")
+    profile = config.get_profile(profile_name)
+    enc, x, y = _encoded(profile, fraction, profile.maxlen)
+    arms = {}
+    for arm, maxlen in (("fixed", enc.maxlen), ("bucketed", None)):
+        training.seed_everything(profile.seed)
+        model = _recurrent(arch, profile, len(enc.vocab), maxlen)
+        arms[arm] = (model, lambda m=model: training.fit_model(
+            m, x, y, epochs=1, batch_size=profile.batch_size, seed=profile.seed, verbose=False,
+            validation_fraction=profile.validation_fraction))
+    seconds: dict[str, list[float]] = {arm: [] for arm in arms}
+    for i in range(warmup + reps):
+        for arm, (_, fit) in arms.items():
+            took = _timed(fit)
+            if i >= warmup:
+                seconds[arm].append(took)
+    x_tr = training.validation_split(x, y, profile.validation_fraction, profile.seed)[0]
+    buckets = LengthBuckets(x_tr, batch_size=profile.batch_size, seed=profile.seed)
+    steps = {"fixed": int(x_tr.size), "bucketed": buckets.steps}
+    from ..models import count_params
+    rows = [{"arch": arch, "feed": arm, "params": count_params(arms[arm][0]), "train_reviews": len(x_tr),
+             "maxlen": enc.maxlen,
+             "batch_size": profile.batch_size, "steps": steps[arm],
+             "shapes": 1 if arm == "fixed" else len(buckets.shapes), **_summary(seconds[arm])}
+            for arm in arms]
+    for row in rows:
+        row["ratio_to_fixed"] = round(row["median_s"] / rows[0]["median_s"], 3)
+        row["steps_ratio"] = round(row["steps"] / rows[0]["steps"], 3)
+    return rows
+
+
+def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fraction: float = 0.25,
+                         epochs: int = 2) -> dict:
+    """XLA compilations while one bucketed model trains ``epochs`` epochs on the JAX backend.
+
+    Run with ``KERAS_BACKEND=jax`` (``run`` starts it so). JAX compiles one program per input
+    shape; the buckets bound the shapes, so the count must not grow with the epochs.
+    """
+    import keras
+    if keras.backend.backend() != "jax":
+        raise RuntimeError("measure_jax_compiles needs KERAS_BACKEND=jax.")
+    import jax
+    from .. import training
+    from ..batching import LengthBuckets
+    compiles: list[float] = []
+
+    def listen(event: str, duration: float, **_) -> None:
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    profile = config.get_profile(profile_name)
+    enc, x, y = _encoded(profile, fraction, profile.maxlen)
+    training.seed_everything(profile.seed)
+    model = _recurrent(arch, profile, len(enc.vocab), None)
+    per_epoch = []
+    for epoch in range(epochs):
+        before = len(compiles)
+        training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size, seed=profile.seed + epoch,
+                           verbose=False, validation_fraction=profile.validation_fraction)
+        per_epoch.append(len(compiles) - before)
+    x_tr, x_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)[:2]
+    shapes = {"train": len(LengthBuckets(x_tr, batch_size=profile.batch_size, seed=profile.seed).shapes),
+              "validation": len(LengthBuckets(x_val, batch_size=profile.batch_size, shuffle=False).shapes)}
+    return {"arch": arch, "backend": "jax", "train_reviews": len(x_tr), "train_shapes": shapes["train"],
+            "validation_shapes": shapes["validation"],
+            **{f"compiles_epoch_{i + 1}": n for i, n in enumerate(per_epoch)},
+            "compile_s": round(sum(compiles), 1)}
+
+
 def measure_pipeline(reps: int = 3) -> list[dict]:
     """Cold load (archive), warm load (cache), tokenizing + encoding all 50k reviews, and
     reading the encoded arrays back from their cache (what a notebook does after the first)."""
@@ -198,9 +290,10 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
     return rows
 
 
-def _in_subprocess(kind: str, **kwargs) -> dict | list:
+def _in_subprocess(kind: str, *, backend: str | None = None, **kwargs) -> dict | list:
     cmd = [sys.executable, "-m", "course_utils.workbook.bench", "_one", kind, json.dumps(kwargs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark {kind} {kwargs} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -223,7 +316,9 @@ def environment() -> dict[str, str]:
 def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHITECTURES, reps: int = 3,
         warmup: int = 1, profile: str = "full", scaling: bool = True, pipeline: bool = True,
         fractions: Sequence[float] = (0.25, 0.5, 1.0), lengths: Sequence[int] = (128, 256, 512),
-        scaling_archs: Sequence[str] = ("lstm", "gru"), stream=sys.stdout) -> dict[str, pd.DataFrame]:
+        scaling_archs: Sequence[str] = ("lstm", "gru"), bucketing: Sequence[str] = BUCKETED_ARCHS,
+        bucketing_fraction: float = 1.0, jax_compiles: bool = True, comparisons: bool = True,
+        stream=sys.stdout) -> dict[str, pd.DataFrame]:
     """Run the benchmarks and write ``results.md``, CSV files and ``scaling.png``."""
     out = Path(output_dir)
     tables: dict[str, pd.DataFrame] = {}
@@ -244,9 +339,25 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
         log(f"architecture {arch} ...")
         rows.append(_in_subprocess("model", arch=arch, **common))
         keep("models", pd.DataFrame(rows))
-    for comparison, arms in COMPARISONS.items():
+    for comparison, arms in (COMPARISONS.items() if comparisons else ()):
         log(f"{comparison}: {' vs '.join(arms)} ...")
         keep(comparison, pd.DataFrame(_in_subprocess("interleaved", comparison=comparison, **common)))
+    brows = []
+    for arch in bucketing:
+        log(f"bucketing {arch}: fixed maxlen batches vs length buckets ...")
+        brows += _in_subprocess("bucketing", arch=arch, fraction=bucketing_fraction, **common)
+        keep("bucketing", pd.DataFrame(brows))
+    if jax_compiles and bucketing:
+        import importlib.util
+        if importlib.util.find_spec("jax") is None:
+            log("jax compiles: skipped, JAX is not installed (pip install 'jax[cpu]')")
+        else:
+            jrows = []
+            for arch in bucketing:
+                log(f"jax compiles {arch} ...")
+                jrows.append(_in_subprocess("jax_compiles", backend="jax", arch=arch, profile_name=profile,
+                                            fraction=min(bucketing_fraction, 0.25)))
+                keep("jax_compiles", pd.DataFrame(jrows))
     if scaling:
         default_len = config.get_profile(profile).maxlen
         points = [(f, default_len) for f in fractions] + [(1.0, m) for m in lengths if m != default_len]
@@ -295,7 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     if argv[:1] == ["_one"]:
         kind, kwargs = argv[1], json.loads(argv[2])
-        measure = {"pipeline": measure_pipeline, "interleaved": measure_interleaved, "model": measure_one}[kind]
+        measure = {"pipeline": measure_pipeline, "interleaved": measure_interleaved, "model": measure_one,
+                   "bucketing": measure_bucketing, "jax_compiles": measure_jax_compiles}[kind]
         result = measure(**kwargs)
         print(json.dumps(result))
         return 0
@@ -307,11 +419,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", default="full", choices=sorted(config.PROFILES))
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--quick", action="store_true", help="smoke profile, one repetition: checks the harness")
+    parser.add_argument("--only", nargs="*", choices=["pipeline", "models", "comparisons", "bucketing", "scaling"],
+                        help="run only these parts (default: all)")
+    parser.add_argument("--bucketing-fraction", type=float, default=1.0,
+                        help="share of the training set for the bucketing comparison")
     args = parser.parse_args(argv)
     if args.quick:
         args.profile, args.reps, args.warmup = "smoke", 1, 0
-    run(args.output, archs=args.archs, reps=args.reps, warmup=args.warmup, profile=args.profile,
-        scaling=not args.no_scaling, lengths=(64, 128) if args.quick else (128, 256, 512))
+    parts = set(args.only or ["pipeline", "models", "comparisons", "bucketing", "scaling"])
+    run(args.output, archs=args.archs if "models" in parts else (), reps=args.reps, warmup=args.warmup,
+        profile=args.profile, scaling="scaling" in parts and not args.no_scaling, pipeline="pipeline" in parts,
+        comparisons="comparisons" in parts, bucketing=BUCKETED_ARCHS if "bucketing" in parts else (),
+        bucketing_fraction=args.bucketing_fraction, lengths=(64, 128) if args.quick else (128, 256, 512))
     print(f"results: {Path(args.output) / 'results.md'}")
     return 0
 
