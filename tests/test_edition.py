@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from course_utils.workbook import edition
-from course_utils.workbook.cells import colab_badge
+from course_utils import config
+from course_utils.workbook.cells import colab_badge, setup_cell
 from course_utils.workbook.nbclean import clean_text, smudge_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,14 +78,26 @@ def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added
     english = nbformat.read(path, 4)
     spanish = nbformat.read(ROOT / "notebooks" / LOCALE / path.name, 4)
     assert [c.cell_type for c in spanish.cells] == [c.cell_type for c in english.cells]
-    for en, es in zip(english.cells, spanish.cells):
-        if en.cell_type != "code":
-            continue
+    code = [(en, es) for en, es in zip(english.cells, spanish.cells) if en.cell_type == "code"]
+    for position, (en, es) in enumerate(code):
         assert es.metadata == en.metadata
-        if "parameters" in en.metadata.get("tags", []):
+        if position == 0:  # the setup cell: the same code, its messages in Spanish
+            assert es.source == setup_cell(config.REPO_URL, config.COURSE_REF, "es") != en.source
+            assert es.source.splitlines()[1:4] == en.source.splitlines()[1:4]
+        elif "parameters" in en.metadata.get("tags", []):
             assert es.source == en.source + '\nedition = "es"'
         else:
             assert es.source == en.source
+
+
+def test_the_spanish_setup_cell_speaks_spanish_and_runs_the_same_install():
+    english, spanish = (setup_cell("https://github.com/o/r", "v9", e) for e in ("en", "es"))
+    assert "Instalando el paquete del curso {REF} (unos 70 MB" in spanish and "no está instalado" in spanish
+    assert "Installing" not in spanish and "Preparación" in spanish.splitlines()[0]
+    code = lambda cell: [line for line in cell.splitlines() if "subprocess.run" in line or "REPO_URL, REF" in line
+                         or "git+" in line]
+    assert code(spanish) == code(english)
+    compile(spanish, "setup-es", "exec")  # valid Python
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -41,8 +41,9 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import normalize, read_po, unescape, write_po
 
+from .. import config
 from ..fileio import write_text_atomic
-from .cells import _BADGE, colab_badge
+from .cells import _BADGE, colab_badge, setup_cell
 from .nbclean import checkout_text, clean_notebook
 from .runner import NOTEBOOK_DIR, discover
 
@@ -360,6 +361,8 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     if existing is not None:
         old_code = [c for c in existing.cells if c.cell_type == "code"]
     code = [c for c in out.cells if c.cell_type == "code"]
+    if code:  # the setup cell runs before the package exists: it carries its edition's messages
+        code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, locale)
     for position, cell in enumerate(code):
         if "parameters" in cell.metadata.get("tags", []):
             cell.source = set_edition_parameter(cell.source, locale)
