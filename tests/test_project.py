@@ -191,6 +191,9 @@ def test_validate_ignores_what_varies_between_machines_and_nothing_else():
     log_a = "epoch  1   20.1s  loss=0.5012\nepoch  2   19.0s  loss=0.4012\n"
     log_b = "epoch  1    3.1s  loss=0.5013\nepoch  2    2.9s  loss=0.4011\nepoch  3    2.9s  loss=0.4001\n"
     assert _sanitize(log_a) == _sanitize(log_b), "early stopping may stop at another epoch"
+    log_es = "época  1   20,1 s  loss=0,5012\népoca  2    9,0 s  loss=0,4012\n"
+    assert _sanitize(log_es) == _sanitize(log_b), "the Spanish edition's log is a log too"
+    assert _sanitize("época 1 de 3") != _sanitize("época 2 de 3")
     assert _sanitize(COMPUTED_MARK + "`gru` 0.891 > `lstm` 0.881") == _sanitize(COMPUTED_MARK + "`lstm` 0.890 > `gru` 0.889")
     assert _sanitize("Python 3.11.7 | Keras 3.15.1 | backend tensorflow | 2 CPU cores") == \
         _sanitize("Python 3.12.1 | Keras 3.15.1 | backend jax | 16 CPU cores")
