@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from ..fileio import write_text_atomic
-from ..i18n import N_, LazyText, label as translated_label, ngettext, render
+from ..i18n import EDITIONS, N_, LazyText, render
 from ..i18n import gettext as _
 from ..progress import progress_bar
 from . import answers as reference_answers
 from . import safefiles, sandbox
-from .assign import EDITION_KEY, TRANSLATIONS, student_folder
+from .assign import EDITION_KEY, student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
@@ -55,8 +55,9 @@ FLAGS = {
     "course_utils.text": N_("uses the course's reference text code"), "course_utils import text":
     N_("uses the course's reference text code"),
 }
-#: The editions feedback can be written in (the student notebook's metadata names one).
-FEEDBACK_EDITIONS = ("en", *TRANSLATIONS)
+#: The editions feedback can be written in (the student notebook's metadata names one): those
+#: with a catalogue of the package's sentences.
+FEEDBACK_EDITIONS = tuple(EDITIONS)
 DELEGATES = N_("delegates to the course's reference code")
 #: Lines every student notebook starts with; not flagged.
 TEMPLATE_LINES = ("import otter", "grader = otter.notebook(", "grader.check(")
