@@ -220,7 +220,7 @@ def _judge_all(ids: list[str], expected: list, same: Callable = lambda a, b: a =
             try:
                 got = _get(answers, probe_id)
             except AnswerMissing as exc:
-                return False, LazyText(N_("{label}: {reason}"), label=name, reason=exc.text)
+                return False, LazyText("{label}: {reason}", label=name, reason=exc.text)  # layout only: not a sentence
             try:
                 if not same(got, want):
                     return False, LazyText(N_("{label}: a result differs from the reference"), label=name)
@@ -316,7 +316,7 @@ def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
     try:
         maxlen, share = _get(answers, ids[0]), _get(answers, ids[1])
     except AnswerMissing as exc:
-        return False, LazyText(N_("q5: {reason}"), reason=exc.text)
+        return False, LazyText("q5: {reason}", reason=exc.text)  # layout only
     ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2
     return ok, LazyText(N_("q5 types") if ok else N_("q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"))
 
