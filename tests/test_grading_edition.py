@@ -153,3 +153,26 @@ def test_feedback_is_in_the_submissions_language_and_hostile_metadata_gets_engli
     assert set(sheet["status"]) == {"graded; 1 cell(s) raised"} and len(sheet) == 3 + len(hostile)
     assert set(sheet["total"]) == {1.5}
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# Grading report: a3_metrics_report\n")
+
+
+def test_the_command_line_builds_the_editions_asked_for_and_names_what_stops_a_translation(tmp_path, monkeypatch,
+                                                                                           capsys):
+    from course_utils.grading.__main__ import main
+    from course_utils.workbook import edition
+
+    module = importlib.import_module("course_utils.grading.assign")
+    source = _copy_assignments(tmp_path / "assignments")
+    built = []
+    monkeypatch.setattr(module, "assign", lambda path, dist, *, run_tests=True, edition="en":
+                        built.append((Path(path).name, edition)) or Path(dist) / "x.zip")
+    assert main(["assign", "--source", str(source), "--dist", str(tmp_path / "dist"), "--editions", "es"]) == 0
+    assert built == [(p.name, "es") for p in find_assignments(ASSIGNMENTS)]
+    assert capsys.readouterr().out.count("otter assign [es] ") == 3
+    po = edition.catalogue_path("es", "a2_recurrent_classifier", source / "locales")
+    catalog = edition.read_catalogue(po)
+    next(m for m in catalog if m.context == "md-02").flags.add("fuzzy")
+    edition.write_catalogue(catalog, po)
+    assert main(["assign", "--source", str(source), "--dist", str(tmp_path / "dist")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the 'es' assignments cannot be built") and "a2_recurrent_classifier.ipynb md-02: fuzzy" in err
+    assert [e for _, e in built[3:]] == ["en"] * 3, "English is built before the translation stops"

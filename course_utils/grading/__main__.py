@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign_all
+from .assign import ASSIGNMENTS_DIR, DIST_DIR, TRANSLATIONS, assign_all
 from .batch import grade_batch
 from .sandbox import Limits, SandboxUnavailable
 
@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                              "each translation into DIST/<edition>/<name>/")
     p_assign.add_argument("--source", default=str(ASSIGNMENTS_DIR))
     p_assign.add_argument("--dist", default=str(DIST_DIR))
+    p_assign.add_argument("--editions", nargs="+", choices=["en", *TRANSLATIONS], default=["en", *TRANSLATIONS],
+                          help="which editions to build (default: all: %(default)s)")
     p_grade = sub.add_parser("grade", help="grade a folder of submissions, each in a sandbox")
     p_grade.add_argument("--assignment", required=True, help="e.g. a1_data_preparation")
     p_grade.add_argument("--submissions", required=True)
@@ -35,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "assign":
         try:
-            assign_all(args.source, args.dist, report=lambda line: print(line, flush=True))
+            assign_all(args.source, args.dist, editions=tuple(args.editions), report=lambda line: print(line, flush=True))
         except RuntimeError as exc:
             print(f"error: {str(exc).splitlines()[0]}\n\n{exc}", file=sys.stderr)
             return 1
