@@ -36,12 +36,15 @@ READS_DATA = frozenset({"a1_data_preparation", "a2_recurrent_classifier"})
 
 @dataclass
 class Check:
-    """One scored check: its question, points, and how to judge the submission's answers."""
+    """One scored check: its question, points, and how to judge the submission's answers.
+    ``name`` is marked with ``N_`` where it is written: the feedback shows it translated."""
 
     question: str
     points: float
     name: str
-    judge: Callable[[dict], tuple[bool, str]]
+    #: ``answers -> (passed, message)``; the message a ``LazyText`` (rendered in the submission's
+    #: edition) or a plain string (looked up whole in the catalogue, else shown as it is).
+    judge: Callable[[dict], tuple[bool, "str | LazyText"]]
 
 
 @dataclass
