@@ -84,10 +84,12 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters; a
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
 	$(PY) -m course_utils.workbook.readme README.md
 
-validate: setup  ## Re-run the committed notebooks under nbval (always retrains); metrics within the seed-derived tolerance
-	COURSE_RETRAIN=1 COURSE_PROGRESS=0 $(PY) -m pytest -p no:cacheprovider --nbval notebooks/[0-9]*.ipynb --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks
+NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks --nbval
+validate: setup  ## Re-run the committed notebooks of both editions under nbval (English retrains, Spanish reuses its models); metrics within tolerance
+	$(if $(filter es,$(EDITION)),,COURSE_RETRAIN=1 COURSE_PROGRESS=0 $(NBVAL) notebooks/[0-9]*.ipynb)
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
+	COURSE_PROGRESS=0 $(NBVAL) notebooks/es/[0-9]*.ipynb
 
 seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write course_utils/results/seed_spread.csv (≈ 25 min a seed on 2 cores)
 	for s in $(SEEDS); do COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --seed $$s \

@@ -15,8 +15,8 @@ REPO_URL = "https://github.com/rnn-imdb-workbook/rnn-imdb-workbook"
 #: The known-good release that Colab installs and the badges open: the git tag of this version
 #: (``v`` + pyproject's version; tests/test_project.py checks). Tag it when you publish.
 COURSE_REF = "v0.2.0"
-#: What a fresh Colab runtime fetches, for the setup cell's message.
-DOWNLOAD_SIZES = {"course package with GloVe vectors": "about 70 MB", "IMDB reviews": "84 MB"}
+#: What a fresh Colab runtime fetches (MB, the package's rounded), for the setup cell's message.
+DOWNLOAD_SIZES_MB = {"course package with GloVe vectors": 70, "IMDB reviews": 84}
 
 #: Environment variables the package reads (documented in README.md).
 ENV_DATA_DIR = "IMDB_DATA_DIR"

@@ -41,6 +41,7 @@ LABELS = (
     N_("stated score"), N_("rating"), N_("words"), N_("tokens"), N_("reviews"), N_("train"), N_("test"),
     N_("occurrences"), N_("repeated texts"), N_("label conflicts"), N_("extra copies"), N_("unknown word"),
     N_("reviews truncated"), N_("trained"), N_("bucket"), N_("size"),
+    N_("input"), N_("mask"), N_("padded"), N_("aligned"), N_("step"), N_("length"),
     # behavioural checks
     N_("check"), N_("capability"), N_("kind"), N_("expect"), N_("invariant"), N_("expected"), N_("failed"),
     N_("variant"), N_("p_variant"), N_("negation"), N_("contrast"), N_("intensifiers"), N_("robustness"),

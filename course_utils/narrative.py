@@ -458,6 +458,59 @@ def truncation(share_cut: float, maxlen: int) -> str:
         maxlen=maxlen, cut=fmt_percent(share_cut, 1), kept=fmt_percent(1 - share_cut, 1))
 
 
+def _code_list(items: Sequence[str]) -> str:
+    return ", ".join(f"`{item}`" for item in items)
+
+
+def vocabulary(words: Sequence[str], first: int = 15) -> str:
+    """The vocabulary's size and its first entries (padding, unknown, then the most frequent)."""
+    return _("The vocabulary has {n} entries; the first ones: {words}.").format(
+        n=fmt_int(len(words)), words=_code_list(words[:first]))
+
+
+def encoded_shapes(x_train: np.ndarray, x_test: np.ndarray, vocab_size: int) -> str:
+    """The shapes of the encoded splits and the vocabulary size."""
+    return _("Training inputs of shape {train}, test inputs of shape {test}, a vocabulary of {n} entries.").format(
+        train=f"`{tuple(x_train.shape)}`", test=f"`{tuple(x_test.shape)}`", n=fmt_int(vocab_size))
+
+
+def lstm_parameters(units: int, inputs: int, keras_count: int) -> str:
+    """An LSTM layer's parameters by the formula, against the count Keras reports."""
+    formula = 4 * (units * (inputs + units) + units)
+    return _("LSTM layer: 4 gates × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = {formula} parameters "
+             "(Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
+
+
+def glove_loaded(words: int, dim: int, source: str) -> str:
+    """What was loaded from GloVe."""
+    return _("{words} words × {dim} dimensions from {source}.").format(words=fmt_int(words), dim=dim, source=source)
+
+
+def glove_coverage(share: float, words: int) -> str:
+    """The share of the vocabulary's words with a GloVe vector."""
+    return _("{share} of our {n} words have a GloVe vector.").format(share=fmt_percent(share, 1), n=fmt_int(words))
+
+
+def words_without_vector(words: Sequence[str]) -> str:
+    """The most frequent words GloVe has no vector for."""
+    return _("The most frequent words without a vector: {words}.").format(words=_code_list(words))
+
+
+def matrix_shape(shape: tuple[int, ...]) -> str:
+    """The embedding matrix's shape, rows first."""
+    return _("Embedding matrix of shape {shape}: one row per vocabulary entry, one column per dimension.").format(
+        shape=f"`{tuple(shape)}`")
+
+
+def search_budget(budget) -> str:
+    """The epochs each tuner gets (a ``tuning.SearchBudget``): the same for both."""
+    return _("Budget: {hb_epochs} epochs for Hyperband ({hb_trials} trials), {rs_epochs} for random search "
+             "({rs_trials} trials of {max_epochs} epochs).").format(
+        hb_epochs=fmt_int(budget.hyperband_epochs), hb_trials=fmt_int(budget.hyperband_trials),
+        rs_epochs=fmt_int(budget.random_epochs), rs_trials=fmt_int(budget.random_trials),
+        max_epochs=fmt_int(budget.max_epochs))
+
+
 def bucketing(cost: dict, maxlen: int, batch_size: int) -> str:
     """What padding costs per epoch, fixed-length batches against length buckets.
 

@@ -23,10 +23,13 @@ class Session:
     output_dir: Path
 
     def __repr__(self) -> str:
+        from .i18n import _, fmt_int
         p = self.profile
-        size = "all" if p.train_size is None else f"{p.train_size:,}/{p.test_size:,}"
-        return (f"Session(profile={p.name!r}, train/test reviews={size}, vocab={p.vocab_size:,}, "
-                f"maxlen={p.maxlen}, epochs<={p.epochs}, seed={p.seed}, output_dir='{self.output_dir.as_posix()}')")
+        size = _("all") if p.train_size is None else f"{fmt_int(p.train_size)}/{fmt_int(p.test_size)}"
+        return _("Session(profile={profile}, train/test reviews={size}, vocab={vocab}, maxlen={maxlen}, "
+                 "epochs<={epochs}, seed={seed}, output_dir={output_dir})").format(
+            profile=repr(p.name), size=size, vocab=fmt_int(p.vocab_size), maxlen=p.maxlen, epochs=p.epochs,
+            seed=p.seed, output_dir=repr(self.output_dir.as_posix()))
 
 
 def start(profile: str | None = None, output_dir: str | os.PathLike | None = None,

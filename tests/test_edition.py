@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from course_utils.workbook import edition
-from course_utils.workbook.cells import colab_badge
+from course_utils import config
+from course_utils.workbook.cells import colab_badge, setup_cell
 from course_utils.workbook.nbclean import clean_text, smudge_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def test_catalogue_is_up_to_date_with_the_english(path, collection):
 @pytest.mark.parametrize("collection", edition.COLLECTIONS, ids=lambda c: c.name)
 def test_committed_spanish_notebooks_are_built_from_the_catalogues(tmp_path, collection):
     edition.build(LOCALE, notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
-                  find=collection.find, filtered=collection.filtered, output_dir=tmp_path)
+                  find=collection.find, filtered=collection.filtered, setup=collection.setup, output_dir=tmp_path)
     committed = collection.find(collection.source_dir / LOCALE)
     assert [p.name for p in committed] == [p.name for p in collection.find(collection.source_dir)]
     for path in committed:
@@ -94,16 +95,28 @@ def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added
     english = nbformat.read(path, 4)
     spanish = nbformat.read(path.parent / LOCALE / path.name, 4)
     assert [c.cell_type for c in spanish.cells] == [c.cell_type for c in english.cells]
-    for en, es in zip(english.cells, spanish.cells):
-        if en.cell_type == "raw":
-            assert es.source == en.source
-        if en.cell_type != "code":
-            continue
+    assert [es.source for es, en in zip(spanish.cells, english.cells) if en.cell_type == "raw"] == \
+           [en.source for en in english.cells if en.cell_type == "raw"]
+    code = [(en, es) for en, es in zip(english.cells, spanish.cells) if en.cell_type == "code"]
+    for position, (en, es) in enumerate(code):
         assert es.metadata == en.metadata
-        if "parameters" in en.metadata.get("tags", []):
+        if position == 0 and collection.setup:  # the setup cell: the same code, its messages in Spanish
+            assert es.source == setup_cell(config.REPO_URL, config.COURSE_REF, "es") != en.source
+            assert es.source.splitlines()[1:4] == en.source.splitlines()[1:4]
+        elif "parameters" in en.metadata.get("tags", []):
             assert es.source == en.source + '\nedition = "es"'
         else:
             assert es.source == en.source
+
+
+def test_the_spanish_setup_cell_speaks_spanish_and_runs_the_same_install():
+    english, spanish = (setup_cell("https://github.com/o/r", "v9", e) for e in ("en", "es"))
+    assert "Instalando el paquete del curso {REF} (unos 70 MB" in spanish and "no está instalado" in spanish
+    assert "Installing" not in spanish and "Preparación" in spanish.splitlines()[0]
+    code = lambda cell: [line for line in cell.splitlines() if "subprocess.run" in line or "REPO_URL, REF" in line
+                         or "git+" in line]
+    assert code(spanish) == code(english)
+    compile(spanish, "setup-es", "exec")  # valid Python
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -231,7 +244,7 @@ def test_a_changed_english_assignment_cell_is_caught_and_make_assign_refuses_unt
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(edition.catalogue_path(LOCALE, path.stem, edition.ASSIGNMENT_LOCALES_DIR), target)
     kwargs = dict(notebook_dir=source, locales_dir=locales, find=find_assignments)
-    assert len(edition.build(LOCALE, **kwargs)) == 3  # in step: builds assignments/es/
+    assert len(edition.build(LOCALE, setup=False, filtered=False, **kwargs)) == 3  # in step: builds assignments/es/
     _edit(source / "a3_metrics_report.ipynb", 1, lambda nb, cell: setattr(
         cell, "source", cell.source.replace("(5 points)", "(6 points)")))
     with pytest.raises(edition.EditionError, match=r"a3_metrics_report.ipynb md-02: not in the catalogue"):

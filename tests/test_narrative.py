@@ -169,3 +169,40 @@ def test_verdicts_compared_names_the_model_that_gets_more_right():
     assert text == "On these reviews: `bigru` 0 of 2, `gru` 1 of 2. `gru` reads them best here."
     assert "Neither model reads them better" in narrative.verdicts_compared({"a": gru, "b": gru}, [1, 0])
     assert narrative.verdicts_compared({"bigru": bigru}, [1, 0]) == ""
+
+
+@pytest.fixture
+def spanish():
+    from course_utils import i18n
+    i18n.set_edition("es")
+    yield
+    i18n.set_edition(None)
+
+
+def test_what_code_cells_used_to_print_is_computed_prose_in_both_editions(spanish):
+    from types import SimpleNamespace
+    import numpy as np
+    assert narrative.vocabulary(["<pad>", "<oov>", "the"] + ["w"] * 19997, first=3) == \
+        "El vocabulario tiene 20\u00a0000 entradas; las primeras: `<pad>`, `<oov>`, `the`."
+    assert narrative.lstm_parameters(64, 50, 29440) == \
+        "Capa LSTM: 4 compuertas × (u·(d+u) + u) = 4 × (64·(50+64) + 64) = 29\u00a0440 parámetros (Keras cuenta 29\u00a0440)."
+    assert narrative.glove_coverage(0.9634, 19998) == "El 96,3\u00a0% de nuestras 19\u00a0998 palabras tiene un vector GloVe."
+    assert "(25000, 512)" in narrative.encoded_shapes(np.zeros((25000, 512)), np.zeros((25000, 512)), 20000)
+    budget = SimpleNamespace(hyperband_epochs=11, hyperband_trials=6, random_epochs=9, random_trials=3, max_epochs=3)
+    assert narrative.search_budget(budget) == ("Presupuesto: 11 épocas para Hyperband (6 pruebas), 9 para la "
+                                               "búsqueda aleatoria (3 pruebas de 3 épocas).")
+
+
+def test_lstm_parameters_follow_the_formula():
+    assert narrative.lstm_parameters(2, 3, 99) == \
+        "LSTM layer: 4 gates × (u·(d+u) + u) = 4 × (2·(3+2) + 2) = 48 parameters (Keras counts 99)."
+
+
+def test_session_repr_in_each_edition(spanish, tmp_path):
+    from course_utils import i18n
+    from course_utils.notebook import Session
+    session = Session(config.get_profile("smoke"), tmp_path / "out")
+    assert repr(session).startswith("Sesión(perfil='smoke', reseñas de entrenamiento/prueba=2000/1000, "
+                                    "vocabulario=5000, maxlen=128, épocas<=1, semilla=42, output_dir=")
+    i18n.set_edition("en")
+    assert repr(session).startswith("Session(profile='smoke', train/test reviews=2,000/1,000, vocab=5,000, ")

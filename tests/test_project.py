@@ -191,6 +191,9 @@ def test_validate_ignores_what_varies_between_machines_and_nothing_else():
     log_a = "epoch  1   20.1s  loss=0.5012\nepoch  2   19.0s  loss=0.4012\n"
     log_b = "epoch  1    3.1s  loss=0.5013\nepoch  2    2.9s  loss=0.4011\nepoch  3    2.9s  loss=0.4001\n"
     assert _sanitize(log_a) == _sanitize(log_b), "early stopping may stop at another epoch"
+    log_es = "época  1   20,1 s  loss=0,5012\népoca  2    9,0 s  loss=0,4012\n"
+    assert _sanitize(log_es) == _sanitize(log_b), "the Spanish edition's log is a log too"
+    assert _sanitize("época 1 de 3") != _sanitize("época 2 de 3")
     assert _sanitize(COMPUTED_MARK + "`gru` 0.891 > `lstm` 0.881") == _sanitize(COMPUTED_MARK + "`lstm` 0.890 > `gru` 0.889")
     assert _sanitize("Python 3.11.7 | Keras 3.15.1 | backend tensorflow | 2 CPU cores") == \
         _sanitize("Python 3.12.1 | Keras 3.15.1 | backend jax | 16 CPU cores")
@@ -410,7 +413,9 @@ def test_readme_block_states_the_targets_from_the_records(tmp_path, monkeypatch)
     fake = tmp_path / "records.json"
     fake.write_text(json.dumps(rows))
     monkeypatch.setattr(results, "RECORDS", fake)
-    assert "missed: gru ≥ 0.88" in readme.results_block()
+    block = readme.results_block()
+    assert re.search(r"missed: ([a-z_0-9]+ ≥ 0\.\d+, )*gru ≥ 0\.89", block)
+    assert re.search(r"best neural model ≥ 0\.91 (\*\*missed\*\* )?\(`\w+`, 0\.\d{3}\), its mean over 3 seeds ≥ 0\.905", block)
     page = tmp_path / "README.md"
     page.write_text(f"# x\n{readme.START}\nold\n{readme.END}\ntail\n")
     assert readme.update(page) and "| 0.870 |" in page.read_text() and page.read_text().endswith("tail\n")

@@ -128,6 +128,21 @@ def test_a_second_run_reuses_the_model_and_says_so(tmp_path, capsys, monkeypatch
                                   first.model.predict(_data()[0][:8], verbose=0))
 
 
+def test_a_model_built_after_a_reused_one_starts_from_the_same_weights(tmp_path, capsys, monkeypatch):
+    """07 and 08 build a second model after the first: reused or trained, it must start alike."""
+    monkeypatch.delenv(config.ENV_RETRAIN, raising=False)
+    fits = _FitCounter(monkeypatch)
+
+    def second_model_weights():
+        _run(tmp_path, capsys)
+        return [w.copy() for w in models.build_gru(VOCAB, MAXLEN, units=4, embedding_dim=4).get_weights()]
+
+    trained_then, reused_then = second_model_weights(), second_model_weights()
+    assert fits.calls == 1  # the first run trained, the second reused
+    for a, b in zip(trained_then, reused_then):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_retrain_is_forced_by_the_environment_and_by_another_seed(tmp_path, capsys, monkeypatch):
     fits = _FitCounter(monkeypatch)
     _run(tmp_path, capsys)

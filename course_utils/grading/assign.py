@@ -110,7 +110,7 @@ def assign_all(source_dir: str | os.PathLike = ASSIGNMENTS_DIR, dist_dir: str | 
         if edition != "en":
             try:
                 translations.build(edition, notebook_dir=source_dir, locales_dir=source_dir / "locales",
-                                   output_dir=folder, find=find_assignments, filtered=False)
+                                   output_dir=folder, find=find_assignments, filtered=False, setup=False)
             except translations.EditionError as exc:
                 raise RuntimeError(f"the '{edition}' assignments cannot be built: {exc}") from exc
         sources = find_assignments(folder)

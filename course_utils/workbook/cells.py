@@ -3,30 +3,53 @@ the Colab badge, the setup cell (installs the pinned release in Colab) and the p
 parameters cell. ``python -m course_utils.workbook.cells`` rewrites them in every notebook."""
 from __future__ import annotations
 
+import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 from urllib.parse import urlparse
 
 import nbformat
 
 from .. import config
+from ..i18n import EDITIONS, N_, gettext
 from .nbclean import write_clean
 
-def setup_cell(repo_url: str, ref: str) -> str:
-    """The setup cell that installs release ``ref`` of ``repo_url`` in Colab (``SETUP_CELL``
-    is this repository's; ``release`` builds another ref's to compare against)."""
-    return f'''# Setup: run this cell first. In Colab it installs the course package; locally `make setup` did.
+#: What the setup cell says, marked for the catalogues (``i18n.N_``) and translated when a cell is
+#: written: the cell runs before the package is installed, so it carries its edition's text.
+_SETUP_COMMENT = N_("# Setup: run this cell first. In Colab it installs the course package; locally `make setup` did.")
+_SETUP_MISSING = N_("course_utils is not installed: run `make setup` in the repository, then open the notebooks "
+                    "with `make lab`.")
+_SETUP_INSTALLING = N_("Installing the course package {REF} (about {package} MB, once per runtime). The IMDB "
+                       "reviews ({reviews} MB) download on first use.")
+
+
+def setup_cell(repo_url: str, ref: str, edition: str = "en") -> str:
+    """The setup cell that installs release ``ref`` of ``repo_url`` in Colab, its messages in
+    ``edition``'s language (``SETUP_CELL`` is this repository's English one; ``release`` builds
+    another ref's to compare against)."""
+    missing = gettext(_SETUP_MISSING, edition=edition)
+    installing = gettext(_SETUP_INSTALLING, edition=edition).format(
+        REF="{REF}", package=config.DOWNLOAD_SIZES_MB["course package with GloVe vectors"],
+        reviews=config.DOWNLOAD_SIZES_MB["IMDB reviews"])
+    return f'''{gettext(_SETUP_COMMENT, edition=edition)}
 import importlib.util, subprocess, sys
 REPO_URL, REF = "{repo_url}", "{ref}"
 if importlib.util.find_spec("course_utils") is None:
     if "google.colab" not in sys.modules:
-        raise ModuleNotFoundError("course_utils is not installed: run `make setup` in the repository, "
-                                  "then open the notebooks with `make lab`.")
-    print(f"Installing the course package {{REF}} ({config.DOWNLOAD_SIZES["course package with GloVe vectors"]}, "
-          "once per runtime). The IMDB reviews ({config.DOWNLOAD_SIZES["IMDB reviews"]}) download on first use.")
+        raise ModuleNotFoundError({_literal(missing, 34)})
+    print({_literal(installing, 10)})
     subprocess.run([sys.executable, "-m", "pip", "install", "--progress-bar", "on",
                     f"git+{{REPO_URL}}@{{REF}}"], check=True)'''
+
+
+def _literal(text: str, indent: int, width: int = 64) -> str:
+    """``text`` as adjacent string literals of about ``width`` characters, one per line; a piece
+    with a ``{...}`` field is an f-string."""
+    pieces = textwrap.wrap(text, width, drop_whitespace=False, break_long_words=False, break_on_hyphens=False)
+    return ("\n" + " " * indent).join(("f" if "{" in piece else "") + json.dumps(piece, ensure_ascii=False)
+                                       for piece in pieces)
 
 
 #: The first code cell of every notebook, verbatim (tests/test_project.py checks).
@@ -55,14 +78,19 @@ def colab_badge(notebook: str, ref: str | None = None, repo_url: str | None = No
             f"({colab_url(notebook, ref, repo_url)})")
 
 
-def sync_notebook(path: Path) -> bool:
-    """Put the current badge, setup cell and parameters cell into one notebook; True if changed."""
+def sync_notebook(path: Path, edition: str = "en") -> bool:
+    """Put the current badge, setup cell and parameters cell into one notebook of ``edition``
+    (a translation lives in ``notebooks/<edition>/``); True if changed."""
+    from .edition import set_edition_parameter
+
     nb = nbformat.read(path, 4)
     before = nbformat.writes(nb)
     title = nb.cells[0]
-    title.source = colab_badge(path.name) + "\n\n" + _BADGE.sub("", title.source, count=1)
+    name = path.name if edition == "en" else f"{edition}/{path.name}"
+    title.source = colab_badge(name) + "\n\n" + _BADGE.sub("", title.source, count=1)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    code[0].source, code[1].source = SETUP_CELL, PARAMETERS_CELL
+    code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, edition)
+    code[1].source = PARAMETERS_CELL if edition == "en" else set_edition_parameter(PARAMETERS_CELL, edition)
     code[1].metadata["tags"] = ["parameters"]
     if nbformat.writes(nb) == before:
         return False
@@ -70,11 +98,22 @@ def sync_notebook(path: Path) -> bool:
     return True
 
 
-def main() -> int:
-    """Rewrite the first cells of every numbered notebook from ``config``."""
-    from .runner import discover
+def edition_of(path: Path, notebooks_dir: Path) -> str:
+    """The edition of a notebook from its folder: ``notebooks/`` is English, ``notebooks/<edition>/``
+    a translation."""
+    relative = path.resolve().parent.relative_to(Path(notebooks_dir).resolve())
+    return relative.parts[0] if relative.parts else "en"
 
-    changed = [p.name for p in discover() if sync_notebook(p)]
+
+def main() -> int:
+    """Rewrite the first cells of every numbered notebook, of every edition, from ``config``."""
+    from .runner import NOTEBOOK_DIR, discover
+
+    changed = []
+    for folder in [NOTEBOOK_DIR, *sorted(p for p in Path(NOTEBOOK_DIR).iterdir()
+                                         if p.is_dir() and p.name in EDITIONS and p.name != "en")]:
+        changed += [p.relative_to(NOTEBOOK_DIR).as_posix() for p in discover(folder)
+                    if sync_notebook(p, edition_of(p, NOTEBOOK_DIR))]
     print("updated: " + (", ".join(changed) if changed else "nothing (all in step)"))
     return 0
 

@@ -48,9 +48,10 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import normalize, read_po, unescape, write_po
 
+from .. import config
 from ..fileio import write_text_atomic
 from ..grading.assign import ASSIGNMENTS_DIR, find_assignments
-from .cells import _BADGE, colab_badge
+from .cells import _BADGE, colab_badge, setup_cell
 from .nbclean import checkout_text, clean_notebook, clean_text
 from .runner import NOTEBOOK_DIR, discover
 
@@ -87,12 +88,15 @@ class Collection:
     #: Whether git's nbclean filter applies to the translated notebooks (``.gitattributes``):
     #: they are written as a checkout holds them (``checkout_text``), else clean (``clean_text``).
     filtered: bool = True
+    #: Whether the notebooks' first code cell is the course's setup cell (``cells.setup_cell``),
+    #: written in the translation's language; the assignments have none (their code is kept).
+    setup: bool = True
 
 
 #: What ``update``, ``build`` and ``check`` handle, in this order.
 COLLECTIONS = (Collection("notebooks", NOTEBOOK_DIR, LOCALES_DIR, discover),
                Collection("assignments", ASSIGNMENTS_DIR, ASSIGNMENT_LOCALES_DIR, find_assignments,
-                          filtered=False))
+                          filtered=False, setup=False))
 
 
 @dataclass(frozen=True)
@@ -381,8 +385,9 @@ def problems(catalog: Catalog | None, sources: Iterable[Source], name: str) -> l
 
 
 def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, locale: str,
-                       existing: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
-    """The translated copy of one English notebook (checked by ``problems`` first)."""
+                       existing: nbformat.NotebookNode | None = None, *, setup: bool = True) -> nbformat.NotebookNode:
+    """The translated copy of one English notebook (checked by ``problems`` first); ``setup``:
+    its first code cell is the course's setup cell, written in ``locale``."""
     out = copy.deepcopy(nb)
     for source in markdown_sources(nb):
         text = catalog.get(source.text, context=source.context).string
@@ -393,6 +398,8 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     if existing is not None:
         old_code = [c for c in existing.cells if c.cell_type == "code"]
     code = [c for c in out.cells if c.cell_type == "code"]
+    if code and setup:  # the setup cell runs before the package exists: it carries its edition's messages
+        code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, locale)
     for position, cell in enumerate(code):
         if "parameters" in cell.metadata.get("tags", []):
             cell.source = set_edition_parameter(cell.source, locale)
@@ -414,9 +421,10 @@ def set_edition_parameter(source: str, locale: str) -> str:
 
 def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path = LOCALES_DIR,
           output_dir: Path | None = None, write: bool = True,
-          find: Callable[[Path], list[Path]] = discover, filtered: bool = True) -> list[Path]:
+          find: Callable[[Path], list[Path]] = discover, filtered: bool = True, setup: bool = True) -> list[Path]:
     """Write the translated notebooks into ``output_dir`` (default ``<notebook_dir>/<locale>``),
-    as a checkout through git's nbclean filter holds them (``filtered``) or simply clean.
+    as a checkout through git's nbclean filter holds them (``filtered``) or simply clean;
+    ``setup``: the first code cell is the course's setup cell (see ``Collection``).
 
     Raises
     ------
@@ -441,7 +449,7 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
     for path, nb, catalog in loaded:
         target = output_dir / path.name
         existing = nbformat.read(target, 4) if target.exists() else None
-        translated = translate_notebook(nb, catalog, path.name, locale, existing)
+        translated = translate_notebook(nb, catalog, path.name, locale, existing, setup=setup)
         text = checkout_text(translated) if filtered else clean_text(nbformat.writes(translated, version=4))
         if write and not (target.exists() and target.read_text(encoding="utf-8") == text):
             write_text_atomic(target, text)
@@ -521,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(report)
                 continue
             written = build(args.locale, output_dir=args.output, write=args.command == "build",
-                            filtered=collection.filtered, **kwargs)
+                            filtered=collection.filtered, setup=collection.setup, **kwargs)
             if args.command == "build":
                 print(f"{collection.name}: written: "
                       + (", ".join(p.name for p in written) if written else "nothing (all in step)"))

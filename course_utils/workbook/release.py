@@ -88,7 +88,7 @@ def check_notebook(path: Path, root: Path, ref: str, repo_url: str) -> list[str]
                         "(run `make cells`).")
     code = [c for c in nb.cells if c.cell_type == "code"]
     setup = code[0].source if code else ""
-    if setup != cells.setup_cell(repo_url, ref):
+    if setup != cells.setup_cell(repo_url, ref, cells.edition_of(path, root / "notebooks")):
         pinned = SETUP_REF.search(setup)
         seen = (f"it installs {pinned['ref']} of {pinned['url']}" if pinned
                 else "its first code cell is not the setup cell")

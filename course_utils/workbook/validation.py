@@ -16,9 +16,12 @@ from ..fileio import write_json_atomic
 from . import seeds
 
 CHECKED = ("accuracy", "f1", "roc_auc")
-#: Full-profile test accuracy the workbook promises (issue: results that count).
-TARGETS = {"lstm": 0.88, "gru": 0.88, "bigru": 0.89, "bigru_2x": 0.88}
-BEST_TARGET = 0.90
+#: Full-profile test accuracy the workbook promises, per model and for the best neural model
+#: (whole reviews read in length buckets: above the TF-IDF reference).
+TARGETS = {"lstm": 0.89, "gru": 0.89, "bigru": 0.89, "bigru_2x": 0.88}
+BEST_TARGET = 0.91
+#: The best neural model's mean test accuracy over seeds (the committed seed and ``make seeds``).
+BEST_SEED_MEAN_TARGET = 0.905
 
 
 def reference_from_records(records: pd.DataFrame) -> dict[str, dict[str, float]]:
