@@ -176,3 +176,29 @@ def test_the_command_line_builds_the_editions_asked_for_and_names_what_stops_a_t
     err = capsys.readouterr().err
     assert err.startswith("error: the 'es' assignments cannot be built") and "a2_recurrent_classifier.ipynb md-02: fuzzy" in err
     assert [e for _, e in built[3:]] == ["en"] * 3, "English is built before the translation stops"
+
+
+@pytest.mark.notebooks
+def test_a_spanish_class_graded_in_the_sandbox_gets_spanish_feedback(tmp_path):
+    """End to end, in real sandboxes (slow: runs two assignment-3 notebooks): the solution handed
+    in from the Spanish student build (its metadata) earns full marks with Spanish feedback; the
+    same notebook claiming an unknown edition earns the same with English feedback."""
+    name = "a3_metrics_report"
+    dist = tmp_path / "dist"
+    for edition in ("en", "es"):
+        source = ASSIGNMENTS / (f"{name}.ipynb" if edition == "en" else f"es/{name}.ipynb")
+        assign(source, edition_dist(edition, dist), run_tests=False, edition=edition)
+    solution = nbformat.read(dist / "es" / name / "autograder" / f"{name}.ipynb", 4)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student, value in [("ana", "es"), ("ona", "../es")]:
+        solution.metadata[EDITION_KEY] = value
+        nbformat.write(solution, subs / f"{student}.ipynb")
+    out = tmp_path / "grades"
+    sheet = batch.grade_batch(subs, name, out, workers=1, timeout=180, dist_dir=dist, progress=False)
+    assert list(sheet["total"]) == [10, 10] and list(sheet["status"]) == ["graded", "graded"], sheet
+    ana = (out / "feedback" / batch.feedback_filename("ana")).read_text(encoding="utf-8")
+    ona = (out / "feedback" / batch.feedback_filename("ona")).read_text(encoding="utf-8")
+    assert ana.startswith("# Comentarios para ana\n\nNota: 10 / 10\nEstado: calificado\n\n- ✔ q1 · compute_metrics: las claves")
+    assert "Feedback" not in ana and "point" not in ana
+    assert ona.startswith("# Feedback for ona\n\nScore: 10 / 10\nStatus: graded\n\n- ✔ q1 · compute_metrics: the keys")
