@@ -101,11 +101,11 @@ seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
 	$(PY) -m course_utils.workbook.cells
 
-edition: setup  ## Translations: merge the English into notebooks/locales/<lang>/*.po, then build notebooks/<lang>/ (docs/edition.md)
+edition: setup  ## Translations: merge the English into notebooks/locales/<lang>/*.po and assignments/locales/<lang>/*.po, then build notebooks/<lang>/ and assignments/<lang>/ (docs/edition.md)
 	@for lang in $(if $(filter en,$(EDITION)),$(TRANSLATIONS),$(EDITION)); do \
 	  $(PY) -m course_utils.workbook.edition update $$lang && $(PY) -m course_utils.workbook.edition build $$lang || exit 1; done
 
-assign: setup  ## Build student notebooks and autograders from assignments/ into dist/
+assign: setup  ## Build student notebooks and autograders: English from assignments/ into dist/<name>/, Spanish (assignments/es/, rebuilt from its catalogues) into dist/es/<name>/
 	$(PY) -m course_utils.grading assign
 
 grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir

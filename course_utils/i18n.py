@@ -214,3 +214,66 @@ def label(text: object, *, edition: str | None = None) -> object:
         return text
     translated, _catalog = _lookup(text, edition)
     return translated if isinstance(translated, str) else text
+
+
+def fmt_plain(x: float, *, edition: str | None = None, max_decimals: int = 6) -> str:
+    """A number with as many decimals as it needs (as ``format(x, "g")`` writes small numbers),
+    in the edition's typography: ``300`` / ``0.5`` / ``0,5``; a whole number as ``fmt_int``."""
+    _check_number(x)
+    if float(x).is_integer():
+        return fmt_int(int(x), edition=edition)
+    shown = f"{float(x):.{max_decimals}f}".rstrip("0")
+    return fmt_number(x, max(1, len(shown.split(".")[1])), edition=edition)
+
+
+class LazyText:
+    """A sentence kept as its English template and its fields, written out in an edition later
+    (``render``): one result can be shown to the instructor in English and to a student in their
+    language (the grader's feedback).
+
+    ``template`` is marked with ``N_`` where it is written, so that ``update`` extracts it. Fields
+    are rendered by kind: a ``LazyText`` in the same edition, a tuple as its items rendered and
+    joined by ", ", a real number by ``fmt_plain``, anything else (a name, a reason the
+    submission gave) verbatim with ``str``: a field is never looked up, nor read as a template.
+
+    >>> LazyText("{n} cell(s) raised", n=2).render("en")
+    '2 cell(s) raised'
+    """
+
+    __slots__ = ("template", "fields")
+
+    def __init__(self, template: str, **fields: object) -> None:
+        if not isinstance(template, str):
+            raise TypeError(f"template must be a str, got {type(template).__name__}.")
+        self.template = template
+        self.fields = fields
+
+    def render(self, edition: str = DEFAULT_EDITION) -> str:
+        """The sentence in ``edition`` (its template through the catalogue, its fields filled)."""
+        translated = gettext(self.template, edition=edition) if self.template else ""  # "" is the header
+        if not self.fields:
+            return translated
+        return translated.format(**{k: render(v, edition) for k, v in self.fields.items()})
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_EDITION)
+
+    def __repr__(self) -> str:
+        return f"LazyText({self.template!r}, **{self.fields!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LazyText) and (self.template, self.fields) == (other.template, other.fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def render(value: object, edition: str = DEFAULT_EDITION) -> str:
+    """``value`` written out for a reader of ``edition`` (see :class:`LazyText`)."""
+    if isinstance(value, LazyText):
+        return value.render(edition)
+    if isinstance(value, tuple):
+        return ", ".join(render(v, edition) for v in value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value \
+            and value not in (float("inf"), float("-inf")):
+        return fmt_plain(value, edition=edition)
+    return str(value)

@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 LOCALE = "es"
+#: The graded assignments' otter source notebooks: translated by the same machinery.
+ASSIGNMENTS = sorted((ROOT / "assignments").glob("a[0-9]*_*.ipynb"))
+#: Every English notebook with a Spanish edition, and the collection it belongs to.
+TRANSLATED = [(path, c) for c in edition.COLLECTIONS for path in c.find(c.source_dir)]
+ALL_IDS = [path.stem for path, _ in TRANSLATED]
 
 
 def _markdown(path: Path) -> list[str]:
@@ -34,10 +39,18 @@ def reads_as_spanish(text: str, english: str) -> bool:
 
 # -- the committed catalogues and notebooks -------------------------------------------------------
 
+def test_both_collections_are_translated():
+    assert [c.name for c in edition.COLLECTIONS] == ["notebooks", "assignments"]
+    assert [p for p, c in TRANSLATED if c.name == "notebooks"] == NOTEBOOKS
+    assert [p for p, c in TRANSLATED if c.name == "assignments"] == ASSIGNMENTS and len(ASSIGNMENTS) == 3
+
+
 def test_every_entry_is_translated_and_none_is_fuzzy():
-    edition.build(LOCALE, write=False)  # raises, listing them, on missing/untranslated/fuzzy entries
-    for path in NOTEBOOKS:
-        catalog = edition.read_catalogue(edition.catalogue_path(LOCALE, path.stem))
+    for collection in edition.COLLECTIONS:  # raises, listing them, on missing/untranslated/fuzzy entries
+        edition.build(LOCALE, notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
+                      find=collection.find, write=False)
+    for path, collection in TRANSLATED:
+        catalog = edition.read_catalogue(edition.catalogue_path(LOCALE, path.stem, collection.locales_dir))
         messages = [m for m in catalog if m.id]
         assert len(messages) == len(edition.markdown_sources(nbformat.read(path, 4)))
         assert all(m.string and not m.fuzzy for m in messages), path.name
@@ -45,10 +58,10 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
     assert all(m.string and not m.fuzzy for m in package if m.id)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_catalogue_is_up_to_date_with_the_english(path):
+@pytest.mark.parametrize("path,collection", TRANSLATED, ids=ALL_IDS)
+def test_catalogue_is_up_to_date_with_the_english(path, collection):
     """`update` would change nothing: no new cell left out, no cell changed behind its back."""
-    po = edition.catalogue_path(LOCALE, path.stem)
+    po = edition.catalogue_path(LOCALE, path.stem, collection.locales_dir)
     sources = [(s.context, s.text, [(path.name, s.index + 1)])
                for s in edition.markdown_sources(nbformat.read(path, 4))]
     merged, report = edition.merge(edition.read_catalogue(po), sources, LOCALE, path.stem)
@@ -59,10 +72,12 @@ def test_catalogue_is_up_to_date_with_the_english(path):
     assert entries(merged) == entries(edition.read_catalogue(po)), "run `make edition`"
 
 
-def test_committed_spanish_notebooks_are_built_from_the_catalogues(tmp_path):
-    edition.build(LOCALE, output_dir=tmp_path)
-    committed = sorted((ROOT / "notebooks" / LOCALE).glob("[0-9][0-9]_*.ipynb"))
-    assert [p.name for p in committed] == [p.name for p in NOTEBOOKS]
+@pytest.mark.parametrize("collection", edition.COLLECTIONS, ids=lambda c: c.name)
+def test_committed_spanish_notebooks_are_built_from_the_catalogues(tmp_path, collection):
+    edition.build(LOCALE, notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
+                  find=collection.find, filtered=collection.filtered, setup=collection.setup, output_dir=tmp_path)
+    committed = collection.find(collection.source_dir / LOCALE)
+    assert [p.name for p in committed] == [p.name for p in collection.find(collection.source_dir)]
     for path in committed:
         built, ours = nbformat.read(tmp_path / path.name, 4), nbformat.read(path, 4)
         # outputs may come from executing the Spanish notebook; the text must be the catalogue's
@@ -73,15 +88,19 @@ def test_committed_spanish_notebooks_are_built_from_the_catalogues(tmp_path):
         assert raw in (clean_text(raw), smudge_text(clean_text(raw))), f"{path.name} is not clean (nbclean)"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added(path):
+@pytest.mark.parametrize("path,collection", TRANSLATED, ids=ALL_IDS)
+def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added(path, collection):
+    """Only prose is translated: code cells, and the assignments' otter cells (raw: questions,
+    points, solution and test markers), are the English ones, so both editions grade alike."""
     english = nbformat.read(path, 4)
-    spanish = nbformat.read(ROOT / "notebooks" / LOCALE / path.name, 4)
+    spanish = nbformat.read(path.parent / LOCALE / path.name, 4)
     assert [c.cell_type for c in spanish.cells] == [c.cell_type for c in english.cells]
+    assert [es.source for es, en in zip(spanish.cells, english.cells) if en.cell_type == "raw"] == \
+           [en.source for en in english.cells if en.cell_type == "raw"]
     code = [(en, es) for en, es in zip(english.cells, spanish.cells) if en.cell_type == "code"]
     for position, (en, es) in enumerate(code):
         assert es.metadata == en.metadata
-        if position == 0:  # the setup cell: the same code, its messages in Spanish
+        if position == 0 and collection.setup:  # the setup cell: the same code, its messages in Spanish
             assert es.source == setup_cell(config.REPO_URL, config.COURSE_REF, "es") != en.source
             assert es.source.splitlines()[1:4] == en.source.splitlines()[1:4]
         elif "parameters" in en.metadata.get("tags", []):
@@ -108,10 +127,10 @@ def test_spanish_badge_opens_the_spanish_notebook(path):
     assert title.startswith(f"# {path.stem[:2]} ·")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_spanish_markdown_reads_as_spanish_and_the_check_rejects_english(path):
+@pytest.mark.parametrize("path,collection", TRANSLATED, ids=ALL_IDS)
+def test_spanish_markdown_reads_as_spanish_and_the_check_rejects_english(path, collection):
     english = [s.text for s in edition.markdown_sources(nbformat.read(path, 4))]
-    spanish = [edition._BADGE.sub("", t, count=1) for t in _markdown(ROOT / "notebooks" / LOCALE / path.name)]
+    spanish = [edition._BADGE.sub("", t, count=1) for t in _markdown(path.parent / LOCALE / path.name)]
     assert len(spanish) == len(english)
     for es, en in zip(spanish, english):
         assert reads_as_spanish(es, en), f"{path.name}: reads as English: {es[:80]!r}"
@@ -139,9 +158,9 @@ GLOSSARY_FIRST_USE = {
 }
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_glossary_terms_give_the_english_term_at_first_use(path):
-    text = "\n".join(_markdown(ROOT / "notebooks" / LOCALE / path.name))
+@pytest.mark.parametrize("path,collection", TRANSLATED, ids=ALL_IDS)
+def test_glossary_terms_give_the_english_term_at_first_use(path, collection):
+    text = "\n".join(_markdown(path.parent / LOCALE / path.name))
     text = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$", " ", text, flags=re.S)
     for term, english in GLOSSARY_FIRST_USE.items():
         first = re.search(rf"\b{term}\b", text, flags=re.I)
@@ -152,9 +171,9 @@ def test_glossary_terms_give_the_english_term_at_first_use(path):
     assert "precisión (*accuracy*)" not in text  # accuracy is exactitud
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_numbers_in_spanish_prose_follow_spanish_typography(path):
-    for cell in _markdown(ROOT / "notebooks" / LOCALE / path.name):
+@pytest.mark.parametrize("path,collection", TRANSLATED, ids=ALL_IDS)
+def test_numbers_in_spanish_prose_follow_spanish_typography(path, collection):
+    for cell in _markdown(path.parent / LOCALE / path.name):
         prose = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$|\]\([^)]*\)", " ", cell, flags=re.S)
         prose = re.sub(r"\b(?:Keras|Python|glove)[ .]\S+", " ", prose)  # version numbers, file names
         assert not re.search(r"\d,\d{3}(?!\d)", prose), f"{path.name}: English thousands separator in {cell[:60]!r}"
@@ -211,6 +230,33 @@ def test_a_changed_english_cell_is_caught_until_its_translation_is_checked(works
     edition.write_catalogue(catalog, po)
     written = edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, output_dir=tmp_path / "out")
     assert len(written) == 2
+
+
+def test_a_changed_english_assignment_cell_is_caught_and_make_assign_refuses_until_it_is_checked(tmp_path):
+    from course_utils.grading.assign import assign_all, find_assignments
+
+    source = tmp_path / "assignments"
+    locales = source / "locales"
+    source.mkdir()
+    for path in ASSIGNMENTS:
+        shutil.copy(path, source / path.name)
+        target = edition.catalogue_path(LOCALE, path.stem, locales)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(edition.catalogue_path(LOCALE, path.stem, edition.ASSIGNMENT_LOCALES_DIR), target)
+    kwargs = dict(notebook_dir=source, locales_dir=locales, find=find_assignments)
+    assert len(edition.build(LOCALE, setup=False, filtered=False, **kwargs)) == 3  # in step: builds assignments/es/
+    _edit(source / "a3_metrics_report.ipynb", 1, lambda nb, cell: setattr(
+        cell, "source", cell.source.replace("(5 points)", "(6 points)")))
+    with pytest.raises(edition.EditionError, match=r"a3_metrics_report.ipynb md-02: not in the catalogue"):
+        edition.build(LOCALE, output_dir=tmp_path / "out", **kwargs)
+    reports = edition.update(LOCALE, package=False, **kwargs)
+    assert [r.fuzzy for r in reports] == [[], [], ["md-02"]]
+    with pytest.raises(edition.EditionError, match=r"md-02: fuzzy"):
+        edition.build(LOCALE, output_dir=tmp_path / "out", **kwargs)
+    # `make assign` regenerates the Spanish sources first, and refuses before running otter
+    with pytest.raises(RuntimeError, match=r"(?s)the .es. assignments cannot be built: .*md-02: fuzzy"):
+        assign_all(source, tmp_path / "dist", editions=("es",))
+    assert not (tmp_path / "dist").exists()
 
 
 def test_an_inserted_cell_comes_in_untranslated_and_the_others_keep_their_translations(workspace):

@@ -142,3 +142,19 @@ def test_package_catalogue_holds_every_template_of_the_package_with_its_placehol
     for message in catalog:
         if message.id and message.string:
             assert fields(message.string) <= fields(message.id) | {()}, message.id
+
+
+def test_lazy_text_renders_in_each_edition_and_never_reads_a_field_as_a_template():
+    from course_utils.i18n import LazyText, fmt_plain, render
+
+    text = LazyText(i18n.N_("q2: held-out accuracy {accuracy} (needs {threshold})"), accuracy=0.734, threshold=0.7)
+    assert text.render("en") == str(text) == "q2: held-out accuracy 0.734 (needs 0.7)"
+    assert text.render("es") == "q2: exactitud con reseñas reservadas 0,734 (se necesita 0,7)"
+    hostile = LazyText("{label}: {reason}", label=LazyText("graded"), reason="{0.__class__} {reason} graded")
+    assert hostile.render("es") == "calificado: {0.__class__} {reason} graded", "a field is quoted, not looked up"
+    assert render(("graded", LazyText("graded"), 1.5), "es") == "graded, calificado, 1,5"
+    assert LazyText("").render("es") == "", "the empty template is not the catalogue's header"
+    assert [fmt_plain(x, edition=e) for x, e in [(300.0, "en"), (0.5, "es"), (2.25, "es"), (1, "es")]] == \
+           ["300", "0,5", "2,25", "1"]
+    with pytest.raises(TypeError):
+        LazyText(3)

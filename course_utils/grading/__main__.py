@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Sequence
 
-from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign
+from .assign import ASSIGNMENTS_DIR, DIST_DIR, TRANSLATIONS, assign_all
 from .batch import grade_batch
 from .sandbox import Limits, SandboxUnavailable
 
@@ -17,9 +15,12 @@ from .sandbox import Limits, SandboxUnavailable
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_assign = sub.add_parser("assign", help="build student notebooks and autograders")
+    p_assign = sub.add_parser("assign", help="build student notebooks and autograders, English into DIST/<name>/, "
+                                             "each translation into DIST/<edition>/<name>/")
     p_assign.add_argument("--source", default=str(ASSIGNMENTS_DIR))
     p_assign.add_argument("--dist", default=str(DIST_DIR))
+    p_assign.add_argument("--editions", nargs="+", choices=["en", *TRANSLATIONS], default=["en", *TRANSLATIONS],
+                          help="which editions to build (default: all: %(default)s)")
     p_grade = sub.add_parser("grade", help="grade a folder of submissions, each in a sandbox")
     p_grade.add_argument("--assignment", required=True, help="e.g. a1_data_preparation")
     p_grade.add_argument("--submissions", required=True)
@@ -35,20 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "assign":
-        sources = sorted(Path(args.source).glob("a*.ipynb"))
-        if not sources:
-            print(f"error: no assignment notebooks in {args.source}", file=sys.stderr)
+        try:
+            assign_all(args.source, args.dist, editions=tuple(args.editions), report=lambda line: print(line, flush=True))
+        except RuntimeError as exc:
+            print(f"error: {str(exc).splitlines()[0]}\n\n{exc}", file=sys.stderr)
             return 1
-        for source in sources:
-            start = time.perf_counter()
-            print(f"otter assign {source.name} ...", end=" ", flush=True)
-            try:
-                path = assign(source, args.dist)
-            except RuntimeError as exc:
-                print("FAILED", flush=True)
-                print(f"error: {str(exc).splitlines()[0]}\n\n{exc}", file=sys.stderr)
-                return 1
-            print(f"ok ({time.perf_counter() - start:.0f} s): {os.path.relpath(path)}", flush=True)
         return 0
     output = Path(args.output or Path("grades") / args.assignment)
     try:

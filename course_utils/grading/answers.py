@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .. import config
+from ..i18n import N_, LazyText, label as translated_label, ngettext, render
 from ..data import load_profile_data
 from ..evaluation import classification_metrics
 from ..text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
@@ -35,12 +36,15 @@ READS_DATA = frozenset({"a1_data_preparation", "a2_recurrent_classifier"})
 
 @dataclass
 class Check:
-    """One scored check: its question, points, and how to judge the submission's answers."""
+    """One scored check: its question, points, and how to judge the submission's answers.
+    ``name`` is marked with ``N_`` where it is written: the feedback shows it translated."""
 
     question: str
     points: float
     name: str
-    judge: Callable[[dict], tuple[bool, str]]
+    #: ``answers -> (passed, message)``; the message a ``LazyText`` (rendered in the submission's
+    #: edition) or a plain string (looked up whole in the catalogue, else shown as it is).
+    judge: Callable[[dict], tuple[bool, "str | LazyText"]]
 
 
 @dataclass
@@ -67,7 +71,11 @@ class Challenge:
 
 class Malformed(ValueError):
     """An answer that is not plain data of the kinds the harness writes (exact types, shapes,
-    finite numbers): it scores nothing."""
+    finite numbers): it scores nothing. ``text`` is the reason, to be shown in any edition."""
+
+    def __init__(self, template: str, **fields) -> None:
+        self.text = LazyText(template, **fields)
+        super().__init__(self.text.render())
 
 
 #: NumPy dtypes an answer's array may have (never object, string or structured data).
@@ -79,26 +87,26 @@ PLAIN_DEPTH = 16
 def number(value) -> float:
     """``value`` as a float if it is a finite int or float (not a bool, not a string), else :class:`Malformed`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise Malformed(f"expected a finite number, got {type(value).__name__}")
+        raise Malformed(N_("expected a finite number, got {kind}"), kind=type(value).__name__)
     return float(value)
 
 
 def _array(value: dict) -> np.ndarray:
     if not set(value) <= {"$array", "dtype", "shape"}:
-        raise Malformed("an array with unknown fields")
+        raise Malformed(N_("an array with unknown fields"))
     dtype = value.get("dtype", None)
     if dtype is not None and dtype not in ARRAY_DTYPES:
-        raise Malformed(f"an array of {str(dtype)[:20]!r}, not numbers")
+        raise Malformed(N_("an array of {dtype}, not numbers"), dtype=repr(str(dtype)[:20]))
     try:
         array = np.asarray(value["$array"], dtype=dtype)
     except (ValueError, TypeError, OverflowError):
-        raise Malformed("an array that is ragged or not numbers") from None
+        raise Malformed(N_("an array that is ragged or not numbers")) from None
     if array.dtype.kind not in "biuf":
-        raise Malformed("an array that is not numbers")
+        raise Malformed(N_("an array that is not numbers"))
     if "shape" in value and (not isinstance(value["shape"], list) or list(array.shape) != value["shape"]):
-        raise Malformed("an array whose shape differs from the one it declares")
+        raise Malformed(N_("an array whose shape differs from the one it declares"))
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise Malformed("an array with NaN or infinite values")
+        raise Malformed(N_("an array with NaN or infinite values"))
     return array
 
 
@@ -106,32 +114,32 @@ def _frame(value) -> dict:
     """A table as the harness writes it: ``index`` (n labels), ``columns`` (k names), ``data``
     (n rows of k finite numbers), at least one row."""
     if not isinstance(value, dict) or set(value) != {"index", "columns", "data"}:
-        raise Malformed("a table without exactly index, columns and data")
+        raise Malformed(N_("a table without exactly index, columns and data"))
     index, columns, data = value["index"], value["columns"], value["data"]
     if not (isinstance(index, list) and isinstance(columns, list) and isinstance(data, list)):
-        raise Malformed("a table whose parts are not lists")
+        raise Malformed(N_("a table whose parts are not lists"))
     if not index or len(data) != len(index) or len(set(map(str, index))) != len(index):
-        raise Malformed("a table with no rows, or rows not matching its index")
+        raise Malformed(N_("a table with no rows, or rows not matching its index"))
     if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
-        raise Malformed("a table whose column names are not distinct strings")
+        raise Malformed(N_("a table whose column names are not distinct strings"))
     if not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in index):
-        raise Malformed("a table whose index is not names")
+        raise Malformed(N_("a table whose index is not names"))
     if not all(isinstance(row, list) and len(row) == len(columns) for row in data):
-        raise Malformed("a table whose rows do not match its columns")
+        raise Malformed(N_("a table whose rows do not match its columns"))
     values = np.array([[number(v) for v in row] for row in data], dtype=float).reshape(len(index), len(columns))
     return {"index": [str(i) for i in index], "columns": list(columns), "data": values}
 
 
 def _figure(value) -> list[dict]:
     if not isinstance(value, list) or not value:
-        raise Malformed("a figure without axes")
+        raise Malformed(N_("a figure without axes"))
     axes = []
     for ax in value:
         if not isinstance(ax, dict) or set(ax) != {"xlabel", "ylabel", "bars"}:
-            raise Malformed("a figure's axes without exactly xlabel, ylabel and bars")
+            raise Malformed(N_("a figure's axes without exactly xlabel, ylabel and bars"))
         if not (isinstance(ax["xlabel"], str) and isinstance(ax["ylabel"], str)) or isinstance(ax["bars"], bool) \
                 or not isinstance(ax["bars"], int) or ax["bars"] < 0:
-            raise Malformed("a figure's axes with labels that are not text or a bar count that is not a count")
+            raise Malformed(N_("a figure's axes with labels that are not text or a bar count that is not a count"))
         axes.append(dict(ax))
     return axes
 
@@ -141,7 +149,7 @@ def from_plain(value, depth: int = 0):
     numbers whose shape is what they declare, dictionaries, tables and figures as the harness
     writes them. Anything else raises :class:`Malformed` (data only, never code)."""
     if depth > PLAIN_DEPTH:
-        raise Malformed("nested too deeply")
+        raise Malformed(N_("nested too deeply"))
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -149,35 +157,35 @@ def from_plain(value, depth: int = 0):
     if isinstance(value, list):
         return [from_plain(v, depth + 1) for v in value]
     if not isinstance(value, dict):
-        raise Malformed(f"not plain data ({type(value).__name__})")
+        raise Malformed(N_("not plain data ({kind})"), kind=type(value).__name__)
     if "$array" in value:
         return _array(value)
     if "$dict" in value:
         pairs = value["$dict"]
         if set(value) != {"$dict"} or not isinstance(pairs, list) or \
                 not all(isinstance(p, list) and len(p) == 2 for p in pairs):
-            raise Malformed("a dictionary that is not a list of key-value pairs")
+            raise Malformed(N_("a dictionary that is not a list of key-value pairs"))
         out = {}
         for k, v in pairs:
             key = _key(from_plain(k, depth + 1))
             if isinstance(key, (dict, np.ndarray)):
-                raise Malformed("a dictionary key that is not a plain value")
+                raise Malformed(N_("a dictionary key that is not a plain value"))
             out[key] = from_plain(v, depth + 1)
         return out
     if "$frame" in value:
         if set(value) != {"$frame"}:
-            raise Malformed("a table with unknown fields")
+            raise Malformed(N_("a table with unknown fields"))
         return {"$frame": _frame(value["$frame"])}
     if "$figure" in value:
         if set(value) != {"$figure"}:
-            raise Malformed("a figure with unknown fields")
+            raise Malformed(N_("a figure with unknown fields"))
         return {"$figure": _figure(value["$figure"])}
     if "$type" in value:
         if set(value) != {"$type"} or not isinstance(value["$type"], str):
-            raise Malformed("an object summary with unknown fields")
+            raise Malformed(N_("an object summary with unknown fields"))
         return {"$type": value["$type"][:200]}
     if any(not isinstance(k, str) or k.startswith("$") for k in value):
-        raise Malformed("a mapping with unknown fields")
+        raise Malformed(N_("a mapping with unknown fields"))
     return {k: from_plain(v, depth + 1) for k, v in value.items()}
 
 
@@ -188,32 +196,40 @@ def _key(k):
 def _get(answers: dict, probe_id: str):
     entry = answers.get(probe_id)
     if not isinstance(entry, dict) or "ok" not in entry:
-        error = entry.get("error", "no answer") if isinstance(entry, dict) else "no answer"
-        raise AnswerMissing(error if isinstance(error, str) else "no answer")
+        error = entry.get("error") if isinstance(entry, dict) else None
+        # the sandbox's own words (untrusted) are shown verbatim, never looked up as a template
+        raise AnswerMissing(LazyText("{error}", error=error) if isinstance(error, str) else LazyText(N_("no answer")))
     try:
         return from_plain(entry["ok"])
     except Malformed as exc:
-        raise AnswerMissing(f"malformed answer: {exc}") from None
+        raise AnswerMissing(LazyText(N_("malformed answer: {reason}"), reason=exc.text)) from None
 
 
 class AnswerMissing(Exception):
-    """The submission gave no usable answer to a probe."""
+    """The submission gave no usable answer to a probe (``text``: why, in any edition)."""
+
+    def __init__(self, text: LazyText) -> None:
+        self.text = text
+        super().__init__(text.render())
 
 
 def _judge_all(ids: list[str], expected: list, same: Callable = lambda a, b: a == b, label: str = ""):
-    """A judge: every probe in ``ids`` must equal its expected value."""
-    def judge(answers: dict) -> tuple[bool, str]:
+    """A judge: every probe in ``ids`` must equal its expected value. ``label`` (marked with
+    ``N_``) names the check in its messages."""
+    name = LazyText(label)
+
+    def judge(answers: dict) -> tuple[bool, LazyText]:
         for probe_id, want in zip(ids, expected):
             try:
                 got = _get(answers, probe_id)
             except AnswerMissing as exc:
-                return False, f"{label}: {exc}"
+                return False, LazyText("{label}: {reason}", label=name, reason=exc.text)  # layout only: not a sentence
             try:
                 if not same(got, want):
-                    return False, f"{label}: a result differs from the reference"
+                    return False, LazyText(N_("{label}: a result differs from the reference"), label=name)
             except Exception as exc:  # noqa: BLE001 - a malformed answer is a wrong answer
-                return False, f"{label}: unusable answer ({type(exc).__name__})"
-        return True, label
+                return False, LazyText(N_("{label}: unusable answer ({error})"), label=name, error=type(exc).__name__)
+        return True, name
     return judge
 
 
@@ -249,52 +265,52 @@ def _a1(rng: np.random.Generator) -> Challenge:
 
     example = "Great<br /><br />MOVIE!!! Don't miss it."
     ids = add("q1ex", [{"call": "clean", "args": [example]}])
-    checks.append(Check("q1", 1, "clean: the example", _judge_all(ids, [standardize(example)], label="q1 example")))
+    checks.append(Check("q1", 1, N_("clean: the example"), _judge_all(ids, [standardize(example)], label=N_("q1 example"))))
     texts = [train[i] for i in rng.choice(len(train), 12, replace=False)] + [_random_text(rng) for _ in range(12)]
     ids = add("q1", [{"call": "clean", "args": [t]} for t in texts])
-    checks.append(Check("q1", 1, "clean: new reviews and odd strings",
-                        _judge_all(ids, [standardize(t) for t in texts], label="q1 hidden")))
+    checks.append(Check("q1", 1, N_("clean: new reviews and odd strings"),
+                        _judge_all(ids, [standardize(t) for t in texts], label=N_("q1 hidden"))))
 
     ids = add("q2idx", [{"value": "word_index"}])
-    checks.append(Check("q2", 1, "word_index: reserved indices and size", _judge_all(
+    checks.append(Check("q2", 1, N_("word_index: reserved indices and size"), _judge_all(
         ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words),
-        label="q2 reserved")))
-    checks.append(Check("q2", 1, "word_index: from the training reviews, in frequency order", _judge_all(
+        label=N_("q2 reserved"))))
+    checks.append(Check("q2", 1, N_("word_index: from the training reviews, in frequency order"), _judge_all(
         ids, [list(vocab.words)], same=lambda got, want: list(got) == want and
-        [got[w] for w in want] == list(range(len(want))), label="q2 training only")))
+        [got[w] for w in want] == list(range(len(want))), label=N_("q2 training only"))))
     words = ["".join(rng.choice(list("abcdefghij"), size=rng.integers(2, 6))) for _ in range(9)]
     new_texts = [" ".join(rng.choice(words, size=12)) for _ in range(30)]
     size = int(rng.integers(4, 9))
     ids = add("q2new", [{"call": "build_vocabulary", "args": [new_texts, size]}])
-    checks.append(Check("q2", 1, "build_vocabulary on new texts", _judge_all(
+    checks.append(Check("q2", 1, N_("build_vocabulary on new texts"), _judge_all(
         ids, [list(Vocabulary.build(new_texts, max_size=size).words)], same=lambda got, want: list(got) == want,
-        label="q2 new texts")))
+        label=N_("q2 new texts"))))
 
     ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
                        {"call": "encode", "args": ["zzqxv", {"$var": "word_index"}]}])
-    checks.append(Check("q3", 1, "encode: unknown words and empty text", _judge_all(ids, [[], [1]], label="q3 example")))
+    checks.append(Check("q3", 1, N_("encode: unknown words and empty text"), _judge_all(ids, [[], [1]], label=N_("q3 example"))))
     sample = [test[i] for i in rng.choice(len(test), 15, replace=False)] + [_random_text(rng) for _ in range(5)]
     ids = add("q3", [{"call": "encode", "args": [t, {"$var": "word_index"}]} for t in sample])
-    checks.append(Check("q3", 1, "encode: new reviews", _judge_all(
-        ids, [vocab.encode(t) for t in sample], same=lambda got, want: list(map(int, got)) == want, label="q3 hidden")))
+    checks.append(Check("q3", 1, N_("encode: new reviews"), _judge_all(
+        ids, [vocab.encode(t) for t in sample], same=lambda got, want: list(map(int, got)) == want, label=N_("q3 hidden"))))
 
     ids = add("q4ex", [{"call": "pad", "args": [[[1, 2], [1, 2, 3, 4, 5]], 3]}])
-    checks.append(Check("q4", 1, "pad: the example", _judge_all(
-        ids, [np.array([[0, 1, 2], [3, 4, 5]])], same=lambda g, w: np.array_equal(np.asarray(g), w), label="q4 example")))
+    checks.append(Check("q4", 1, N_("pad: the example"), _judge_all(
+        ids, [np.array([[0, 1, 2], [3, 4, 5]])], same=lambda g, w: np.array_equal(np.asarray(g), w), label=N_("q4 example"))))
     seqs = [[int(v) for v in rng.integers(1, 50, size=rng.integers(0, 20))] for _ in range(40)]
     maxlen = int(rng.integers(5, 15))
     modes = [(p, t) for p in ("pre", "post") for t in ("pre", "post")]
     ids = add("q4", [{"call": "pad", "args": [seqs, maxlen], "kwargs": {"padding": p, "truncating": t}} for p, t in modes])
-    checks.append(Check("q4", 2, "pad: every mode on new sequences", _judge_all(
+    checks.append(Check("q4", 2, N_("pad: every mode on new sequences"), _judge_all(
         ids, [pad_sequences(seqs, maxlen, padding=p, truncating=t) for p, t in modes],
-        same=lambda g, w: np.asarray(g).shape == w.shape and np.array_equal(np.asarray(g), w), label="q4 hidden")))
+        same=lambda g, w: np.asarray(g).shape == w.shape and np.array_equal(np.asarray(g), w), label=N_("q4 hidden"))))
 
     ids_train = vocab.encode_many(train)
     p90 = length_percentiles(ids_train, [90])[90]
     ids = add("q5", [{"value": "maxlen_90"}, {"value": "share_truncated"}])
-    checks.append(Check("q5", 1, "maxlen_90 and share_truncated: types and range", lambda a: _q5_types(a, ids)))
-    checks.append(Check("q5", 1, "maxlen_90 and share_truncated: values", _judge_all(
-        ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label="q5 values")))
+    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"), lambda a: _q5_types(a, ids)))
+    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: values"), _judge_all(
+        ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label=N_("q5 values"))))
     rebind = {"after": r"^\s*train_texts\s*=", "values": {"train_texts": train, "test_texts": test}}
     return Challenge("a1_data_preparation", probes, checks, rebind=rebind)
 
@@ -303,9 +319,9 @@ def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
     try:
         maxlen, share = _get(answers, ids[0]), _get(answers, ids[1])
     except AnswerMissing as exc:
-        return False, f"q5: {exc}"
+        return False, LazyText("q5: {reason}", reason=exc.text)  # layout only
     ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2
-    return ok, "q5 types" if ok else "q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"
+    return ok, LazyText(N_("q5 types") if ok else N_("q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"))
 
 
 # ----------------------------------------------------------------------------- assignment 2
@@ -316,38 +332,43 @@ def _a2(rng: np.random.Generator) -> Challenge:
     x, y = heldout(int(rng.integers(2**31)))
     probes = [{"id": "model", "model": "model"}]
     checks = [
-        Check("q1", 1, "one probability per review from one GRU/LSTM of 32 units", lambda a: _a2_model(a, "shape")),
-        Check("q1", 2, "the specification: parameters, cuDNN-eligible, mask, loss", lambda a: _a2_model(a, "spec")),
-        Check("q2", 2, "held-out accuracy >= 0.70", lambda a: _a2_accuracy(a, y, 0.70)),
-        Check("q2", 2, "held-out accuracy >= 0.76", lambda a: _a2_accuracy(a, y, 0.76)),
+        Check("q1", 1, N_("one probability per review from one GRU/LSTM of 32 units"), lambda a: _a2_model(a, "shape")),
+        Check("q1", 2, N_("the specification: parameters, cuDNN-eligible, mask, loss"), lambda a: _a2_model(a, "spec")),
+        Check("q2", 2, N_("held-out accuracy >= 0.70"), lambda a: _a2_accuracy(a, y, 0.70)),
+        Check("q2", 2, N_("held-out accuracy >= 0.76"), lambda a: _a2_accuracy(a, y, 0.76)),
     ]
     return Challenge("a2_recurrent_classifier", probes, checks, model_check={
         "x": x, "vocab_size": len(a2_vocabulary()), "maxlen": A2_PROFILE.maxlen})
 
 
-def _a2_model(answers: dict, part: str) -> tuple[bool, str]:
+def _a2_model(answers: dict, part: str) -> tuple[bool, LazyText]:
     """Judged on what the grader's own check read from the exported model (``$model``), never on
     what the sandbox says about it."""
     report = answers.get("$model")
     if not isinstance(report, dict):
-        return False, "q1: no model was exported (keep the trained model in `model`)"
+        return False, LazyText(N_("q1: no model was exported (keep the trained model in `model`)"))
     if report.get("unsafe"):
-        return False, "q1: the model was not loaded: " + "; ".join(map(str, report["unsafe"]))[:300]
+        return False, LazyText(N_("q1: the model was not loaded: {reasons}"),
+                               reasons="; ".join(map(str, report["unsafe"]))[:300])
     facts = report.get("facts", {})
     if part == "shape":
         ok = facts.get("output_units") == 1 and facts.get("recurrent") == 1 and facts.get("units") == 32
-        return ok, "q1: one GRU/LSTM of 32 units, one output" if ok else "q1: expected one GRU/LSTM of 32 units and one output"
+        return ok, LazyText(N_("q1: one GRU/LSTM of 32 units, one output") if ok else
+                            N_("q1: expected one GRU/LSTM of 32 units and one output"))
     spec = report.get("spec", [])
-    return not spec, "q1: matches the specification" if not spec else "q1: expected " + "; ".join(map(str, spec))[:300]
+    if not spec:
+        return True, LazyText(N_("q1: matches the specification"))
+    return False, LazyText(N_("q1: expected {spec}"), spec="; ".join(map(str, spec))[:300])
 
 
-def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, str]:
+def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, LazyText]:
     """Accuracy computed here, from scores the grader's own process computed on held-out reviews."""
     scores = answers.get("$scores")
     if not isinstance(scores, np.ndarray) or scores.shape != y.shape or not np.all(np.isfinite(scores)):
-        return False, "q2: no usable scores on the held-out reviews"
+        return False, LazyText(N_("q2: no usable scores on the held-out reviews"))
     accuracy = classification_metrics(y, scores)["accuracy"]
-    return accuracy >= threshold, f"q2: held-out accuracy {accuracy:.3f} (needs {threshold})"
+    return accuracy >= threshold, LazyText(N_("q2: held-out accuracy {accuracy} (needs {threshold})"),
+                                           accuracy=round(float(accuracy), 3), threshold=threshold)
 
 
 # ----------------------------------------------------------------------------- assignment 3
@@ -382,9 +403,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
     small = ([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6])
     probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small[0]}, {"$array": small[1]}]})
     keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(w)
-    checks.append(Check("q1", 1, "compute_metrics: the keys", _judge_all(["q1ex"], [A3_METRICS], same=keys, label="q1 keys")))
-    checks.append(Check("q1", 1, "compute_metrics: the small example", _judge_all(
-        ["q1ex"], [0.5], same=lambda g, w: _numeric_close(g["accuracy"], w), label="q1 example")))
+    checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(["q1ex"], [A3_METRICS], same=keys, label=N_("q1 keys"))))
+    checks.append(Check("q1", 1, N_("compute_metrics: the small example"), _judge_all(
+        ["q1ex"], [0.5], same=lambda g, w: _numeric_close(g["accuracy"], w), label=N_("q1 example"))))
     cases = []
     for i in range(5):
         y, s = rng.integers(0, 2, 300), rng.random(300)
@@ -397,26 +418,26 @@ def _a3(rng: np.random.Generator) -> Challenge:
                        "kwargs": {"threshold": t}})
     close = lambda keys: (lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys))
     random_ids = [c[0] for c in cases[:5]]
-    checks.append(Check("q1", 2, "compute_metrics matches the reference on new data", _judge_all(
+    checks.append(Check("q1", 2, N_("compute_metrics matches the reference on new data"), _judge_all(
         random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
-        same=close(["accuracy", "precision", "recall", "f1"]), label="q1 hidden")))
-    checks.append(Check("q1", 1, "Cohen's kappa at several thresholds", _judge_all(
+        same=close(["accuracy", "precision", "recall", "f1"]), label=N_("q1 hidden"))))
+    checks.append(Check("q1", 1, N_("Cohen's kappa at several thresholds"), _judge_all(
         [c[0] for c in cases[5:]], [classification_metrics(y, s, threshold=t) for _, y, s, t in cases[5:]],
-        same=close(["cohen_kappa"]), label="q1 kappa")))
+        same=close(["cohen_kappa"]), label=N_("q1 kappa"))))
     y_true, scores = a3_secret_data(rng)
     rebind = {"after": r"^\s*y_true\s*=", "values": {
         "y_true": {"$array": y_true.tolist()}, "scores": {k: {"$array": v.tolist()} for k, v in scores.items()}}}
     probes.append({"id": "report", "value": "report"})
-    checks.append(Check("q2", 1, "report: one row per model, METRICS as columns", _judge_all(
-        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label="q2 shape")))
-    checks.append(Check("q2", 2, "report: the values", _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
-                                                                   label="q2 values")))
+    checks.append(Check("q2", 1, N_("report: one row per model, METRICS as columns"), _judge_all(
+        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label=N_("q2 shape"))))
+    checks.append(Check("q2", 2, N_("report: the values"), _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
+                                                                   label=N_("q2 values"))))
     probes.append({"id": "fig", "value": "fig"})
-    checks.append(Check("q3", 1, "fig is a figure", _judge_all(["fig"], [None], same=lambda g, _: "$figure" in g and len(g["$figure"]) >= 1,
-                                                               label="q3 figure")))
-    checks.append(Check("q3", 1, "fig: every bar and both axis labels", _judge_all(["fig"], [None], same=lambda g, _: (
+    checks.append(Check("q3", 1, N_("fig is a figure"), _judge_all(["fig"], [None], same=lambda g, _: "$figure" in g and len(g["$figure"]) >= 1,
+                                                               label=N_("q3 figure"))))
+    checks.append(Check("q3", 1, N_("fig: every bar and both axis labels"), _judge_all(["fig"], [None], same=lambda g, _: (
         g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
-        label="q3 bars")))
+        label=N_("q3 bars"))))
     return Challenge("a3_metrics_report", probes, checks, rebind=rebind)
 
 
@@ -454,8 +475,9 @@ def challenge(assignment: str, seed: int | None = None) -> Challenge:
     return BUILDERS[assignment](rng)
 
 
-def score(challenge: Challenge, answers: dict) -> tuple[dict[str, float], list[str]]:
-    """Points per question (each clamped to its maximum) and one feedback line per check."""
+def score(challenge: Challenge, answers: dict, edition: str = "en") -> tuple[dict[str, float], list[str]]:
+    """Points per question (each clamped to its maximum) and one feedback line per check,
+    written for a reader of ``edition`` (``"en"`` or ``"es"``: checked by the caller)."""
     maxima = QUESTIONS[challenge.assignment]
     points = {q: 0.0 for q in maxima}
     lines = []
@@ -463,9 +485,23 @@ def score(challenge: Challenge, answers: dict) -> tuple[dict[str, float], list[s
         try:
             ok, message = check.judge(answers)
         except Exception as exc:  # noqa: BLE001 - a malformed answer never crashes the scorer
-            ok, message = False, f"{check.question}: unusable answer ({type(exc).__name__})"
+            ok, message = False, LazyText(N_("{label}: unusable answer ({error})"), label=check.question,
+                                          error=type(exc).__name__)
         if ok:
             points[check.question] += check.points
-        lines.append(f"- {'✔' if ok else '✘'} {check.question} · {check.name} "
-                     f"({check.points:g} point{'s' if check.points != 1 else ''})" + ("" if ok else f": {message}"))
+        lines.append(feedback_line(check, ok, message, edition))
     return {q: min(float(p), float(maxima[q])) for q, p in points.items()}, lines
+
+
+def feedback_line(check: Check, ok: bool, message: object, edition: str = "en") -> str:
+    """``- ✔ q1 · name (2 points)``, or ``- ✘ ...: why``, in ``edition``. The check's name and
+    a plain-string message are looked up whole in the catalogue (unknown text stays as it is);
+    a ``LazyText`` is rendered."""
+    worth = ngettext("({points} point)", "({points} points)", 1 if check.points == 1 else 2, edition=edition)
+    head = f"- {'✔' if ok else '✘'} {check.question} · {translated_label(check.name, edition=edition)} " \
+           + worth.format(points=render(float(check.points), edition))
+    if ok:
+        return head
+    why = render(message, edition) if isinstance(message, LazyText) else \
+        str(translated_label(message, edition=edition))
+    return f"{head}: {why}"

@@ -29,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 from ..fileio import write_text_atomic
+from ..i18n import EDITIONS, N_, LazyText, render
+from ..i18n import gettext as _
 from ..progress import progress_bar
 from . import answers as reference_answers
 from . import safefiles, sandbox
-from .assign import student_folder
+from .assign import EDITION_KEY, student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
@@ -44,15 +46,19 @@ NOTEBOOK_DEPTH = 64  # JSON nesting of a notebook
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
 FLAGS = {
-    "otter": "mentions the grader (otter)", "course_utils.grading": "touches the grader's package",
-    "/proc": "looks at other processes", "subprocess": "starts programs", "os.system": "starts programs",
-    "os.fork": "forks processes", "setsid": "starts a daemon", "socket": "opens network connections",
-    "ctypes": "calls native code", "__import__": "imports by name", "importlib": "imports by name",
-    "shutil.rmtree": "deletes files", "os.remove": "deletes files", "unlink(": "deletes files",
-    "setattr(": "patches objects", "sys.modules": "patches modules",
-    "course_utils.text": "uses the course's reference text code", "course_utils import text":
-    "uses the course's reference text code",
+    "otter": N_("mentions the grader (otter)"), "course_utils.grading": N_("touches the grader's package"),
+    "/proc": N_("looks at other processes"), "subprocess": N_("starts programs"), "os.system": N_("starts programs"),
+    "os.fork": N_("forks processes"), "setsid": N_("starts a daemon"), "socket": N_("opens network connections"),
+    "ctypes": N_("calls native code"), "__import__": N_("imports by name"), "importlib": N_("imports by name"),
+    "shutil.rmtree": N_("deletes files"), "os.remove": N_("deletes files"), "unlink(": N_("deletes files"),
+    "setattr(": N_("patches objects"), "sys.modules": N_("patches modules"),
+    "course_utils.text": N_("uses the course's reference text code"), "course_utils import text":
+    N_("uses the course's reference text code"),
 }
+#: The editions feedback can be written in (the student notebook's metadata names one): those
+#: with a catalogue of the package's sentences.
+FEEDBACK_EDITIONS = tuple(EDITIONS)
+DELEGATES = N_("delegates to the course's reference code")
 #: Lines every student notebook starts with; not flagged.
 TEMPLATE_LINES = ("import otter", "grader = otter.notebook(", "grader.check(")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -68,6 +74,10 @@ class GradeResult:
     feedback: str = ""
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the sandbox's: protections missing, limits hit
+    #: The submission's language (its notebook's metadata, checked): the feedback's language.
+    edition: str = "en"
+    #: ``status``'s parts, to write it in ``edition`` too (empty: ``status`` is shown as it is).
+    status_parts: tuple = ()
 
     @property
     def total(self) -> float:
@@ -227,6 +237,19 @@ def integrity_flags(nb: nbformat.NotebookNode) -> list[str]:
     return sorted({reason for needle, reason in FLAGS.items() if needle in text})
 
 
+def submission_edition(nb: object) -> str:
+    """The language a submission asks its feedback in: its notebook's ``metadata[EDITION_KEY]``
+    (written by ``make assign``), read as untrusted input. Only a known edition (``"en"``,
+    ``"es"``) is accepted; anything else (missing, not a string, a path, a huge string, odd
+    metadata) means English. Never raises."""
+    try:
+        metadata = nb.get("metadata") if isinstance(nb, dict) else None
+        value = metadata.get(EDITION_KEY) if isinstance(metadata, dict) else None
+    except Exception:  # noqa: BLE001 - an odd notebook object reads as English
+        return "en"
+    return value if type(value) is str and value in FEEDBACK_EDITIONS else "en"
+
+
 # ------------------------------------------------------------------------------ one submission
 
 @dataclass
@@ -354,32 +377,37 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         shutil.rmtree(folder, ignore_errors=True)
     advice = _delegation_advice(answers.pop("_delegation", None))
     if advice:
-        flags = sorted(set(flags) | {"delegates to the course's reference code"})
-    scores, lines = reference_answers.score(ctx.challenge, answers)
+        flags = sorted(set(flags) | {DELEGATES})
+    edition = submission_edition(nb)
+    scores, lines = reference_answers.score(ctx.challenge, answers, edition)
     if run.timed_out:
-        status = f"timeout: stopped after {ctx.limits.wall_seconds:g} s; scored what it answered"
+        parts = [LazyText(N_("timeout: stopped after {seconds} s; scored what it answered"),
+                          seconds=ctx.limits.wall_seconds)]
     elif run.returncode != 0:
-        status = f"stopped with exit code {run.returncode}; scored what it answered"
+        parts = [LazyText(N_("stopped with exit code {code}; scored what it answered"), code=str(run.returncode))]
     else:
-        status = "graded"
+        parts = [LazyText(N_("graded"))]
     if errors:
-        status += f"; {len(errors)} cell(s) raised"
+        parts.append(LazyText(N_("{n} cell(s) raised"), n=len(errors)))
     if any(note.startswith("the kernel killed") for note in run.notes):
-        status += "; killed over the memory limit"
+        parts.append(LazyText(N_("killed over the memory limit")))
     if flags:
-        status += f"; flagged: {', '.join(flags)}"
+        parts.append(LazyText(N_("flagged: {flags}"), flags=tuple(LazyText(f) for f in flags)))
+    status = "; ".join(part.render() for part in parts)
     feedback = "\n".join(lines)
     if errors:
-        feedback += "\n\nCells that raised an error:\n" + "\n".join(
-            f"- cell {markdown_safe(str(e.get('cell'))[:20])}: {markdown_safe(str(e.get('error'))[:300])}"
+        cell_line = _("- cell {cell}: {error}", edition=edition)
+        feedback += "\n\n" + _("Cells that raised an error:", edition=edition) + "\n" + "\n".join(
+            cell_line.format(cell=markdown_safe(str(e.get('cell'))[:20]), error=markdown_safe(str(e.get('error'))[:300]))
             for e in errors)
     if advice:
-        feedback += ("\n\nAdvisory (for a human look, no points taken): the assignment asks for your own code, "
-                     "and these answers delegate to the course's reference package:\n"
-                     + "\n".join(f"- {markdown_safe(line)}" for line in advice))
+        feedback += ("\n\n" + _("Advisory (for a human look, no points taken): the assignment asks for your own code, "
+                                 "and these answers delegate to the course's reference package:", edition=edition)
+                     + "\n" + "\n".join(f"- {markdown_safe(line)}" for line in advice))
     if run.notes:
-        feedback += "\n\nSandbox:\n" + "\n".join(f"- {markdown_safe(note)}" for note in run.notes)
-    return GradeResult(student, scores, status, feedback, flags, list(run.notes))
+        feedback += "\n\n" + _("Sandbox:", edition=edition) + "\n" + \
+            "\n".join(f"- {markdown_safe(note)}" for note in run.notes)
+    return GradeResult(student, scores, status, feedback, flags, list(run.notes), edition, tuple(parts))
 
 
 # ------------------------------------------------------------------------------ batch
@@ -557,10 +585,15 @@ def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFr
 
 
 def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
+    """The student's feedback file, in the submission's edition (the sheet and report stay English)."""
+    edition = result.edition if result.edition in FEEDBACK_EDITIONS else "en"
     total = sum(min(result.scores.get(q, 0.0), float(m)) for q, m in questions.items())
-    return "\n".join([f"# Feedback for {markdown_safe(result.student)}", "",
-                      f"Score: {total:g} / {sum(questions.values()):g}",
-                      f"Status: {markdown_safe(result.status)}", "", result.feedback or "(nothing was scored)", ""])
+    status = "; ".join(part.render(edition) for part in result.status_parts) if result.status_parts else result.status
+    return "\n".join([_("# Feedback for {student}", edition=edition).format(student=markdown_safe(result.student)), "",
+                      _("Score: {total} / {maximum}", edition=edition).format(
+                          total=render(float(total), edition), maximum=render(float(sum(questions.values())), edition)),
+                      _("Status: {status}", edition=edition).format(status=markdown_safe(status)), "",
+                      result.feedback or _("(nothing was scored)", edition=edition), ""])
 
 
 def _report(roster: Roster, assignment: str, unsafe: bool, notes: list[str] = ()) -> str:

@@ -21,6 +21,13 @@ editor (Poedit, Lokalize, a text editor); nobody edits a translated notebook.
 ``python -m course_utils.workbook.edition check es``
     The same checks, writing nothing.
 
+Each command handles two collections of English notebooks (``COLLECTIONS``): the course's
+numbered notebooks (``notebooks/`` -> ``notebooks/locales/<locale>/`` -> ``notebooks/<locale>/``)
+and the graded assignments' otter source notebooks (``assignments/a*.ipynb`` ->
+``assignments/locales/<locale>/`` -> ``assignments/<locale>/``, which ``make assign`` builds
+for students). Only markdown is translated: otter's raw structural cells and every code cell
+(solutions, tests, points) are copied unchanged, so both editions grade alike.
+
 Code outputs: a code cell whose source is unchanged keeps the outputs the translated notebook
 already has (it may have been executed in its language); otherwise it gets the English ones.
 """
@@ -34,7 +41,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import nbformat
 from babel import Locale, UnknownLocaleError
@@ -43,8 +50,9 @@ from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from .. import config
 from ..fileio import write_text_atomic
+from ..grading.assign import ASSIGNMENTS_DIR, find_assignments
 from .cells import _BADGE, colab_badge, setup_cell
-from .nbclean import checkout_text, clean_notebook
+from .nbclean import checkout_text, clean_notebook, clean_text
 from .runner import NOTEBOOK_DIR, discover
 
 #: Where the notebooks' catalogues live: ``<LOCALES_DIR>/<locale>/<stem>.po``.
@@ -59,11 +67,36 @@ PO_WIDTH = 0
 #: Plural forms as GNU gettext and PO editors know them. Babel derives Spanish's from CLDR
 #: (three forms, one for exact millions), which would ask translators for a form nobody uses.
 PLURAL_FORMS = {"es": (2, "(n != 1)")}
+#: Where the assignments' catalogues live: ``<ASSIGNMENT_LOCALES_DIR>/<locale>/<name>.po``.
+ASSIGNMENT_LOCALES_DIR = ASSIGNMENTS_DIR / "locales"
 _EDITION_LINE = re.compile(r"""^(edition\s*=\s*)(["'])[A-Za-z_]*\2""", re.MULTILINE)
 
 
 class EditionError(ValueError):
     """A catalogue or a translated notebook is not in a state that can be built."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A folder of English notebooks translated together: where they are, how they are found,
+    where their catalogues live. The translated notebooks go to ``<source_dir>/<locale>/``."""
+
+    name: str
+    source_dir: Path
+    locales_dir: Path
+    find: Callable[[Path], list[Path]]
+    #: Whether git's nbclean filter applies to the translated notebooks (``.gitattributes``):
+    #: they are written as a checkout holds them (``checkout_text``), else clean (``clean_text``).
+    filtered: bool = True
+    #: Whether the notebooks' first code cell is the course's setup cell (``cells.setup_cell``),
+    #: written in the translation's language; the assignments have none (their code is kept).
+    setup: bool = True
+
+
+#: What ``update``, ``build`` and ``check`` handle, in this order.
+COLLECTIONS = (Collection("notebooks", NOTEBOOK_DIR, LOCALES_DIR, discover),
+               Collection("assignments", ASSIGNMENTS_DIR, ASSIGNMENT_LOCALES_DIR, find_assignments,
+                          filtered=False, setup=False))
 
 
 @dataclass(frozen=True)
@@ -277,13 +310,16 @@ def _load(path: Path) -> Catalog | None:
 
 
 def update(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path = LOCALES_DIR,
-           package: bool = True) -> list[MergeReport]:
+           package: bool = True, find: Callable[[Path], list[Path]] = discover) -> list[MergeReport]:
     """Extract the English notebooks' markdown (and the package's templates) and merge each
-    into its catalogue, written atomically. Returns one report per catalogue."""
+    into its catalogue, written atomically. Returns one report per catalogue.
+
+    ``find`` lists the English notebooks of ``notebook_dir`` (default: the numbered ones;
+    ``find_assignments`` for the assignments)."""
     check_locale(locale)
-    notebooks = discover(notebook_dir)
+    notebooks = find(notebook_dir)
     if not notebooks:
-        raise EditionError(f"No numbered notebooks (NN_name.ipynb) in {notebook_dir}.")
+        raise EditionError(f"No English notebooks to translate in {notebook_dir}.")
     reports = []
     for path in notebooks:
         nb = nbformat.read(path, 4)
@@ -349,8 +385,9 @@ def problems(catalog: Catalog | None, sources: Iterable[Source], name: str) -> l
 
 
 def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, locale: str,
-                       existing: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
-    """The translated copy of one English notebook (checked by ``problems`` first)."""
+                       existing: nbformat.NotebookNode | None = None, *, setup: bool = True) -> nbformat.NotebookNode:
+    """The translated copy of one English notebook (checked by ``problems`` first); ``setup``:
+    its first code cell is the course's setup cell, written in ``locale``."""
     out = copy.deepcopy(nb)
     for source in markdown_sources(nb):
         text = catalog.get(source.text, context=source.context).string
@@ -361,7 +398,7 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     if existing is not None:
         old_code = [c for c in existing.cells if c.cell_type == "code"]
     code = [c for c in out.cells if c.cell_type == "code"]
-    if code:  # the setup cell runs before the package exists: it carries its edition's messages
+    if code and setup:  # the setup cell runs before the package exists: it carries its edition's messages
         code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, locale)
     for position, cell in enumerate(code):
         if "parameters" in cell.metadata.get("tags", []):
@@ -383,8 +420,11 @@ def set_edition_parameter(source: str, locale: str) -> str:
 
 
 def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path = LOCALES_DIR,
-          output_dir: Path | None = None, write: bool = True) -> list[Path]:
-    """Write the translated notebooks into ``output_dir`` (default ``notebooks/<locale>``).
+          output_dir: Path | None = None, write: bool = True,
+          find: Callable[[Path], list[Path]] = discover, filtered: bool = True, setup: bool = True) -> list[Path]:
+    """Write the translated notebooks into ``output_dir`` (default ``<notebook_dir>/<locale>``),
+    as a checkout through git's nbclean filter holds them (``filtered``) or simply clean;
+    ``setup``: the first code cell is the course's setup cell (see ``Collection``).
 
     Raises
     ------
@@ -393,9 +433,9 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
     """
     check_locale(locale)
     output_dir = Path(output_dir) if output_dir is not None else Path(notebook_dir) / locale
-    notebooks = discover(notebook_dir)
+    notebooks = find(notebook_dir)
     if not notebooks:
-        raise EditionError(f"No numbered notebooks (NN_name.ipynb) in {notebook_dir}.")
+        raise EditionError(f"No English notebooks to translate in {notebook_dir}.")
     loaded, found = [], []
     for path in notebooks:
         nb = nbformat.read(path, 4)
@@ -409,7 +449,8 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
     for path, nb, catalog in loaded:
         target = output_dir / path.name
         existing = nbformat.read(target, 4) if target.exists() else None
-        text = checkout_text(translate_notebook(nb, catalog, path.name, locale, existing))
+        translated = translate_notebook(nb, catalog, path.name, locale, existing, setup=setup)
+        text = checkout_text(translated) if filtered else clean_text(nbformat.writes(translated, version=4))
         if write and not (target.exists() and target.read_text(encoding="utf-8") == text):
             write_text_atomic(target, text)
             written.append(target)
@@ -471,19 +512,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOK_DIR, help="the English notebooks' folder")
     parser.add_argument("--locales", type=Path, default=LOCALES_DIR, help="the notebooks' catalogues")
     parser.add_argument("--output", type=Path, default=None, help="build: where to write (default notebooks/<locale>)")
+    parser.add_argument("--only", choices=[c.name for c in COLLECTIONS], default=None,
+                        help="handle one collection only (default: all of them: the course's notebooks, then "
+                             "the assignments in assignments/)")
     args = parser.parse_args(argv)
+    custom = args.notebooks.resolve() != NOTEBOOK_DIR or args.locales.resolve() != LOCALES_DIR or args.output
+    collections = [Collection("notebooks", args.notebooks, args.locales, discover)] if custom else \
+        [c for c in COLLECTIONS if args.only in (None, c.name)]
     try:
-        if args.command == "update":
-            for report in update(args.locale, notebook_dir=args.notebooks, locales_dir=args.locales,
-                                 package=args.notebooks.resolve() == NOTEBOOK_DIR):
-                print(report)
-        else:
-            written = build(args.locale, notebook_dir=args.notebooks, locales_dir=args.locales,
-                            output_dir=args.output, write=args.command == "build")
+        for collection in collections:
+            kwargs = dict(notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
+                          find=collection.find)
+            if args.command == "update":
+                package = not custom and collection.name == "notebooks"
+                for report in update(args.locale, package=package, **kwargs):
+                    print(report)
+                continue
+            written = build(args.locale, output_dir=args.output, write=args.command == "build",
+                            filtered=collection.filtered, setup=collection.setup, **kwargs)
             if args.command == "build":
-                print("written: " + (", ".join(p.name for p in written) if written else "nothing (all in step)"))
+                print(f"{collection.name}: written: "
+                      + (", ".join(p.name for p in written) if written else "nothing (all in step)"))
             else:
-                print(f"the '{args.locale}' edition is complete: every entry translated, none fuzzy")
+                print(f"{collection.name}: the '{args.locale}' edition is complete: every entry translated, "
+                      "none fuzzy")
     except EditionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
