@@ -99,11 +99,14 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
                 model=model, other=other, reason=apart))
             continue
         diff = records.loc[model, metric] - records.loc[other, metric]
-        template = (_("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
-                    _("`{model}` reaches {metric} {value}, {points} points below {other}") if diff < 0 else
-                    _("`{model}` reaches {metric} {value}, {points} points level with {other}"))
+        level = _level(diff)
+        template = (_("`{model}` reaches {metric} {value}, level with {other} (less than {points} points apart)")
+                    if level else
+                    _("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
+                    _("`{model}` reaches {metric} {value}, {points} points below {other}"))
         sentence = template.format(model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3),
-                                   points=fmt_number(abs(diff) * 100, 1), other=_fmt_model(other, records, metric))
+                                   points=fmt_number(0.05, 2) if level else fmt_number(abs(diff) * 100, 1),
+                                   other=_fmt_model(other, records, metric))
         noise = _noise(spread, (model, other), metric)
         if noise is not None:
             sentence += (_(", more than the seed-to-seed noise (2 × combined sd = {points} points)")
@@ -219,6 +222,12 @@ def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
         model=model, right=_plain(len(parts) - wrong), total=_plain(len(parts)), parts="; ".join(parts))
 
 
+def _level(diff: float) -> bool:
+    """True when a difference of two scores rounds to 0.0 points: the prose calls it level, not above
+    or below (0.9078 against 0.9075 reads 0.908 and 0.908)."""
+    return round(abs(float(diff)) * 100, 1) == 0
+
+
 def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str = "tfidf_logreg",
             exclude: Sequence[str] = ("majority",)) -> str:
     """The order of the models on ``metric``, and where the classical reference stands.
@@ -235,17 +244,20 @@ def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str =
     for source, group in groups:
         title = _("In this table") if source is None else _origin(group, group.index[0])
         title = title[0].upper() + title[1:]
-        text = f"{title}: " + " > ".join(f"`{m}` {fmt_number(v, 3)}" for m, v in group[metric].items()) + "."
+        shown = [(m, fmt_number(v, 3)) for m, v in group[metric].items()]
+        text = f"{title}: `{shown[0][0]}` {shown[0][1]}" + "".join(
+            f" {'≈' if value == previous else '>'} `{m}` {value}" for (_m, previous), (m, value) in zip(shown, shown[1:])) + "."
         neural = group.drop(index=[reference], errors="ignore")
         if reference in group.index and len(neural) and not _different_runs(group, reference, neural.index[0]):
             best, diff = neural.index[0], group.loc[reference, metric] - neural[metric].iloc[0]
-            template = (_(" The best neural model, `{model}`, is {points} points below TF-IDF + logistic "
+            level = _level(diff)
+            template = (_(" The best neural model, `{model}`, is level with TF-IDF + logistic regression (less "
+                          "than {points} points apart).") if level else
+                        _(" The best neural model, `{model}`, is {points} points below TF-IDF + logistic "
                           "regression.") if diff > 0 else
                         _(" The best neural model, `{model}`, is {points} points above TF-IDF + logistic "
-                          "regression.") if diff < 0 else
-                        _(" The best neural model, `{model}`, is {points} points level with TF-IDF + logistic "
                           "regression."))
-            text += template.format(model=best, points=fmt_number(abs(diff) * 100, 1))
+            text += template.format(model=best, points=fmt_number(0.05, 2) if level else fmt_number(abs(diff) * 100, 1))
         elif reference in group.index:
             text += _(" No neural model ran here to compare with TF-IDF + logistic regression.")
         texts.append(text)

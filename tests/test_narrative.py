@@ -206,3 +206,15 @@ def test_session_repr_in_each_edition(spanish, tmp_path):
                                     "vocabulario=5000, maxlen=128, épocas<=1, semilla=42, output_dir=")
     i18n.set_edition("en")
     assert repr(session).startswith("Session(profile='smoke', train/test reviews=2,000/1,000, vocab=5,000, ")
+
+
+def test_a_difference_that_rounds_to_nothing_is_called_level_not_above_or_below():
+    records = pd.DataFrame({"accuracy": [0.9078, 0.90752, 0.8956], "source": ["this run"] * 3,
+                            "profile": ["full"] * 3}, index=pd.Index(["tfidf_logreg", "bigru", "gru"]))
+    text = narrative.ranking(records)
+    assert "`tfidf_logreg` 0.908 ≈ `bigru` 0.908 > `gru` 0.896" in text
+    assert "is level with TF-IDF + logistic regression (less than 0.05 points apart)" in text
+    assert "0.0 points" not in text
+    assert "0.0 points" not in narrative.compare_models(records, "bigru", ["tfidf_logreg"])
+    assert "level with" in narrative.compare_models(records, "bigru", ["tfidf_logreg"])
+    assert "1.2 points above" in narrative.compare_models(records, "bigru", ["gru"])

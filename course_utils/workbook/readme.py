@@ -58,8 +58,10 @@ def results_block() -> str:
     versus = ""
     if "tfidf_logreg" in records.index:
         diff = neural.loc[best, "accuracy"] - records.loc["tfidf_logreg", "accuracy"]
-        versus = (f" The best neural model is {abs(diff) * 100:.1f} points "
-                  f"{'above' if diff > 0 else 'below' if diff < 0 else 'level with'} the TF-IDF reference.")
+        versus = (" The best neural model is level with the TF-IDF reference (less than 0.05 points apart)."
+                  if round(abs(diff) * 100, 1) == 0 else
+                  f" The best neural model is {abs(diff) * 100:.1f} points "
+                  f"{'above' if diff > 0 else 'below'} the TF-IDF reference.")
     first = neural.iloc[0]
     return "\n".join([
         *lines, "",
