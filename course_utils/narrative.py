@@ -100,7 +100,7 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
             continue
         diff = records.loc[model, metric] - records.loc[other, metric]
         level = _level(diff)
-        template = (_("`{model}` reaches {metric} {value}, level with {other} (less than {points} points apart)")
+        template = (_("`{model}` reaches {metric} {value}, level with {other}: less than {points} points apart")
                     if level else
                     _("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
                     _("`{model}` reaches {metric} {value}, {points} points below {other}"))

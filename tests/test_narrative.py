@@ -216,5 +216,6 @@ def test_a_difference_that_rounds_to_nothing_is_called_level_not_above_or_below(
     assert "is level with TF-IDF + logistic regression (less than 0.05 points apart)" in text
     assert "0.0 points" not in text
     assert "0.0 points" not in narrative.compare_models(records, "bigru", ["tfidf_logreg"])
-    assert "level with" in narrative.compare_models(records, "bigru", ["tfidf_logreg"])
+    assert "level with `tfidf_logreg` (0.908): less than 0.05 points apart" in \
+        narrative.compare_models(records, "bigru", ["tfidf_logreg"])
     assert "1.2 points above" in narrative.compare_models(records, "bigru", ["gru"])
