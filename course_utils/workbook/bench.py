@@ -356,7 +356,7 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
             for arch in bucketing:
                 log(f"jax compiles {arch} ...")
                 jrows.append(_in_subprocess("jax_compiles", backend="jax", arch=arch, profile_name=profile,
-                                            fraction=min(bucketing_fraction, 0.25)))
+                                            fraction=min(bucketing_fraction, 0.1)))
                 keep("jax_compiles", pd.DataFrame(jrows))
     if scaling:
         default_len = config.get_profile(profile).maxlen
