@@ -20,7 +20,7 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
         monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
     tables = bench.run(tmp_path / "bench", archs=["dense", "gru"], reps=2, warmup=0, profile="smoke",
                        pipeline=False, fractions=(0.5, 1.0), lengths=(64,), scaling_archs=("gru",),
-                       bucketing=("gru",))
+                       bucketing=("gru",), jax_compiles=("gru",))
     models = tables["models"].set_index("arch")
     assert list(models.index) == ["dense", "gru"] and (models["params"] > 0).all()
     assert (models["median_s"] > 0).all() and (models["reviews_per_s"] > 0).all() and (models["peak_mib"] > 0).all()

@@ -231,10 +231,11 @@ def measure_bucketing(arch: str = "gru", *, profile_name: str = "full", fraction
 
 def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fraction: float = 0.25,
                          epochs: int = 2) -> dict:
-    """XLA compilations while one bucketed model trains ``epochs`` epochs on the JAX backend.
+    """XLA compilations in each epoch while one bucketed model trains ``epochs`` epochs (one ``fit``)
+    on the JAX backend.
 
     Run with ``KERAS_BACKEND=jax`` (``run`` starts it so). JAX compiles one program per input
-    shape; the buckets bound the shapes, so the count must not grow with the epochs.
+    shape; the buckets bound the shapes, so after the first epoch nothing new is compiled.
     """
     import keras
     if keras.backend.backend() != "jax":
@@ -253,12 +254,16 @@ def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fract
     enc, x, y = _encoded(profile, fraction, profile.maxlen)
     training.seed_everything(profile.seed)
     model = _recurrent(arch, profile, len(enc.vocab), None)
-    per_epoch = []
-    for epoch in range(epochs):
-        before = len(compiles)
-        training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size, seed=profile.seed + epoch,
-                           verbose=False, validation_fraction=profile.validation_fraction)
-        per_epoch.append(len(compiles) - before)
+    seen: list[int] = []
+
+    class CountCompiles(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(len(compiles))
+
+    training.fit_model(model, x, y, epochs=epochs, batch_size=profile.batch_size, seed=profile.seed,
+                       verbose=False, validation_fraction=profile.validation_fraction, patience=epochs,
+                       callbacks=[CountCompiles()])
+    per_epoch = [b - a for a, b in zip([0, *seen], seen)]
     x_tr, x_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)[:2]
     shapes = {"train": len(LengthBuckets(x_tr, batch_size=profile.batch_size, seed=profile.seed).shapes),
               "validation": len(LengthBuckets(x_val, batch_size=profile.batch_size, shuffle=False).shapes)}
@@ -317,7 +322,7 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
         warmup: int = 1, profile: str = "full", scaling: bool = True, pipeline: bool = True,
         fractions: Sequence[float] = (0.25, 0.5, 1.0), lengths: Sequence[int] = (128, 256, 512),
         scaling_archs: Sequence[str] = ("lstm", "gru"), bucketing: Sequence[str] = BUCKETED_ARCHS,
-        bucketing_fraction: float = 1.0, jax_compiles: bool = True, comparisons: bool = True,
+        bucketing_fraction: float = 1.0, jax_compiles: Sequence[str] = BUCKETED_ARCHS, comparisons: bool = True,
         stream=sys.stdout) -> dict[str, pd.DataFrame]:
     """Run the benchmarks and write ``results.md``, CSV files and ``scaling.png``."""
     out = Path(output_dir)
@@ -347,13 +352,13 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
         log(f"bucketing {arch}: fixed maxlen batches vs length buckets ...")
         brows += _in_subprocess("bucketing", arch=arch, fraction=bucketing_fraction, **common)
         keep("bucketing", pd.DataFrame(brows))
-    if jax_compiles and bucketing:
+    if jax_compiles:
         import importlib.util
         if importlib.util.find_spec("jax") is None:
             log("jax compiles: skipped, JAX is not installed (pip install 'jax[cpu]')")
         else:
             jrows = []
-            for arch in bucketing:
+            for arch in jax_compiles:
                 log(f"jax compiles {arch} ...")
                 jrows.append(_in_subprocess("jax_compiles", backend="jax", arch=arch, profile_name=profile,
                                             fraction=min(bucketing_fraction, 0.1)))
@@ -419,17 +424,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", default="full", choices=sorted(config.PROFILES))
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--quick", action="store_true", help="smoke profile, one repetition: checks the harness")
-    parser.add_argument("--only", nargs="*", choices=["pipeline", "models", "comparisons", "bucketing", "scaling"],
+    parser.add_argument("--only", nargs="*",
+                        choices=["pipeline", "models", "comparisons", "bucketing", "jax", "scaling"],
                         help="run only these parts (default: all)")
     parser.add_argument("--bucketing-fraction", type=float, default=1.0,
                         help="share of the training set for the bucketing comparison")
     args = parser.parse_args(argv)
     if args.quick:
         args.profile, args.reps, args.warmup = "smoke", 1, 0
-    parts = set(args.only or ["pipeline", "models", "comparisons", "bucketing", "scaling"])
+    parts = set(args.only or ["pipeline", "models", "comparisons", "bucketing", "jax", "scaling"])
     run(args.output, archs=args.archs if "models" in parts else (), reps=args.reps, warmup=args.warmup,
         profile=args.profile, scaling="scaling" in parts and not args.no_scaling, pipeline="pipeline" in parts,
         comparisons="comparisons" in parts, bucketing=BUCKETED_ARCHS if "bucketing" in parts else (),
+        jax_compiles=BUCKETED_ARCHS if "jax" in parts else (),
         bucketing_fraction=args.bucketing_fraction, lengths=(64, 128) if args.quick else (128, 256, 512))
     print(f"results: {Path(args.output) / 'results.md'}")
     return 0
