@@ -43,7 +43,8 @@ def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
     assert 1 <= bucketing.loc["bucketed", "shapes"] <= batching.MAX_BUCKETS + 1
     if importlib.util.find_spec("jax") is not None:  # an optional backend; the table says when it ran
         compiles = tables["jax_compiles"].iloc[0]
-        assert compiles["compiles_epoch_1"] > 0 and compiles["compiles_epoch_2"] == 0  # shapes bounded
+        # shapes bounded: epoch 2 compiles no step, at most early stopping's scalar comparison (jit(less))
+        assert compiles["compiles_epoch_2"] <= 1 < compiles["compiles_epoch_1"]
     else:
         assert "jax_compiles" not in tables
     scaling = tables["scaling"]
