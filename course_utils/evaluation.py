@@ -46,9 +46,9 @@ def predict_scores(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     A model that accepts any input length reads length buckets (same scores, fewer steps)."""
     from .batching import accepts_any_length, predict_bucketed
     from .training import steady_tf_input
-    if accepts_any_length(model) and len(x):
-        return np.asarray(predict_bucketed(model, x, batch_size), dtype=float).ravel()
     with steady_tf_input():
+        if accepts_any_length(model) and len(x):
+            return np.asarray(predict_bucketed(model, x, batch_size), dtype=float).ravel()
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=float).ravel()
 
 

@@ -30,40 +30,57 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def _tf_input_adapters() -> list:
+    """Keras's adapters that wrap NumPy arrays and ``PyDataset`` objects in ``tf.data`` pipelines."""
+    adapters = []
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+        adapters.append(ArrayDataAdapter)
+    except ImportError:  # a Keras that moved its adapter: feed as Keras does
+        pass
+    try:
+        from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+        adapters.append(PyDatasetAdapter)
+    except ImportError:
+        pass
+    return adapters
+
+
 @contextlib.contextmanager
 def steady_tf_input():
-    """Within this block, Keras feeds NumPy arrays through tf.data with autotuning off.
+    """Within this block, Keras feeds NumPy arrays and ``PyDataset`` objects (the length buckets)
+    through ``tf.data`` with autotuning off.
 
-    On the TensorFlow backend Keras wraps NumPy inputs in an autotuned ``tf.data`` pipeline and
-    starts a fresh iterator every epoch. Destroying an autotuned iterator waits for tf.data's
-    tuning thread to wake up, which on TF 2.20 (2-core CPU) stalled training for up to about
-    20 s at the end of ``fit``, ``predict`` and some epochs. With autotuning off the batches and
+    On the TensorFlow backend Keras wraps both kinds of input in an autotuned ``tf.data`` pipeline
+    and starts a fresh iterator every epoch. Destroying an autotuned iterator waits for tf.data's
+    tuning thread to wake up, which on TF 2.20-2.21 (2-core CPU) stalled training for up to about
+    40 s at the end of ``fit``, ``predict`` and some epochs. With autotuning off the batches and
     their order are the same (same weights, bit for bit) and the stalls are gone. Other
-    backends do not use tf.data: there, and on a Keras without this adapter, a no-op.
+    backends do not use tf.data: there, and on a Keras without these adapters, a no-op.
     """
-    adapter = None
-    if keras.backend.backend() == "tensorflow":
-        try:
-            from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter as adapter
-        except ImportError:  # a Keras that moved its adapter: feed as Keras does
-            pass
-    if adapter is None or getattr(adapter.get_tf_dataset, "_steady", False):  # absent, or already on
+    if keras.backend.backend() != "tensorflow":
         yield
         return
     import tensorflow as tf
-    original = adapter.get_tf_dataset
+    patched = []
+    for adapter in _tf_input_adapters():
+        if getattr(adapter.get_tf_dataset, "_steady", False):  # already on (nested blocks)
+            continue
+        original = adapter.get_tf_dataset
 
-    def get_tf_dataset(self):
-        options = tf.data.Options()
-        options.autotune.enabled = False
-        return original(self).with_options(options)
+        def get_tf_dataset(self, _original=original):
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            return _original(self).with_options(options)
 
-    get_tf_dataset._steady = True
-    adapter.get_tf_dataset = get_tf_dataset
+        get_tf_dataset._steady = True
+        adapter.get_tf_dataset = get_tf_dataset
+        patched.append((adapter, original))
     try:
         yield
     finally:
-        adapter.get_tf_dataset = original
+        for adapter, original in patched:
+            adapter.get_tf_dataset = original
 
 
 def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
@@ -234,12 +251,13 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
         backup = [keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "keras")), resume]
     callbacks = [log, early, reduce, *(backup if resume else ()), *callbacks]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
-    if accepts_any_length(model):
-        train = LengthBuckets(x_tr, y_tr, batch_size=batch_size, seed=seed)
-        validation = LengthBuckets(x_val, y_val, batch_size=batch_size, shuffle=False)
-        history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
-    else:
-        with steady_tf_input():
+    with steady_tf_input():
+        if accepts_any_length(model):
+            train = LengthBuckets(x_tr, y_tr, batch_size=batch_size, seed=seed)
+            validation = LengthBuckets(x_val, y_val, batch_size=batch_size, shuffle=False)
+            history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+                                verbose=0)
+        else:
             history = model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
                                 batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}

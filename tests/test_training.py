@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from course_utils import models, training
+from course_utils.batching import LengthBuckets
 from course_utils.synthetic import synthetic_review
 from course_utils.text import encode_dataset
 
@@ -21,11 +22,13 @@ def encoded():
     return encode_dataset(texts[:80], labels[:80], texts[80:], labels[80:], vocab_size=60, maxlen=24)
 
 
-def _train(enc, tmp_path=None, seed=7, recurrent=False):
-    """Two epochs of a tiny model (a Dense one unless ``recurrent``: it compiles faster)."""
+def _train(enc, tmp_path=None, seed=7, recurrent=False, any_length=False):
+    """Two epochs of a tiny model (a Dense one unless ``recurrent``: it compiles faster).
+
+    ``any_length``: a recurrent model without a fixed input length, so it trains on length buckets."""
     training.seed_everything(seed)
-    if recurrent:
-        model = models.build_gru(len(enc.vocab), enc.maxlen, units=4, embedding_dim=6)
+    if recurrent or any_length:
+        model = models.build_gru(len(enc.vocab), None if any_length else enc.maxlen, units=4, embedding_dim=6)
     else:
         model = models.build_dense(len(enc.vocab), enc.maxlen, embedding_dim=6, hidden_units=4)
     result = training.fit_model(model, enc.x_train, enc.y_train, epochs=2, batch_size=16, seed=seed,
@@ -114,30 +117,70 @@ def _keras_array_dataset(x, y):
     return ArrayDataAdapter(x, y, batch_size=16, shuffle=True).get_tf_dataset()
 
 
+def _keras_bucket_dataset(x, y):
+    from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+    return PyDatasetAdapter(LengthBuckets(x, y, batch_size=16, seed=0)).get_tf_dataset()
+
+
 @tensorflow_only
-def test_steady_tf_input_turns_autotuning_off_inside_the_block_only(encoded):
+@pytest.mark.parametrize("dataset", [_keras_array_dataset, _keras_bucket_dataset], ids=["arrays", "buckets"])
+def test_steady_tf_input_turns_autotuning_off_inside_the_block_only(encoded, dataset):
     x, y = encoded.x_train, encoded.y_train
-    assert _keras_array_dataset(x, y).options().autotune.enabled is not False
+    assert dataset(x, y).options().autotune.enabled is not False
     with training.steady_tf_input():
-        assert _keras_array_dataset(x, y).options().autotune.enabled is False
+        assert dataset(x, y).options().autotune.enabled is False
         with training.steady_tf_input():  # nested (fit_model inside a user's block): still off after
             pass
-        assert _keras_array_dataset(x, y).options().autotune.enabled is False
-    assert _keras_array_dataset(x, y).options().autotune.enabled is not False
+        assert dataset(x, y).options().autotune.enabled is False
+    assert dataset(x, y).options().autotune.enabled is not False
     with pytest.raises(RuntimeError):
         with training.steady_tf_input():
             raise RuntimeError("boom")
-    assert _keras_array_dataset(x, y).options().autotune.enabled is not False  # restored on error
+    assert dataset(x, y).options().autotune.enabled is not False  # restored on error
 
 
 @tensorflow_only
-def test_steady_tf_input_keeps_batches_and_their_order(encoded, monkeypatch):
-    steady_model, steady = _train(encoded)
+@pytest.mark.parametrize("any_length", [False, True], ids=["arrays", "buckets"])
+def test_steady_tf_input_keeps_batches_and_their_order(encoded, monkeypatch, any_length):
+    steady_model, steady = _train(encoded, any_length=any_length)
     monkeypatch.setattr(training, "steady_tf_input", contextlib.nullcontext)  # Keras's own pipeline
-    keras_model, plain = _train(encoded)
+    keras_model, plain = _train(encoded, any_length=any_length)
     assert steady.history == plain.history
     for a, b in zip(steady_model.get_weights(), keras_model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("any_length", [False, True], ids=["arrays", "buckets"])
+def test_fit_model_and_predict_scores_feed_inside_steady_input(encoded, monkeypatch, any_length):
+    """Both input paths (padded arrays and length buckets) train and predict with autotuning off."""
+    from course_utils import evaluation
+    inside, calls = [], []
+    real_fit = keras.Model.fit
+    real_predict = keras.Model.predict
+
+    @contextlib.contextmanager
+    def recording():
+        inside.append(True)
+        try:
+            yield
+        finally:
+            inside.pop()
+
+    def fit(self, *args, **kwargs):
+        calls.append(("fit", bool(inside)))
+        return real_fit(self, *args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        calls.append(("predict", bool(inside)))
+        return real_predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "steady_tf_input", recording)
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    monkeypatch.setattr(keras.Model, "predict", predict)
+    model, _ = _train(encoded, any_length=any_length)
+    evaluation.predict_scores(model, encoded.x_test)
+    assert calls and all(steady for _, steady in calls), calls
+    assert {kind for kind, _ in calls} == {"fit", "predict"}
 
 
 # --- Exact checks without training: a fake model, clock and printer record what fit_model asks for.
