@@ -442,20 +442,32 @@ def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int
         parts=parts, best=_models(best))
 
 
-def learning_curve(history: Mapping[str, Sequence[float]], model: str) -> str:
-    """What the curves show: where validation peaked and how far training went beyond it."""
+def learning_curve(training, model: str) -> str:
+    """What the curves show: the epoch whose weights training kept, and how far training went
+    beyond it. ``training`` is a :class:`course_utils.training.TrainingResult`: the kept epoch is
+    its ``best_epoch``, the one early stopping restored, not a guess from the history."""
+    history = training.history
     val = list(history.get("val_accuracy", []))
     train = list(history.get("accuracy", []))
     if not val or not train:
         return _("`{model}` has no validation history.").format(model=model)
-    best = int(np.argmin(history.get("val_loss", val))) + 1
-    text = ngettext("`{model}`: training accuracy went from {first} to {last} over {epochs} epoch; validation loss "
-                    "was lowest after epoch {best} (validation accuracy {val}), and those are the weights kept.",
-                    "`{model}`: training accuracy went from {first} to {last} over {epochs} epochs; validation "
-                    "loss was lowest after epoch {best} (validation accuracy {val}), and those are the weights "
-                    "kept.", len(train)).format(
-        model=model, first=fmt_number(train[0], 3), last=fmt_number(train[-1], 3), epochs=_plain(len(train)),
-        best=_plain(best), val=fmt_number(val[best - 1], 3))
+    kept = int(training.best_epoch)
+    if not 1 <= kept <= len(val):
+        raise ValueError(f"the kept epoch {kept} is not among the {len(val)} epochs of the history.")
+    values = dict(model=model, first=fmt_number(train[0], 3), last=fmt_number(train[-1], 3),
+                  epochs=_plain(len(train)), best=_plain(kept), val=fmt_number(val[kept - 1], 3))
+    val_loss = list(history.get("val_loss", []))
+    if val_loss and kept == int(np.argmin(val_loss)) + 1:
+        text = ngettext("`{model}`: training accuracy went from {first} to {last} over {epochs} epoch; validation loss "
+                        "was lowest after epoch {best} (validation accuracy {val}), and those are the weights kept.",
+                        "`{model}`: training accuracy went from {first} to {last} over {epochs} epochs; validation "
+                        "loss was lowest after epoch {best} (validation accuracy {val}), and those are the weights "
+                        "kept.", len(train)).format(**values)
+    else:  # a later epoch lowered the loss by less than early stopping's min_delta
+        text = ngettext("`{model}`: training accuracy went from {first} to {last} over {epochs} epoch; the weights "
+                        "kept are those of epoch {best} (validation accuracy {val}).",
+                        "`{model}`: training accuracy went from {first} to {last} over {epochs} epochs; the weights "
+                        "kept are those of epoch {best} (validation accuracy {val}).", len(train)).format(**values)
     if train[-1] - val[-1] > 0.02:
         text += _(" By the last epoch training accuracy is {points} points above validation accuracy: the model "
                   "has started to memorise its training reviews.").format(

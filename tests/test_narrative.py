@@ -1,6 +1,8 @@
 """Computed prose: every number in a sentence comes from the result it describes."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
@@ -77,11 +79,25 @@ def test_smoke_runs_say_they_check_wiring_only():
     assert "wiring only" in narrative.caveat(smoke)
 
 
-def test_learning_curve_reads_the_history():
+def _trained(history, best_epoch):
+    return SimpleNamespace(history=history, best_epoch=best_epoch)
+
+
+def test_learning_curve_reads_the_history_and_the_kept_epoch():
     history = {"accuracy": [0.70, 0.85, 0.93], "val_accuracy": [0.80, 0.86, 0.85], "val_loss": [0.5, 0.35, 0.4]}
-    text = narrative.learning_curve(history, "dense")
+    text = narrative.learning_curve(_trained(history, 2), "dense")
     assert "from 0.700 to 0.930 over 3 epochs" in text and "lowest after epoch 2 (validation accuracy 0.860)" in text
     assert "8.0 points above validation accuracy" in text
+
+
+def test_learning_curve_names_the_epoch_training_kept_not_its_own_guess():
+    # epoch 3 lowered the loss by less than early stopping's min_delta, so epoch 2 was kept
+    history = {"accuracy": [0.70, 0.85, 0.93], "val_accuracy": [0.80, 0.86, 0.87], "val_loss": [0.5, 0.35, 0.3495]}
+    text = narrative.learning_curve(_trained(history, 2), "m")
+    assert "the weights kept are those of epoch 2 (validation accuracy 0.860)" in text and "lowest" not in text
+    assert "lowest after epoch 3 (validation accuracy 0.870)" in narrative.learning_curve(_trained(history, 3), "m")
+    with pytest.raises(ValueError, match="kept epoch 4 is not among the 3 epochs"):
+        narrative.learning_curve(_trained(history, 4), "m")
 
 
 def test_precision_recall_and_sources():
@@ -106,7 +122,7 @@ def test_label_doubts_at_the_edges_of_a_contradicting_score(stated, label, doubt
 @pytest.mark.parametrize("gap, memorises", [(0.0201, True), (0.0199, False)])
 def test_learning_curve_calls_memorising_only_past_two_points(gap, memorises):
     history = {"accuracy": [0.6, 0.8 + gap], "val_accuracy": [0.7, 0.8], "val_loss": [0.5, 0.4]}
-    assert ("started to memorise" in narrative.learning_curve(history, "m")) is memorises
+    assert ("started to memorise" in narrative.learning_curve(_trained(history, 2), "m")) is memorises
 
 
 @pytest.mark.parametrize("recall, lean", [(0.8799, "calls too few"), (0.8801, "is balanced"),
