@@ -69,3 +69,14 @@ def test_time_table_lists_every_notebook_and_the_total(tmp_path):
     text = path.read_text()
     assert "| 01_eda | 17 |" in text and "| 05_lstm | 41 |" in text and "| **total** | **58** |" in text
     assert text.startswith("# Notebook times: full profile, Keras ")
+
+
+@pytest.mark.parametrize("refresh", [False, True], ids=["run_all", "refresh_committed"])
+def test_main_writes_the_time_table_in_both_modes(tmp_path, monkeypatch, refresh):
+    """``--times`` is honoured when the committed notebooks are refreshed too (``make outputs``)."""
+    timings = {"01_eda": 20.4, "07_bigru": 528.2}
+    monkeypatch.setattr(runner, "run_all", lambda *a, **k: timings)
+    monkeypatch.setattr(runner, "refresh_committed", lambda *a, **k: timings)
+    args = ["--profile", "full", "--times", str(tmp_path / "times.md")] + (["--refresh-committed"] if refresh else [])
+    assert runner.main(args) == 0
+    assert "| 07_bigru | 528 |" in (tmp_path / "times.md").read_text()
