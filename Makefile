@@ -58,19 +58,19 @@ $(VENV)/.installed: pyproject.toml
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
 	@touch $@
-	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run)."
+	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run, ≈ 27 min on 2 CPU cores)."
 
 lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel (LAB_ARGS)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
-test: setup  ## Run the test suite: unit tests on 2 workers (≈ 45 s), then smoke notebooks and sandboxed grading (9–11 min in all)
+test: setup  ## Run the test suite: unit tests on 2 workers (≈ 3.5 min), then smoke notebooks, sandboxed grading, site and bench (≈ 9 min)
 	$(PY) -m pytest -m "not notebooks" -n 2
 	$(PY) -m pytest -m notebooks
 
 smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min; EDITION=es: the Spanish notebooks, same outputs)
 	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)
 
-all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full
+all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full (≈ 27 min on 2 CPU cores)
 	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full --edition $(EDITION)
 
 gpu: setup  ## On a GPU runner: the full course with JAX, per-notebook times into bench/, then validate
