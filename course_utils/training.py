@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -30,19 +31,20 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+#: Keras's adapters that wrap NumPy arrays and ``PyDataset`` objects in ``tf.data`` pipelines.
+_TF_INPUT_ADAPTERS = (("keras.src.trainers.data_adapters.array_data_adapter", "ArrayDataAdapter"),
+                      ("keras.src.trainers.data_adapters.py_dataset_adapter", "PyDatasetAdapter"))
+
+
 def _tf_input_adapters() -> list:
-    """Keras's adapters that wrap NumPy arrays and ``PyDataset`` objects in ``tf.data`` pipelines."""
+    """The adapter classes of :data:`_TF_INPUT_ADAPTERS` this Keras has (one that moved is skipped:
+    Keras then feeds as it does by default)."""
     adapters = []
-    try:
-        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-        adapters.append(ArrayDataAdapter)
-    except ImportError:  # a Keras that moved its adapter: feed as Keras does
-        pass
-    try:
-        from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
-        adapters.append(PyDatasetAdapter)
-    except ImportError:
-        pass
+    for module, name in _TF_INPUT_ADAPTERS:
+        try:
+            adapters.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
     return adapters
 
 
