@@ -3,8 +3,9 @@
 A fixed-shape batch pads every review to ``maxlen``, so a recurrent layer spends most of its
 steps on padding when reviews are short. Here each review goes to the shortest of a few bucket
 lengths that holds it; batches are drawn within a bucket and trimmed to that length. The
-recurrent models are length-aware (``models.LengthAwareRNN``), so a trimmed batch gives every
+recurrent models mask the padding (``Embedding(mask_zero=True)``), so a trimmed batch gives every
 review exactly the outputs the padded batch gives: bucketing changes the cost, not the model.
+Notebook 02 shows it at work.
 
 Few bucket lengths keep the number of shapes a compiler sees bounded (JAX compiles one program
 per shape); the tokens are moved to the front of each row (right padding), the layout cuDNN
@@ -178,12 +179,25 @@ def accepts_any_length(model: keras.Model) -> bool:
     return bool(inputs) and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[1] is None
 
 
+#: The score of a review with no token: the model is not asked (a fully masked row stops cuDNN).
+EMPTY_REVIEW_SCORE = 0.5
+
+
 def predict_bucketed(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model.predict`` through length buckets, returned in the order of ``x``."""
-    data = LengthBuckets(x, batch_size=batch_size, shuffle=False)
-    out = np.asarray(model.predict(data, verbose=0))
-    restored = np.empty_like(out)
-    restored[data.order] = out
+    """``model.predict`` through length buckets, returned in the order of ``x``.
+
+    A row with no token is never sent to the model (TensorFlow-GPU's cuDNN kernels refuse a
+    fully masked row): its score is :data:`EMPTY_REVIEW_SCORE`, no evidence either way.
+    """
+    x = np.asarray(x)
+    filled = review_lengths(x) > 0
+    restored = np.full((len(x), 1), EMPTY_REVIEW_SCORE, dtype=np.float32)
+    if filled.any():
+        data = LengthBuckets(x[filled], batch_size=batch_size, shuffle=False)
+        out = np.asarray(model.predict(data, verbose=0)).reshape(-1, 1)
+        scores = np.empty_like(out)
+        scores[data.order] = out
+        restored[filled] = scores
     return restored
 
 

@@ -76,8 +76,11 @@ class Profile:
     drop_unknown : bool
         Leave out-of-vocabulary words out of model inputs (see ``text.encode_dataset``).
     embeddings : str
-        How recurrent models start their embedding: ``"glove"`` (pretrained vectors,
+        How ``pipeline.embedding_init`` starts an embedding: ``"glove"`` (pretrained vectors,
         fine-tuned; notebook 08 shows why) or ``"learned"`` (random, from scratch).
+    dense_units, dense_dropout, dense_learning_rate, dense_epochs : int, float, float, int
+        The Dense baseline of notebook 03: its hidden layer, dropout, Adam's learning rate and
+        maximum epochs (a cheap model, so it gets a few more than the recurrent ones).
     """
 
     name: str
@@ -97,6 +100,10 @@ class Profile:
     learning_rate: float = 1e-3
     drop_unknown: bool = True
     embeddings: str = "glove"
+    dense_units: int = 32
+    dense_dropout: float = 0.3
+    dense_learning_rate: float = 1e-3
+    dense_epochs: int = 8
     extra: dict = field(default_factory=dict, compare=False)
 
     def rnn_kwargs(self, **overrides) -> dict:
@@ -114,11 +121,12 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", train_size=2000, test_size=1000, vocab_size=5000, maxlen=128,
-        embedding_dim=32, epochs=1, batch_size=64, rnn_units=16,
+        embedding_dim=32, epochs=1, batch_size=64, rnn_units=16, dense_epochs=3,
     ),
     "full": Profile(
         name="full", train_size=None, test_size=None, vocab_size=20000, maxlen=512,
         embedding_dim=64, epochs=6, batch_size=128, rnn_units=64, bigru_epochs=8, learning_rate=2e-3,
+        dense_epochs=8,
     ),
 }
 

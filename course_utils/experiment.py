@@ -19,7 +19,7 @@ from .evaluation import MetricsRecord, classification_metrics, misclassified, pr
 from .models import count_params
 from .text import OOV, EncodedData, valid_unicode
 from .notebook import say
-from .training import TrainingResult, fit_model
+from .training import EpochLog, TrainingResult, fit_model
 
 
 @dataclass
@@ -141,18 +141,80 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
         result = fit_model(model, encoded.x_train, encoded.y_train, history_path=history_path,
                            verbose=verbose, backup_dir=store.backup_dir(key), **settings, **fit_kwargs)
         scores = predict_scores(model, encoded.x_test)
-    record = MetricsRecord.from_scores(
-        name, profile.name, encoded.y_test, scores, params=count_params(model), epochs=result.epochs,
-        train_seconds=round(result.train_seconds, 2), notebook=notebook, backend=keras.backend.backend(),
-        extra={"maxlen": encoded.maxlen, "vocab_size": len(encoded.vocab), "best_epoch": result.best_epoch,
-               "test_reviews": int(len(encoded.y_test))})
-    save_record(record, output_dir, encoded.y_test, scores)
+    record = _save_record(model, encoded, profile, output_dir, result, scores, notebook)
     if reused is None:  # later notebooks, and a re-run of this one, reuse it
         store.save(model, key, trained=record.created, notebook=notebook,
                    scores_sha256=_digest(scores), history_sha256=_digest(history_path.read_bytes()))
     # Training and loading leave the random state in different places: reseed, so the next model
     # a notebook builds starts from the same weights whether this one was trained or reused.
     keras.utils.set_random_seed(_next_model_seed(profile.seed, name))
+    return Experiment(model, encoded, result, scores, record)
+
+
+def _save_record(model: keras.Model, encoded: EncodedData, profile: Profile, output_dir: Path,
+                 result: TrainingResult, scores: np.ndarray, notebook: str) -> MetricsRecord:
+    """The metrics record notebook 09 reads, written with the test scores."""
+    record = MetricsRecord.from_scores(
+        model.name, profile.name, encoded.y_test, scores, params=count_params(model), epochs=result.epochs,
+        train_seconds=round(result.train_seconds, 2), notebook=notebook, backend=keras.backend.backend(),
+        extra={"maxlen": encoded.maxlen, "vocab_size": len(encoded.vocab), "best_epoch": result.best_epoch,
+               "test_reviews": int(len(encoded.y_test))})
+    save_record(record, output_dir, encoded.y_test, scores)
+    return record
+
+
+def record_fit(model: keras.Model, history: keras.callbacks.History,
+               callbacks: Sequence[keras.callbacks.Callback], encoded: EncodedData, profile: Profile,
+               output_dir: str | os.PathLike, *, validation_size: int, notebook: str = "") -> Experiment:
+    """Score the test set once after a ``model.fit`` written in a notebook, and record it.
+
+    Notebook 03 trains its model with a plain ``model.fit``; this is what comes after it: the test
+    scores, the metrics record and the history that notebook 09 reads.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model (early stopping has restored its best epoch's weights).
+    history : keras.callbacks.History
+        What ``model.fit`` returned.
+    callbacks : sequence of keras.callbacks.Callback
+        The callbacks given to ``fit``: the ``EarlyStopping`` tells which epoch was kept, the
+        course's :class:`~course_utils.training.EpochLog` how long each epoch took.
+    encoded : EncodedData
+        The encoded reviews (its test split is scored).
+    profile : Profile
+        The run's profile.
+    output_dir : path
+        Where the record, the scores and the history are written.
+    validation_size : int
+        Reviews in the validation set.
+    notebook : str
+        The notebook's name, for the record.
+
+    Returns
+    -------
+    Experiment
+        The model with its history, test scores and record.
+
+    Raises
+    ------
+    ValueError
+        If ``callbacks`` holds no ``EarlyStopping`` or no ``EpochLog``.
+    """
+    early = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    log = [c for c in callbacks if isinstance(c, EpochLog)]
+    if not early or not log:
+        raise ValueError("callbacks must hold the EarlyStopping and the training.EpochLog given to model.fit "
+                         "(they tell which epoch was kept and how long each took).")
+    output_dir = Path(output_dir)
+    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    best = int(early[0].best_epoch) + 1 if early[0].best_epoch is not None else len(log[0].seconds)
+    result = TrainingResult(history=hist, epoch_seconds=list(log[0].seconds), best_epoch=best,
+                            validation_size=int(validation_size))
+    result.save(output_dir / "histories" / f"{model.name}.json")
+    scores = predict_scores(model, encoded.x_test)
+    record = _save_record(model, encoded, profile, output_dir, result, scores, notebook)
+    keras.utils.set_random_seed(_next_model_seed(profile.seed, model.name))
     return Experiment(model, encoded, result, scores, record)
 
 

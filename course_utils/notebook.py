@@ -155,3 +155,19 @@ def environment_summary() -> str:
     import keras
     return (f"Python {platform.python_version()} | Keras {keras.__version__} | "
             f"backend {keras.backend.backend()} | {os.cpu_count()} CPU cores")
+
+
+def show_source(obj) -> None:
+    """Show the source code of a course function or class in the notebook (d2l's rule: the code a
+    later notebook calls is shown first).
+
+    Parameters
+    ----------
+    obj : function or class
+        What to show, e.g. ``training.fit_model``.
+    """
+    import inspect
+
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```"))

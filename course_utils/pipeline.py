@@ -112,13 +112,32 @@ def embedding_init(profile: Profile, encoded: EncodedData, *, kind: str | None =
         return {}
     if kind != "glove":
         raise ValueError(f"embeddings must be 'glove' or 'learned', got {kind!r}.")
+    matrix = glove_matrix(encoded, seed=profile.seed)
+    return {"embedding_matrix": matrix, "embedding_dim": matrix.shape[1]}
+
+
+def glove_matrix(encoded: EncodedData, *, seed: int = 42) -> "np.ndarray":
+    """GloVe's vector for each word of the vocabulary, one row per index (notebook 08 builds it).
+
+    Parameters
+    ----------
+    encoded : EncodedData
+        The encoded reviews; their vocabulary decides the rows.
+    seed : int
+        Seed of the small random vectors given to words GloVe lacks.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(encoded.vocab), dimension)`` floats, ready for
+        ``keras.initializers.Constant`` in an ``Embedding`` layer. The vectors are loaded once
+        per process (``embeddings.load_glove``: the PyPI package, or ``$GLOVE_PATH``).
+    """
     from .embeddings import embedding_matrix, load_glove
 
     if "vectors" not in _glove_cache:  # loaded once per process, shared by every model
         _glove_cache["vectors"] = load_glove()
-    vectors = _glove_cache["vectors"]
-    matrix = embedding_matrix(encoded.vocab, vectors, seed=profile.seed)
-    return {"embedding_matrix": matrix, "embedding_dim": vectors.dim}
+    return embedding_matrix(encoded.vocab, _glove_cache["vectors"], seed=seed)
 
 
 _glove_cache: dict = {}

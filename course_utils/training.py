@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .batching import LengthBuckets, accepts_any_length
+from .batching import LengthBuckets, accepts_any_length, review_lengths
 from .fileio import atomic_path, write_json_atomic
 from .i18n import _, fmt_int, fmt_number
 
@@ -214,6 +214,31 @@ class TrainingResult:
             raise ValueError(f"{path} is not a training history written by TrainingResult.save: {exc!r}") from exc
 
 
+def course_callbacks(*, patience: int = 2, reduce_lr_patience: int = 1,
+                     min_delta: float = 1e-3) -> list[keras.callbacks.Callback]:
+    """The two Keras callbacks every model of the course trains with (notebook 03 writes them out).
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without an improvement of the validation loss (by more than ``min_delta``) before
+        training stops; the best epoch's weights are restored.
+    reduce_lr_patience : int
+        Epochs without improvement before the learning rate halves (down to ``1e-5``).
+    min_delta : float
+        The smallest drop of the validation loss that counts as an improvement.
+
+    Returns
+    -------
+    list of keras.callbacks.Callback
+        ``[EarlyStopping, ReduceLROnPlateau]``, both watching ``val_loss``.
+    """
+    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
+                                          restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=reduce_lr_patience,
+                                              min_lr=1e-5)]
+
+
 def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
               seed: int, validation_fraction: float = 0.2, patience: int = 2,
               reduce_lr_patience: int = 1, min_delta: float = 1e-3,
@@ -221,6 +246,10 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
               callbacks: Sequence[keras.callbacks.Callback] = (),
               backup_dir: str | os.PathLike | None = None) -> TrainingResult:
     """Train on a seeded, stratified split of the *training* data (the test set stays unseen).
+
+    The steps of notebook 03's training cells in one call: :func:`validation_split`,
+    :func:`course_callbacks` and :class:`EpochLog`, then ``model.fit``; plus length buckets for a
+    recurrent model, resuming after an interruption (``backup_dir``) and the history saved.
 
     Early stopping watches validation loss and restores the best weights; the learning rate
     halves when validation loss stalls. ``best_epoch`` is the epoch whose weights early stopping
@@ -233,9 +262,10 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     the remaining epochs from the seed again, so it is not bit-for-bit the uninterrupted one.
 
     A model that accepts any input length (the recurrent builders' default) is fed length
-    buckets (:class:`course_utils.batching.LengthBuckets`): batches of similar-length reviews
-    trimmed to their bucket, shuffled every epoch from ``seed``. A fixed-length model gets the
-    padded arrays, shuffled by Keras.
+    buckets (:class:`course_utils.batching.LengthBuckets`): batches of similar-length reviews,
+    right-padded and trimmed to their bucket, shuffled every epoch from ``seed``; a review with no
+    token is left out (a fully masked row stops cuDNN). A fixed-length model gets the padded
+    arrays, shuffled by Keras.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
@@ -243,10 +273,8 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
         raise ValueError(f"x has {len(x)} rows but y has {len(y)}.")
     x_tr, x_val, y_tr, y_val = validation_split(np.asarray(x), np.asarray(y), validation_fraction, seed)
     log = EpochLog(verbose)
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
-                                          restore_best_weights=True)
-    reduce = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=reduce_lr_patience,
-                                               min_lr=1e-5, verbose=0)
+    early, reduce = course_callbacks(patience=patience, reduce_lr_patience=reduce_lr_patience,
+                                     min_delta=min_delta)
     resume = None
     if backup_dir is not None:
         resume = ResumeState(backup_dir, log, early, reduce)
@@ -254,9 +282,10 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     callbacks = [log, early, reduce, *(backup if resume else ()), *callbacks]
     keras.utils.set_random_seed(int(seed))  # the shuffling order depends on this, not on history
     with steady_tf_input():
-        if accepts_any_length(model):
-            train = LengthBuckets(x_tr, y_tr, batch_size=batch_size, seed=seed)
-            validation = LengthBuckets(x_val, y_val, batch_size=batch_size, shuffle=False)
+        if accepts_any_length(model):  # no empty review: cuDNN refuses a fully masked row
+            tr, val = review_lengths(x_tr) > 0, review_lengths(x_val) > 0
+            train = LengthBuckets(x_tr[tr], y_tr[tr], batch_size=batch_size, seed=seed)
+            validation = LengthBuckets(x_val[val], y_val[val], batch_size=batch_size, shuffle=False)
             history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
                                 verbose=0)
         else:

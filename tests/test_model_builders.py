@@ -72,25 +72,25 @@ def test_recurrent_architecture_stacked_bidirectional_pool_head():
                                    bidirectional=True, head="pool", dropout=0.2)
     assert model.name == "bigru_2x"
     assert _layers(model) == [
-        ("tokens", "InputLayer"), ("left_align", "LeftAlignTokens"), ("embedding", "Embedding"),
-        ("embedding_dropout", "SpatialDropout1D"), ("bi_gru_1", "LengthAwareRNN"), ("dropout_1", "Dropout"),
-        ("bi_gru_2", "LengthAwareRNN"), ("dropout_2", "Dropout"), ("pools", "LengthAwarePooling"),
-        ("sentiment", "Dense")]
+        ("tokens", "InputLayer"), ("embedding", "Embedding"),
+        ("embedding_dropout", "SpatialDropout1D"), ("bi_gru_1", "Bidirectional"), ("dropout_1", "Dropout"),
+        ("bi_gru_2", "Bidirectional"), ("dropout_2", "Dropout"), ("max_pool", "MaskedGlobalMaxPooling1D"),
+        ("avg_pool", "GlobalAveragePooling1D"), ("pools", "Concatenate"), ("sentiment", "Dense")]
     assert _rates(model) == [0.2, 0.2, 0.2]
     for name in ("bi_gru_1", "bi_gru_2"):
         rnn = model.get_layer(name)
-        assert (rnn.kind, rnn.units, rnn.bidirectional, rnn.return_sequences) == ("gru", U, True, True)
-    assert model.get_layer("embedding").mask_zero is False           # no mask: the fast kernels
+        assert (type(rnn.forward_layer).__name__, rnn.forward_layer.units, rnn.forward_layer.return_sequences) == (
+            "GRU", U, True)
+    assert model.get_layer("embedding").mask_zero is True            # Keras's own mask
     assert model.get_layer("pools").output.shape == (None, 4 * U)    # max and mean of 2U states
 
 
 def test_recurrent_defaults_last_head_and_no_dropout_layers_at_zero():
     model = models.build_recurrent("lstm", V, L, embedding_dim=E, layers_count=3, dropout=0.0)
     assert model.name == "lstm_3x"
-    assert [n for n, _ in _layers(model)] == ["tokens", "left_align", "embedding", "lstm_1", "lstm_2",
-                                             "lstm_3", "sentiment"]
+    assert [n for n, _ in _layers(model)] == ["tokens", "embedding", "lstm_1", "lstm_2", "lstm_3", "sentiment"]
     assert [model.get_layer(f"lstm_{i}").return_sequences for i in (1, 2, 3)] == [True, True, False]
-    assert model.get_layer("lstm_1").units == 64 and not model.get_layer("lstm_1").bidirectional
+    assert model.get_layer("lstm_1").units == 64 and type(model.get_layer("lstm_1")).__name__ == "LSTM"
     assert model.get_layer("embedding").output_dim == E and model.get_layer("embedding").trainable
     default = models.build_recurrent("simple_rnn", V, L, units=U)
     assert default.name == "simplernn" and default.get_layer("embedding").output_dim == 64
@@ -102,8 +102,10 @@ def test_recurrent_defaults_last_head_and_no_dropout_layers_at_zero():
     (models.build_gru, "gru", "gru", False), (models.build_bigru, "bigru", "gru", True)])
 def test_named_builders_pass_their_cell_and_options_on(builder, name, kind, bidirectional):
     model = builder(V, L, units=U, embedding_dim=E, dropout=0.0)
-    rnn = model.layers[3]
-    assert model.name == name and (rnn.kind, rnn.bidirectional, rnn.units) == (kind, bidirectional, U)
+    rnn = model.layers[2]
+    cell = rnn.forward_layer if bidirectional else rnn
+    assert model.name == name and type(rnn).__name__ == ("Bidirectional" if bidirectional else type(cell).__name__)
+    assert (type(cell).__name__, cell.units) == ({"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[kind], U)
     assert model.inputs[0].shape == (None, L) and model.get_layer("embedding").input_dim == V
 
 
@@ -137,7 +139,6 @@ def test_a_pretrained_matrix_is_copied_in_and_can_be_frozen():
     (lambda: models.build_dense(V, 0), "maxlen must be a positive integer, got 0."),
     (lambda: models.build_dense(V, L, hidden_units=0), "hidden_units must be a positive integer, got 0."),
     (lambda: models.build_dense(V, L, embedding_dim=0), "embedding_dim must be a positive integer, got 0."),
-    (lambda: models.LengthAwareRNN("rnn", 2), "kind must be one of ['gru', 'lstm', 'simple_rnn'], got 'rnn'."),
 ])
 def test_invalid_arguments_get_exact_messages(call, message):
     with pytest.raises(ValueError) as info:
@@ -165,26 +166,12 @@ def test_summary_table_lists_each_layer_with_its_shape_and_parameters():
     assert unbuilt.to_dict("index") == {"d": {"type": "Dense", "output shape": "?", "parameters": 0}}
 
 
-def test_layer_shapes_and_config_without_running_them():
-    rnn = models.LengthAwareRNN("lstm", 3, bidirectional=True, return_sequences=True)
-    assert rnn.compute_output_shape(((2, 5, 4), (2,))) == (2, 5, 6)
-    one_way = models.LengthAwareRNN("gru", 3)
-    assert one_way.compute_output_shape(((2, 5, 4), (2,))) == (2, 3)
-    assert [d.name for d in rnn.directions] == ["forward", "backward"] and len(one_way.directions) == 1
-    config = rnn.get_config()
-    assert {k: config[k] for k in ("kind", "units", "bidirectional", "return_sequences")} == {
-        "kind": "lstm", "units": 3, "bidirectional": True, "return_sequences": True}
-    assert models.LengthAwarePooling().compute_output_shape(((2, 5, 4), (2,))) == (2, 8)
-    tokens, lengths = models.LeftAlignTokens()(keras.Input(shape=(7,), dtype="int32"))
-    assert (tuple(tokens.shape), tokens.dtype, tuple(lengths.shape), lengths.dtype) == (
-        (None, 7), "int32", (None,), "int32")
-
-
 def test_built_directions_read_the_embedding_width():
     model = models.build_recurrent("gru", V, L, units=U, embedding_dim=E, bidirectional=True, dropout=0.0)
     rnn = model.get_layer("bi_gru_1")
-    assert [d.built for d in rnn.directions] == [True, True]
-    assert [tuple(d.cell.kernel.shape) for d in rnn.directions] == [(E, 3 * U), (E, 3 * U)]
+    directions = [rnn.forward_layer, rnn.backward_layer]
+    assert [d.built for d in directions] == [True, True] and rnn.backward_layer.go_backwards
+    assert [tuple(d.cell.kernel.shape) for d in directions] == [(E, 3 * U), (E, 3 * U)]
 
 
 def test_compile_binary_defaults_to_a_learning_rate_of_1e_3():
@@ -192,17 +179,30 @@ def test_compile_binary_defaults_to_a_learning_rate_of_1e_3():
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_a_single_unit_layer_keeps_its_batch_and_unit_axes(bidirectional):
-    sequences = np.ones((3, 4, 2), dtype="float32")
-    rnn = models.LengthAwareRNN("gru", 1, bidirectional=bidirectional)
-    out = rnn([sequences, np.array([4, 1, 0], dtype="int32")])
-    assert tuple(out.shape) == (3, 2 if bidirectional else 1)
-    assert keras.ops.convert_to_numpy(out)[2].tolist() == [0.0] * (2 if bidirectional else 1)
+def test_masked_max_pooling_skips_the_masked_steps():
+    from course_utils.layers import MaskedGlobalMaxPooling1D
+    states = np.array([[[1.0, -1.0], [5.0, -3.0], [9.0, 9.0]],
+                       [[-2.0, -4.0], [9.0, 9.0], [9.0, 9.0]],
+                       [[7.0, 7.0], [7.0, 7.0], [7.0, 7.0]]], dtype="float32")
+    mask = np.array([[True, True, False], [True, False, False], [False, False, False]])
+    pooled = keras.ops.convert_to_numpy(MaskedGlobalMaxPooling1D()(states, mask=mask))
+    # the 9s sit in masked steps; a row with no step kept gives zeros; without a mask, the plain max
+    assert pooled.tolist() == [[5.0, -1.0], [-2.0, -4.0], [0.0, 0.0]]
+    assert keras.ops.convert_to_numpy(MaskedGlobalMaxPooling1D()(states)).tolist() == [[9, 9], [9, 9], [7, 7]]
+    assert MaskedGlobalMaxPooling1D().compute_output_shape((2, 5, 4)) == (2, 4)
 
 
-def test_left_aligned_lengths_are_integers():
-    tokens, lengths = models.LeftAlignTokens()(np.array([[0, 3, 0, 5]], dtype="int32"))
-    assert keras.ops.convert_to_numpy(tokens).tolist() == [[3, 5, 0, 0]]
-    assert keras.backend.standardize_dtype(lengths.dtype) == "int32"
-    assert keras.ops.convert_to_numpy(lengths).tolist() == [2]
+@pytest.mark.parametrize("kind, bidirectional, head", [("lstm", False, "pool"), ("gru", True, "pool"),
+                                                       ("simple_rnn", False, "last"), ("gru", True, "last")])
+def test_a_review_scores_the_same_whatever_padding_follows_it(kind, bidirectional, head):
+    """The mask at work: trimming a batch (length buckets) or padding it longer changes nothing."""
+    model = models.build_recurrent(kind, V, None, units=U, embedding_dim=E, bidirectional=bidirectional,
+                                   head=head, dropout=0.0)
+    rng = np.random.default_rng(0)
+    x = np.zeros((3, 12), dtype="int32")
+    for row, length in enumerate((3, 7, 12)):
+        x[row, :length] = rng.integers(2, V, length)
+    long = keras.ops.convert_to_numpy(model(x))
+    assert np.allclose(keras.ops.convert_to_numpy(model(x[:2, :7])), long[:2], atol=1e-6)
+    wider = np.concatenate([x, np.zeros((3, 5), dtype="int32")], axis=1)
+    assert np.allclose(keras.ops.convert_to_numpy(model(wider)), long, atol=1e-6)

@@ -199,7 +199,7 @@ def test_validate_ignores_what_varies_between_machines_and_nothing_else():
         _sanitize("Python 3.12.1 | Keras 3.15.1 | backend jax | 16 CPU cores")
     # data facts, vocabulary facts and parameter counts stay exact
     assert _sanitize("25,000 training reviews") != _sanitize("24,999 training reviews")
-    assert _sanitize("lstm_1  LengthAwareRNN  33,024") != _sanitize("lstm_1  LengthAwareRNN  33,025")
+    assert _sanitize("lstm_1  LSTM  33,024") != _sanitize("lstm_1  LSTM  33,025")
     assert _sanitize("97.1% of tokens") != _sanitize("97.2% of tokens")
 
 

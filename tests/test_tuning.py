@@ -76,7 +76,7 @@ def test_hypermodel_builds_the_course_recurrent_model_with_the_chosen_values():
     hp = kt.HyperParameters()
     model = tuning.RecurrentHyperModel(TINY_SPACE, vocab_size=50, maxlen=12, fixed={"head": "pool"}).build(hp)
     names = [layer.name for layer in model.layers]
-    assert "left_align" in names and "pools" in names and "gru_1" in names  # the course's length-aware GRU
+    assert "max_pool" in names and "pools" in names and "gru_1" in names  # the course's masked GRU, pool head
     assert hp.values == {"learning_rate": 1e-3, "units": 4, "dropout": 0.0, "embedding_dim": 8}
     assert model.get_layer("gru_1").directions[0].units == 4
 

@@ -3,10 +3,9 @@
 For each architecture: seconds per training epoch at the full profile's settings (median and
 spread over repetitions, after a warm-up), inference throughput, peak memory and parameters;
 the data pipeline (cold and warm load, tokenizing 50k reviews); the same LSTM written as a
-plain Keras script, to show the overhead of our helpers; the BiGRU as Keras's masked layers
-against the course's length-aware ones (which keep LSTM/GRU on cuDNN); and how epoch time grows with the
-share of the training set and the sequence length; each recurrent model fed fixed ``maxlen``
-batches against length buckets (``bucketing``), and the XLA compilations of bucketed training on
+plain Keras script, to show the overhead of our helpers; how epoch time grows with the
+share of the training set and the sequence length; each recurrent model (Keras's masked layers)
+fed fixed ``maxlen`` batches against length buckets (``bucketing``), and the XLA compilations of bucketed training on
 JAX (``jax_compiles``, when JAX is installed). Each measurement runs in a fresh process,
 so peak memory belongs to one model. Results go to Markdown, CSV and a plot.
 """
@@ -55,7 +54,10 @@ def _build(arch: str, profile: config.Profile, enc):
     """The model of ``arch`` as the notebooks build it (recurrent ones take any length: buckets)."""
     from .. import models, pipeline
     if arch == "dense":
-        return models.build_dense(len(enc.vocab), enc.maxlen, embedding_dim=profile.embedding_dim)
+        glove = pipeline.glove_matrix(enc, seed=profile.seed)
+        return models.build_dense(len(enc.vocab), enc.maxlen, embedding_dim=glove.shape[1], embedding_matrix=glove,
+                                  hidden_units=profile.dense_units, dropout=profile.dense_dropout,
+                                  learning_rate=profile.dense_learning_rate)
     if arch == "glove_bigru":
         return models.build_bigru(len(enc.vocab), **profile.rnn_kwargs(**pipeline.embedding_init(profile, enc, kind="glove")))
     return _recurrent(arch, profile, len(enc.vocab), None)
@@ -92,12 +94,6 @@ def _fitter(arch: str, profile: config.Profile, enc, x, y):
     if arch == "course_utils_lstm":
         from ..models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
-    elif arch == "plain_keras_bigru_masked":
-        from ..models import compile_binary
-        from .masked_reference import masked_bigru
-        model = compile_binary(masked_bigru(len(enc.vocab), enc.maxlen, units=profile.rnn_units,
-                                            embedding_dim=profile.embedding_dim, dropout=profile.dropout),
-                               profile.learning_rate)
     else:
         model = _build(arch, profile, enc)
     return model, lambda: training.fit_model(model, x, y, epochs=1, batch_size=profile.batch_size,
@@ -136,8 +132,6 @@ def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0,
 COMPARISONS = {
     # what course_utils' helpers add to a plain Keras script (and what steady input saves)
     "overhead": ("plain_keras_lstm", "plain_keras_lstm_steady", "course_utils_lstm"),
-    # Keras's masked BiGRU against the course's maskless, length-aware one (same fit, same sizes)
-    "masking": ("plain_keras_bigru_masked", "bigru"),
 }
 
 
@@ -149,8 +143,6 @@ def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "fu
     machine that slows down for a while (shared cloud cores) slows all alike. ``overhead``:
     ``plain_keras_lstm_steady`` is the plain script inside :func:`training.steady_tf_input`;
     ours against it is what our helpers add; plain against it is what the input fix saves.
-    ``masking``: Keras's masked layers against ``models.LengthAwareRNN``, both trained by
-    ``training.fit_model``, so only the layers differ.
     """
     from .. import training
     from ..models import count_params
