@@ -6,12 +6,14 @@ package versions that decide the weights) loads its trained model and history in
 training: re-executing the course to change a sentence or a figure then costs minutes. The key
 is a SHA-256 over the model's architecture and compile settings, its *initial* weights (which
 carry the seed and any pretrained vectors), the training arrays, the fit settings, the source
-of the course modules whose code runs in training, and the versions of Keras, its backend and
+of the course modules whose code runs in training (their syntax trees without
+docstrings: a comment edit keeps the key), and the versions of Keras, its backend and
 NumPy. ``$COURSE_RETRAIN=1`` always trains (``make validate``, ``make outputs`` and ``make seeds``
 set it).
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -69,7 +71,23 @@ def _device_kind(backend: str) -> str:
 
 
 def code_digest(model: keras.Model) -> str:
-    """SHA-256 of the source of the course modules that run while ``model`` trains."""
+    """SHA-256 of the code of the course modules that run while ``model`` trains.
+
+    Each module counts through :func:`source_digest`, its syntax tree without docstrings, so
+    a comment, a docstring or a formatting edit keeps every stored model while a change to the
+    code itself (a constant, an operator, a default) retrains the models it could affect.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model about to train; the modules of its course layers count beside
+        :data:`TRAINING_MODULES`.
+
+    Returns
+    -------
+    str
+        A 64-character hex digest.
+    """
     names = set(TRAINING_MODULES)
     for layer in _all_layers(model):
         module = type(layer).__module__
@@ -79,8 +97,47 @@ def code_digest(model: keras.Model) -> str:
     for name in sorted(names):
         path = getattr(sys.modules.get(name), "__file__", None)
         digest.update(name.encode())
-        digest.update(Path(path).read_bytes() if path else b"<no source>")
+        digest.update(source_digest(Path(path).read_text(encoding="utf-8")).encode() if path else b"<no source>")
     return digest.hexdigest()
+
+
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def source_digest(source: str) -> str:
+    """SHA-256 of Python ``source`` as code: comments, docstrings and layout do not count.
+
+    The source is parsed, the docstring of the module and of every class and function is
+    dropped (a body left empty becomes ``pass``, which is what it then means) and the tree is
+    dumped without line and column numbers. Comments and formatting never reach the tree.
+    The dump's form follows the running Python's ``ast`` module, so another Python version
+    may give another digest (a retrain, never a wrong reuse).
+
+    Parameters
+    ----------
+    source : str
+        The text of a Python module.
+
+    Returns
+    -------
+    str
+        A 64-character hex digest.
+
+    Raises
+    ------
+    SyntaxError
+        If ``source`` is not valid Python.
+    """
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, _DOCUMENTED) and node.body and _is_docstring(node.body[0]):
+            node.body = node.body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
 
 
 def _all_layers(model: keras.Model):

@@ -149,25 +149,45 @@ class Vocabulary:
 
 def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, *, padding: str = "pre",
                   truncating: str = "pre", value: int = PAD) -> np.ndarray:
-    """Pad or truncate each sequence to ``maxlen``; returns an ``int32`` array ``(n, maxlen)``.
+    """Pad or truncate each sequence to ``maxlen`` with :func:`keras.utils.pad_sequences`.
 
-    ``padding="pre"`` puts the zeros first; ``truncating="pre"`` drops tokens from the
-    start (keeping a review's ending, where verdicts tend to be).
+    A thin wrapper: ``maxlen`` is required (the course always chooses it from the data) and
+    the arguments are checked before Keras sees them, so an empty sequence cannot hide a
+    misspelt side. Keras is imported on the first call, keeping ``import course_utils.text``
+    free of TensorFlow.
+
+    Parameters
+    ----------
+    sequences : sequence of sequences of int
+        Token ids, one sequence per review.
+    maxlen : int
+        Length of every output row; at least 1.
+    padding : {"pre", "post"}, default "pre"
+        Where the padding goes: ``"pre"`` puts the zeros first.
+    truncating : {"pre", "post"}, default "pre"
+        Which end a long sequence loses: ``"pre"`` drops tokens from the start, keeping a
+        review's ending, where verdicts tend to be.
+    value : int, default PAD
+        The padding id.
+
+    Returns
+    -------
+    numpy.ndarray
+        An ``int32`` array of shape ``(len(sequences), maxlen)``.
+
+    Raises
+    ------
+    ValueError
+        If ``maxlen`` is below 1 or ``padding`` / ``truncating`` is not ``"pre"`` or ``"post"``.
     """
     if maxlen < 1:
         raise ValueError(f"maxlen must be a positive integer, got {maxlen}.")
     for name, val in (("padding", padding), ("truncating", truncating)):
         if val not in ("pre", "post"):
             raise ValueError(f"{name} must be 'pre' or 'post', got {val!r}.")
-    out = np.full((len(sequences), maxlen), value, dtype=np.int32)
-    for row, seq in enumerate(sequences):
-        seq = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
-        if len(seq):
-            if padding == "pre":
-                out[row, maxlen - len(seq):] = seq
-            else:
-                out[row, :len(seq)] = seq
-    return out
+    from keras.utils import pad_sequences as keras_pad_sequences
+    return keras_pad_sequences(sequences, maxlen=maxlen, dtype="int32", padding=padding,
+                               truncating=truncating, value=value)
 
 
 def sequence_lengths(sequences: Sequence[Sequence[int]]) -> np.ndarray:

@@ -97,6 +97,64 @@ def test_the_code_digest_covers_the_course_layers_module():
     assert layers_module.__name__ in {type(layer).__module__ for layer in reuse._all_layers(_gru())}
 
 
+_MODULE = '''"""A training module."""
+RATE = 0.5  # the step size
+
+
+def step(x):
+    """One step."""
+    return x * RATE
+
+
+class Schedule:
+    """A schedule."""
+
+    def value(self):
+        """Its value."""
+        return RATE
+'''
+
+
+def _module_key(tmp_path, monkeypatch, source: str) -> str:
+    """``code_digest`` of a model trained by a module whose file holds ``source``."""
+    import importlib.util
+    name = "course_utils._reuse_probe"
+    path = tmp_path / f"probe_{abs(hash(source))}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(__import__("sys").modules, name, module)
+    monkeypatch.setattr(reuse, "TRAINING_MODULES", (name,))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    return reuse.code_digest(model)
+
+
+@pytest.mark.parametrize("edit, old, new", [
+    ("comment", "# the step size", "# the learning rate, halved"),
+    ("added comment line", "def step(x):\n", "# steps once\ndef step(x):\n"),
+    ("module docstring", '"""A training module."""', '"""The training module, reworded."""'),
+    ("function docstring", '"""One step."""', '"""One step, documented at length."""'),
+    ("method docstring", '"""Its value."""', '"""What it is worth."""'),
+    ("formatting", "return x * RATE", "return (x\n            * RATE)"),
+])
+def test_a_comment_docstring_or_layout_edit_keeps_the_stored_models(edit, old, new, tmp_path, monkeypatch):
+    assert old in _MODULE
+    assert _module_key(tmp_path, monkeypatch, _MODULE.replace(old, new)) == _module_key(tmp_path, monkeypatch, _MODULE)
+
+
+@pytest.mark.parametrize("edit, old, new", [
+    ("constant", "RATE = 0.5", "RATE = 0.25"),
+    ("operator", "return x * RATE", "return x + RATE"),
+    ("method body", "        return RATE", "        return -RATE"),
+    ("default argument", "def step(x):", "def step(x=1.0):"),
+    ("docstring replaced by code", '"""One step."""', "x = -x"),
+])
+def test_a_code_edit_changes_the_key(edit, old, new, tmp_path, monkeypatch):
+    assert old in _MODULE
+    assert _module_key(tmp_path, monkeypatch, _MODULE.replace(old, new)) != _module_key(tmp_path, monkeypatch, _MODULE)
+
+
 class _FitCounter:
     def __init__(self, monkeypatch):
         self.calls = 0

@@ -209,3 +209,34 @@ def test_lone_surrogates_are_replaced_with_a_warning_and_pairs_joined():
     assert valid_unicode("café", "x") == "café"
     with pytest.raises(TypeError, match="review must be a str, got bytes"):
         valid_unicode(b"x", "review")
+
+
+def _hand_written_pad_sequences(sequences, maxlen, padding="pre", truncating="pre", value=PAD):
+    """The course's own padding before it called Keras, kept as the reference."""
+    out = np.full((len(sequences), maxlen), value, dtype=np.int32)
+    for row, seq in enumerate(sequences):
+        seq = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
+        if len(seq):
+            if padding == "pre":
+                out[row, maxlen - len(seq):] = seq
+            else:
+                out[row, :len(seq)] = seq
+    return out
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+@pytest.mark.parametrize("n, maxlen, longest, kind", [
+    (1, 1, 5, "list"), (7, 4, 9, "list"), (50, 16, 40, "array"), (3, 10, 0, "list"), (0, 6, 0, "list"),
+    (200, 32, 32, "tuple"),
+])
+def test_pad_sequences_through_keras_is_bit_identical_to_the_hand_written_one(padding, truncating, n, maxlen,
+                                                                             longest, kind):
+    rng = np.random.default_rng(n * 31 + maxlen)
+    sequences = [rng.integers(2, 30_000, rng.integers(0, longest + 1)) for _ in range(n)]
+    sequences = [{"list": list, "tuple": tuple, "array": np.asarray}[kind](s.tolist()) for s in sequences]
+    for value in (PAD, 7):
+        got = pad_sequences(sequences, maxlen, padding=padding, truncating=truncating, value=value)
+        expected = _hand_written_pad_sequences(sequences, maxlen, padding, truncating, value)
+        assert got.dtype == expected.dtype == np.int32 and got.shape == expected.shape == (n, maxlen)
+        assert got.tobytes() == expected.tobytes()
