@@ -31,13 +31,17 @@ help:  ## List the targets and the variables
 	@echo "Variables (make VAR=value target):"
 	@grep -E '^[A-Z_]+ \?=.*## ' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) \?= ?([^#]*)## (.*)/  \1\t(default: \2) \3/' | expand -t 14
 
-setup: $(VENV)/.installed  ## Create .venv (≈ 3.2 GB, 2-3 min) with the package, Jupyter, papermill, otter, bubblewrap
+setup: $(VENV)/.installed  ## Create .venv (≈ 3.7 GB, 2-3 min; needs Python ≥ 3.11) with the package, Jupyter, papermill, otter, bubblewrap
 
 $(VENV)/.installed: pyproject.toml
-	@echo "[1/4] Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "make setup needs Python >= 3.11 (pyproject's requires-python), but PYTHON=$(PYTHON) is" \
+	    "$$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found')." >&2; \
+	  echo "Install Python 3.11 or newer and pass it, e.g.: make setup PYTHON=python3.11" >&2; exit 1; }
+	@echo "[1/4] Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -c 'import platform; print(platform.python_version())'))"
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@echo "[2/4] Installing course_utils and its dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.2 GB, 2-3 minutes)"
+	@echo "[2/4] Installing course_utils and its dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.7 GB, 2-3 minutes)"
 	@set -o pipefail; PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
 	  $(PY) -m pip install --progress-bar on -e '.[dev]' 2>&1 \
 	  | { grep -vE '^(Requirement already satisfied|  Using cached|WARNING: Location)' || true; }

@@ -14,7 +14,7 @@ from pathlib import Path
 REPO_URL = "https://github.com/rnn-imdb-workbook/rnn-imdb-workbook"
 #: The known-good release that Colab installs and the badges open: the git tag of this version
 #: (``v`` + pyproject's version; tests/test_project.py checks). Tag it when you publish.
-COURSE_REF = "v0.2.0"
+COURSE_REF = "v0.3.0"
 #: What a fresh Colab runtime fetches (MB, the package's rounded), for the setup cell's message.
 DOWNLOAD_SIZES_MB = {"course package with GloVe vectors": 70, "IMDB reviews": 84}
 

@@ -17,7 +17,8 @@ from .narrative import stated_score
 from .config import Profile
 from .evaluation import MetricsRecord, classification_metrics, misclassified, predict_scores, save_record
 from .models import count_params
-from .text import OOV, EncodedData, valid_unicode
+from .text import EncodedData
+from .reviews import _review_list, predict_reviews  # noqa: F401  (re-exported: notebooks call it here)
 from .notebook import say
 from .training import EpochLog, TrainingResult, fit_model
 
@@ -69,48 +70,9 @@ class Experiment:
         return frame
 
     def predict(self, reviews: Sequence[str]) -> pd.DataFrame:
-        """Score any reviews a student types: probability of 'positive' and the verdict."""
+        """Score any reviews a student types: words read and known, p(positive) and the verdict
+        (see :func:`course_utils.reviews.predict_reviews`)."""
         return predict_reviews(self.model, self.encoded, reviews)
-
-
-def _review_list(reviews) -> list[str]:
-    """``reviews`` as a list of str, or a TypeError that says what is accepted."""
-    if isinstance(reviews, str):
-        return [reviews]
-    accepted = "a str or a list of str, e.g. predict_reviews(model, enc, [\"Great film!\"])"
-    if isinstance(reviews, (bytes, bytearray)):
-        raise TypeError(f"reviews must be {accepted}; got bytes: decode them first, "
-                        f"e.g. reviews.decode('utf-8').")
-    if reviews is None or not isinstance(reviews, (list, tuple, pd.Series, np.ndarray)):
-        raise TypeError(f"reviews must be {accepted}; got {type(reviews).__name__}.")
-    reviews = list(reviews)
-    for i, review in enumerate(reviews):
-        if not isinstance(review, str):
-            raise TypeError(f"reviews must be {accepted}; item {i} is {type(review).__name__} "
-                            f"({review!r:.40}).")
-    return [valid_unicode(review, f"review {i}") for i, review in enumerate(reviews)]
-
-
-def predict_reviews(model: keras.Model, encoded: EncodedData, reviews: str | Sequence[str]) -> pd.DataFrame:
-    """Probability that each review is positive; any string works.
-
-    A review in which no word is in the vocabulary (``""``, emoji only, another language) has
-    nothing for the model to read: its verdict is ``"no known words"``, and ``p(positive)`` is
-    what the model answers for an empty input (a number, never NaN).
-
-    Raises
-    ------
-    TypeError
-        If ``reviews`` is not a str or a list of str.
-    """
-    reviews = _review_list(reviews)
-    x = np.concatenate([encoded.encode_review(r) for r in reviews]) if reviews else \
-        np.zeros((0, encoded.maxlen), dtype=np.int32)
-    scores = predict_scores(model, x) if len(x) else np.zeros(0)
-    known = (x > OOV).sum(axis=1)
-    verdict = np.where(scores >= 0.5, "positive", "negative")
-    return pd.DataFrame({"review": reviews, "known words": known, "p(positive)": np.round(scores, 3),
-                         "verdict": np.where(known == 0, "no known words", verdict)})
 
 
 def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,

@@ -208,18 +208,81 @@ def label_doubts(frame: pd.DataFrame) -> str:
         n=_plain(len(doubtful)), total=_plain(len(frame)), examples=examples)
 
 
+def _review_part(row: pd.Series, want: int, truncating: str) -> tuple[str, str]:
+    """How one hand-written review went ("right", "wrong", "undecided" or "unjudged") and its phrase."""
+    from . import reviews
+
+    verdict, review = row["verdict"], row["review"]
+    p = fmt_number(row["p(positive)"], 2) if pd.notna(row["p(positive)"]) else ""
+    known = int(row["known words"]) if "known words" in row else 0
+    if verdict == reviews.CANNOT_JUDGE:
+        return "unjudged", _("“{review}” → no word it knows: cannot judge").format(review=review)
+    if verdict == reviews.TOO_FEW_KNOWN:
+        return "unjudged", ngettext("“{review}” → p = {p} from {known} known word: too few to judge",
+                                    "“{review}” → p = {p} from {known} known words: too few to judge",
+                                    known).format(review=review, p=p, known=_plain(known))
+    if verdict == reviews.MOSTLY_UNKNOWN:
+        return "unjudged", _("“{review}” → p = {p}, but it knows only {known} of the {read} words it read "
+                             "(not English?): cannot judge").format(
+            review=review, p=p, known=_plain(known), read=_plain(row["words read"]))
+    if verdict == reviews.UNDECIDED:
+        outcome, part = "undecided", _("“{review}” → p = {p}, undecided").format(review=review, p=p)
+    elif verdict == ("positive" if want else "negative"):
+        outcome, part = "right", _("“{review}” → p = {p}, right").format(review=review, p=p)
+    else:
+        outcome, part = "wrong", _("“{review}” → p = {p}, **wrong**").format(review=review, p=p)
+    if "words read" in row and "words" in row and row["words read"] < row["words"]:
+        cut = (_("{part} (it read the first {read} of {words} words)") if truncating == "post" else
+               _("{part} (it read the last {read} of {words} words)"))
+        part = cut.format(part=part, read=fmt_int(int(row["words read"])), words=fmt_int(int(row["words"])))
+    return outcome, part
+
+
 def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
-    """Which of a few hand-written reviews a model gets right (``expected``: 1 positive, 0 negative)."""
+    """Which of a few hand-written reviews a model gets right (``expected``: 1 positive, 0 negative).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``predict_reviews``' table (``review``, ``p(positive)``, ``verdict``; with ``words``,
+        ``words read`` and ``known words`` the sentence also says where a long review was cut).
+    expected : sequence of int
+        The label each review deserves.
+    model : str
+        The model's name, as the sentence shows it.
+
+    Returns
+    -------
+    str
+        Markdown: how many are right and wrong; an "undecided" review (p near 0.5) and one the
+        model cannot judge (no, or too few, known words) are counted apart, never right or wrong.
+    """
+    from . import reviews
+
     if len(expected) != len(table):
         raise ValueError(f"expected has {len(expected)} labels for {len(table)} reviews.")
-    parts, wrong = [], 0
+    truncating = table.attrs.get("truncating", "pre")
+    outcomes, parts = [], []
     for (_row, row), want in zip(table.iterrows(), expected):
-        right = row["verdict"] == ("positive" if want else "negative")
-        wrong += not right
-        parts.append((_("“{review}” → p = {p}, right") if right else _("“{review}” → p = {p}, **wrong**")).format(
-            review=row["review"], p=fmt_number(row["p(positive)"], 2)))
-    return _("`{model}` gets {right} of {total} right: {parts}.").format(
-        model=model, right=_plain(len(parts) - wrong), total=_plain(len(parts)), parts="; ".join(parts))
+        outcome, part = _review_part(row, want, truncating)
+        outcomes.append(outcome)
+        parts.append(part)
+    right, wrong = outcomes.count("right"), outcomes.count("wrong")
+    undecided, unjudged = outcomes.count("undecided"), outcomes.count("unjudged")
+    values = dict(model=model, right=_plain(right), wrong=_plain(wrong), total=_plain(len(parts)),
+                  parts="; ".join(parts))
+    if not undecided and not unjudged:
+        return _("`{model}` gets {right} of {total} right: {parts}.").format(**values)
+    apart = []
+    if undecided:
+        apart.append(ngettext("{n} is undecided (p within {margin} of 0.5)",
+                              "{n} are undecided (p within {margin} of 0.5)", undecided).format(
+            n=_plain(undecided), margin=fmt_number(reviews.UNDECIDED_MARGIN, 1)))
+    if unjudged:
+        apart.append(ngettext("{n} it cannot judge (too few words it knows)",
+                              "{n} it cannot judge (too few words it knows)", unjudged).format(n=_plain(unjudged)))
+    return _("`{model}` gets {right} of {total} right and {wrong} wrong; {apart}, neither right nor wrong: "
+             "{parts}.").format(apart="; ".join(apart), **values)
 
 
 def _level(diff: float) -> bool:

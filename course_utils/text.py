@@ -6,6 +6,7 @@ any string a student types can be encoded: unknown words become ``<oov>``, never
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -21,7 +22,11 @@ from .fileio import write_json_atomic
 
 PAD, OOV = 0, 1
 PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
-_HTML = re.compile(r"<[^>]{0,40}>")
+#: An HTML tag (``<br />``, ``<i>``, ``</a>``, ``<!-- -->``): ``<`` then a letter, ``/``, ``!`` or ``?``, so
+#: ``"I <3 it"`` and ``"a < b > c"`` keep their text.
+_HTML = re.compile(r"<[/!?a-z][^<>]{0,200}>", re.IGNORECASE)
+#: Elements whose content is code, not prose: a pasted page's ``<script>`` or ``<style>`` is not read.
+_HTML_CODE = re.compile(r"<(script|style)\b[^<>]{0,200}>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 #: A word: letters and digits of any script (``[^\W_]``), with an inner apostrophe (``don't``).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 #: Apostrophes typed or typeset otherwise (curly quotes, modifier letters, accents) -> ``'``.
@@ -51,18 +56,58 @@ def valid_unicode(text: str, what: str = "text") -> str:
     return fixed
 
 
+def _invisible(char: str) -> bool:
+    """Format characters (Unicode category ``Cf``): zero-width space and joiners, the byte-order mark,
+    soft hyphens, direction marks. They are invisible, so a word must read the same without them."""
+    return unicodedata.category(char) == "Cf"
+
+
+#: ``str.translate`` table deleting every format character of the Basic Multilingual Plane and the
+#: tag characters (U+E0000-U+E007F, used in flag emoji).
+_DROP_INVISIBLE = {cp: None for cp in [*range(0x10000), *range(0xE0000, 0xE0080)] if _invisible(chr(cp))}
+
+
+def clean_text(text: str) -> str:
+    """Review text as a reader sees it: what :func:`standardize` and :func:`tokenize` read.
+
+    In this order: Unicode is normalised (NFKC: ``e`` + U+0301 -> ``é``, ``ﬁ`` -> ``fi``, full-width
+    letters -> ASCII); ``<script>``/``<style>`` elements are dropped with their content and every
+    other HTML tag becomes a space; HTML entities are decoded (``&lt;`` -> ``<``, ``&eacute;`` ->
+    ``é``), so they are never read as words (``lt``); invisible format characters (zero-width space,
+    joiners, soft hyphen, byte-order mark) are deleted, so ``"gr\u200beat"`` reads ``"great"``.
+    Training reviews and typed reviews go through this same function.
+
+    Parameters
+    ----------
+    text : str
+        Any string.
+
+    Returns
+    -------
+    str
+        The cleaned text, with case and punctuation kept.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if "<" in text:
+        text = _HTML.sub(" ", _HTML_CODE.sub(" ", text))
+    if "&" in text:  # an entity can stand for any character: normalise what it decodes to as well
+        text = unicodedata.normalize("NFKC", html.unescape(text))
+    return text.translate(_DROP_INVISIBLE)
+
+
 def _normalise(text: str, caller: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"{caller} expects a str, got {type(text).__name__}.")
-    # NFKC composes accents (e + U+0301 -> é) and folds compatibility forms (ﬁ -> fi).
-    return _HTML.sub(" ", unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES))
+    return clean_text(text).lower().translate(_APOSTROPHES)
 
 
 def standardize(text: str) -> str:
     """Lowercase, turn HTML tags such as ``<br />`` into spaces, and drop punctuation.
 
-    Letters of every script are kept (``"Película"`` -> ``"película"``), Unicode is normalised
-    (NFKC) and curly apostrophes become ``'`` (``"don’t"`` -> ``"don't"``).
+    Letters of every script are kept (``"Película"`` -> ``"película"``), the text is first cleaned
+    by :func:`clean_text` (Unicode normalised, HTML tags, ``<script>`` content and entities handled,
+    zero-width characters deleted) and curly apostrophes become ``'`` (``"don’t"`` -> ``"don't"``).
+    The same function prepares the training reviews and any review a student types.
     """
     return " ".join(_TOKEN.findall(_normalise(text, "standardize")))
 

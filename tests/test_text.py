@@ -240,3 +240,49 @@ def test_pad_sequences_through_keras_is_bit_identical_to_the_hand_written_one(pa
         expected = _hand_written_pad_sequences(sequences, maxlen, padding, truncating, value)
         assert got.dtype == expected.dtype == np.int32 and got.shape == expected.shape == (n, maxlen)
         assert got.tobytes() == expected.tobytes()
+
+# --- The one cleaning that training reviews and typed reviews share --------------------------
+
+@pytest.mark.parametrize("raw,tokens", [
+    ("I &lt;3 it &amp; you", ["i", "3", "it", "you"]),  # an entity is the character it stands for, not a word
+    ("caf&eacute; &#233;t&#xE9; &quot;great&quot;", ["café", "été", "great"]),
+    ("AT&T", ["at", "t"]),  # a bare ampersand is text
+    ("&lt;b&gt;bold&lt;/b&gt;", ["b", "bold", "b"]),  # escaped markup is text the author wrote
+])
+def test_html_entities_are_decoded_not_read_as_words(raw, tokens):
+    assert text.tokenize(raw) == tokens
+
+
+@pytest.mark.parametrize("raw,tokens", [
+    ("<script>alert('bad')</script>great film", ["great", "film"]),
+    ("<STYLE type='text/css'>p { color: red }</STYLE>good", ["good"]),
+    ("before <script src=x>never closed bad worse", ["before"]),
+    ("<a href='http://www.example.com/a/very/long/address/of/more/than/forty/chars'>link</a> text",
+     ["link", "text"]),
+    ("I <3 it, 1 < 2 > 0", ["i", "3", "it", "1", "2", "0"]),  # not tags: the text stays
+    ("x<br/>y<BR >z<!-- note -->w", ["x", "y", "z", "w"]),
+])
+def test_html_tags_are_spaces_and_script_or_style_content_is_not_read(raw, tokens):
+    assert text.tokenize(raw) == tokens
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e",
+                                       "&#8203;", "&#x200B;", "&shy;"])
+def test_zero_width_and_format_characters_never_split_a_word(invisible):
+    assert text.tokenize(f"gr{invisible}eat film") == ["great", "film"]
+    assert text.standardize(f"{invisible}great") == "great"
+
+
+def test_unicode_is_normalised_before_and_after_entities():
+    assert text.tokenize("Cafe\u0301 &#xFB01;lm ＧＲＥＡＴ") == ["café", "film", "great"]
+    assert text.clean_text("Cafe\u0301 <i>x</i>") == "Café  x "
+
+
+def test_training_and_typed_reviews_share_the_one_cleaning():
+    """The vocabulary is built by the same function that encodes a typed review."""
+    enc = text.encode_dataset(["&lt;great&gt; <script>junk</script>film"], [1], ["gr\u200beat"], [1],
+                              vocab_size=10, maxlen=4)
+    assert set(enc.vocab.words[2:]) == {"great", "film"}
+    assert enc.encode_review("GR\u200bEAT &amp; film").tolist() == [[0, 0, enc.vocab.index("great"),
+                                                                      enc.vocab.index("film")]]
+    assert enc.x_test.tolist() == [[0, 0, 0, enc.vocab.index("great")]]

@@ -7,8 +7,19 @@ checks, and names the file and the disagreement for each one that differs:
 * every notebook (``notebooks/`` and each edition's folder): its first cell starts with the
   Colab badge of the tag, and its first code cell is the setup cell that installs the tag
   (both as ``course_utils.workbook.cells`` writes them);
-* ``README.md``: every Colab link opens the tag;
-* ``CHANGELOG.md``: an ``## [Unreleased]`` section and a ``## [X.Y.Z]`` section.
+* ``README.md`` and ``README.es.md``: every Colab link opens the tag;
+* ``CHANGELOG.md``: an ``## [Unreleased]`` section, and ``## [X.Y.Z]`` as the newest released
+  section (the first below Unreleased): a changelog whose newest release is another is out of step.
+
+Then it asks whether the tag exists in the local repository (``git rev-parse -q --verify
+refs/tags/vX.Y.Z``):
+
+* **not yet** (a maintainer before tagging, or the Release workflow, whose checkout fetches no
+  tags): this commit is the release, so ``## [Unreleased]`` must hold no entry: every entry
+  belongs in the ``## [X.Y.Z]`` section that becomes the release notes;
+* **yes** (the release is out, and ``main`` moves on): every notebook may import only the
+  ``course_utils`` modules that the tag holds (``git ls-tree``), since its badge and setup cell
+  install the tag. A notebook that imports a module added since fails here, until a new release.
 
 It reads the files of the repository it is given, so it can check a copy (the tests do).
 """
@@ -17,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -97,36 +109,154 @@ def check_notebook(path: Path, root: Path, ref: str, repo_url: str) -> list[str]
 
 
 def check_readme(root: Path, ref: str, repo_url: str) -> list[str]:
-    """README.md's Colab links that open another ref or another repository."""
-    path = root / "README.md"
+    """The Colab links of README.md (and of each edition's README, e.g. README.es.md) that open
+    another ref or another repository."""
     repo = repo_url.rstrip("/").split("github.com/")[-1]
     problems = []
-    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        for link in COLAB_LINK.finditer(line):
-            if link["ref"] != ref or link["repo"] != repo:
-                problems.append(f"README.md line {line_number}: the Colab link to {link['path']} opens "
-                                f"{link['ref']} of {link['repo']}, not {ref} of {repo}.")
+    for path in sorted(root.glob("README*.md")):
+        for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for link in COLAB_LINK.finditer(line):
+                if link["ref"] != ref or link["repo"] != repo:
+                    problems.append(f"{path.name} line {line_number}: the Colab link to {link['path']} opens "
+                                    f"{link['ref']} of {link['repo']}, not {ref} of {repo}.")
     return problems
 
 
-def check_changelog(root: Path, version: str) -> list[str]:
-    """CHANGELOG.md must have an Unreleased section and one for ``version``."""
+def changelog_sections(text: str) -> list[tuple[str, str]]:
+    """The ``## [name]`` sections of a changelog, in order, each with its body."""
+    parts = re.split(r"^## \[([^\]]+)\][^\n]*$", text, flags=re.MULTILINE)
+    return list(zip(parts[1::2], parts[2::2]))
+
+
+#: An entry of a changelog section: a list item.
+_ENTRY = re.compile(r"^\s*[-*+] \S", re.MULTILINE)
+
+
+def check_changelog(root: Path, version: str, *, releasing: bool = False) -> list[str]:
+    """CHANGELOG.md must have an Unreleased section, and ``version``'s as its newest release.
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+    version : str
+        pyproject's version, ``X.Y.Z``.
+    releasing : bool
+        Whether this commit is about to be tagged: then Unreleased must hold no entry.
+
+    Returns
+    -------
+    list of str
+        One message per problem.
+    """
     path = root / "CHANGELOG.md"
     if not path.is_file():
         return [f"CHANGELOG.md is missing: create it with '## [Unreleased]' and '## [{version}]' sections."]
-    headings = re.findall(r"^## \[([^\]]+)\]", path.read_text(encoding="utf-8"), re.MULTILINE)
+    sections = changelog_sections(path.read_text(encoding="utf-8"))
+    headings = [name for name, _body in sections]
+    released = [name for name in headings if name != "Unreleased"]
     problems = []
     if "Unreleased" not in headings:
         problems.append("CHANGELOG.md has no '## [Unreleased]' section (for what comes after this release).")
     if version not in headings:
-        latest = next((h for h in headings if h != "Unreleased"), None)
+        latest = released[0] if released else None
         problems.append(f"CHANGELOG.md has no '## [{version}]' section for pyproject's version"
                         + (f" (its latest is {latest})." if latest else "."))
+    elif released[0] != version:
+        problems.append(f"CHANGELOG.md: the newest released section is '## [{released[0]}]', not '## [{version}]' "
+                        f"(pyproject's version): the pinned release must be the newest one.")
+    if releasing:
+        entries = sum(len(_ENTRY.findall(body)) for name, body in sections if name == "Unreleased")
+        if entries:
+            problems.append(f"CHANGELOG.md: '## [Unreleased]' holds {entries} entr{'y' if entries == 1 else 'ies'}, "
+                            f"but v{version} is not tagged yet, so this commit is its release: move them under "
+                            f"'## [{version}]' (docs/release.md). If v{version} is released already, fetch its tag "
+                            f"(`git fetch --tags`).")
     return problems
 
 
-def check(root: str | Path = ROOT) -> tuple[str, list[str]]:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def tag_exists(root: Path, ref: str) -> bool:
+    """Whether the repository at ``root`` has the tag ``ref`` locally (False outside a git repository)."""
+    run = _git(root, "rev-parse", "-q", "--verify", f"refs/tags/{ref}")
+    return run is not None and run.returncode == 0
+
+
+def tag_modules(root: Path, ref: str) -> set[str]:
+    """The ``course_utils`` modules and packages (dotted names) in the tree of tag ``ref``."""
+    run = _git(root, "ls-tree", "-r", "--name-only", f"refs/tags/{ref}", "--", "course_utils")
+    if run is None or run.returncode != 0:
+        raise ValueError(f"git ls-tree cannot read the tag {ref}: {run.stderr.strip() if run else 'no git'}")
+    modules = set()
+    for name in run.stdout.splitlines():
+        if name.endswith(".py"):
+            parts = name[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return modules
+
+
+def _code(source: str) -> ast.Module | None:
+    """A code cell's syntax tree, its IPython lines (``%magic``, ``!shell``) left out; None if unparseable."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def notebook_imports(path: Path, root: Path) -> set[str]:
+    """The ``course_utils`` modules one notebook's code cells import (dotted names).
+
+    ``from course_utils import x`` counts ``course_utils.x`` when ``x`` is a module or package
+    in ``root``'s working tree (otherwise a name that ``course_utils/__init__.py`` defines).
+    """
+    found = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        tree = _code(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.split(".")[0] == "course_utils")
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                    and node.module.split(".")[0] == "course_utils":
+                found.add(node.module)
+                folder = root.joinpath(*node.module.split("."))
+                found.update(f"{node.module}.{a.name}" for a in node.names
+                             if (folder / f"{a.name}.py").is_file() or (folder / a.name / "__init__.py").is_file())
+    return found
+
+
+def check_imports(root: Path, ref: str, notebooks: Sequence[Path]) -> list[str]:
+    """The notebooks that import a ``course_utils`` module the tag ``ref`` does not hold."""
+    have = tag_modules(root, ref)
+    problems = []
+    for path in notebooks:
+        missing = sorted(notebook_imports(path, root) - have)
+        if missing:
+            problems.append(f"{_relative(path, root)} imports {', '.join(missing)}, which the release {ref} that "
+                            f"its badge and setup cell install does not have: release a new version "
+                            f"(docs/release.md).")
+    return problems
+
+
+def check(root: str | Path = ROOT, *, releasing: bool | None = None) -> tuple[str, list[str]]:
     """Every disagreement with pyproject's version in the repository at ``root``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The repository (a git work tree for the tag checks).
+    releasing : bool, optional
+        Whether this commit is the release about to be tagged; by default, whether the tag is
+        missing from ``root``'s git repository. Releasing: Unreleased must hold no entry. Not
+        releasing: where the tag exists locally, the notebooks may import only the modules it holds.
 
     Returns
     -------
@@ -147,7 +277,11 @@ def check(root: str | Path = ROOT) -> tuple[str, list[str]]:
     for path in notebooks:
         problems += check_notebook(path, root, ref, constants["REPO_URL"])
     problems += check_readme(root, ref, constants["REPO_URL"])
-    problems += check_changelog(root, version)
+    tagged = tag_exists(root, ref)
+    releasing = not tagged if releasing is None else releasing
+    problems += check_changelog(root, version, releasing=releasing)
+    if tagged and not releasing:
+        problems += check_imports(root, ref, notebooks)
     return ref, problems
 
 
@@ -156,9 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to check")
     parser.add_argument("--print-tag", action="store_true", help="print only the release tag when all agree")
+    parser.add_argument("--between-releases", action="store_true",
+                        help="this commit is not being released: Unreleased may hold entries (the default is to "
+                             "treat an untagged version as the release about to be made)")
     args = parser.parse_args(argv)
     try:
-        ref, problems = check(args.root)
+        ref, problems = check(args.root, releasing=False if args.between_releases else None)
     except (OSError, ValueError, SyntaxError) as exc:
         print(f"release-check: {exc}", file=sys.stderr)
         return 1
