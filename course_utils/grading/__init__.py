@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import importlib
 
-from .assign import ASSIGNMENTS_DIR, DIST_DIR, assign, root_cause, student_folder  # light: no third-party imports
+from .assign import assign, root_cause, student_folder  # light: no third-party imports
 
+# The repository folders too: they exist only in a checkout, which the sandbox is not.
 _NAMES = {"GradeResult": "batch", "find_submissions": "batch", "grade_batch": "batch", "grade_one": "batch",
-          "integrity_flags": "batch"}
+          "integrity_flags": "batch", "ASSIGNMENTS_DIR": "assign", "DIST_DIR": "assign"}
 
-__all__ = ["ASSIGNMENTS_DIR", "DIST_DIR", "assign", "root_cause", "student_folder", *sorted(_NAMES)]
+__all__ = ["assign", "root_cause", "student_folder", *sorted(_NAMES)]
 
 
 def __getattr__(name: str):

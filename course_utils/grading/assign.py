@@ -19,28 +19,33 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENTS_DIR = ROOT / "assignments"
-DIST_DIR = ROOT / "dist"
+from ..workbook import layout
+from ..workbook.layout import find_assignments  # re-exported: it used to live here
+
 #: The editions built besides English (the source), each from ``assignments/<edition>/``.
 TRANSLATIONS = ("es",)
 #: The student notebook's metadata key that names its edition (``"en"``, ``"es"``).
 EDITION_KEY = "course_edition"
+#: The repository folders that used to be defined here, now read from ``workbook.layout`` (when
+#: first used: the grading harness imports this module inside a sandbox, outside any checkout).
+_LAYOUT = {"ROOT": "repository_root", "ASSIGNMENTS_DIR": "assignments_dir", "DIST_DIR": "dist_dir"}
 
 
-def find_assignments(directory: str | os.PathLike = ASSIGNMENTS_DIR) -> list[Path]:
-    """The assignments' source notebooks (``a<N>_name.ipynb``) in ``directory``, in order."""
-    return sorted(Path(directory).glob("a[0-9]*_*.ipynb"))
+def __getattr__(name: str) -> Path:
+    if name in _LAYOUT:
+        return getattr(layout, _LAYOUT[name])()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def edition_dist(edition: str, dist_dir: str | os.PathLike = DIST_DIR) -> Path:
+def edition_dist(edition: str, dist_dir: str | os.PathLike | None = None) -> Path:
     """Where an edition's assignments are built: ``dist/`` for English, ``dist/<edition>/`` otherwise."""
     if edition != "en" and edition not in TRANSLATIONS:
         raise ValueError(f"edition must be 'en' or one of {list(TRANSLATIONS)}, got {edition!r}.")
-    return Path(dist_dir) if edition == "en" else Path(dist_dir) / edition
+    dist = Path(dist_dir) if dist_dir is not None else layout.dist_dir()
+    return dist if edition == "en" else dist / edition
 
 
-def assign(source: str | os.PathLike, dist_dir: str | os.PathLike = DIST_DIR, *,
+def assign(source: str | os.PathLike, dist_dir: str | os.PathLike | None = None, *,
            run_tests: bool = True, edition: str = "en") -> Path:
     """Run ``otter assign`` on one source notebook; return the stable autograder zip path.
 
@@ -56,7 +61,7 @@ def assign(source: str | os.PathLike, dist_dir: str | os.PathLike = DIST_DIR, *,
     source = Path(source).resolve()
     if run_tests:
         _check_data(source)
-    out = Path(dist_dir).resolve() / source.stem
+    out = (Path(dist_dir) if dist_dir is not None else layout.dist_dir()).resolve() / source.stem
     if out.exists():
         shutil.rmtree(out)
     cmd = [sys.executable, "-m", "otter", "assign", str(source), str(out)]
@@ -87,7 +92,7 @@ def mark_edition(notebook: Path, edition: str) -> None:
     write_text_atomic(notebook, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def assign_all(source_dir: str | os.PathLike = ASSIGNMENTS_DIR, dist_dir: str | os.PathLike = DIST_DIR,
+def assign_all(source_dir: str | os.PathLike | None = None, dist_dir: str | os.PathLike | None = None,
                editions: tuple[str, ...] = ("en", *TRANSLATIONS), report=print) -> list[Path]:
     """Build every assignment in every edition; return the autograder zips.
 
@@ -103,7 +108,7 @@ def assign_all(source_dir: str | os.PathLike = ASSIGNMENTS_DIR, dist_dir: str | 
     """
     from ..workbook import edition as translations
 
-    source_dir = Path(source_dir)
+    source_dir = Path(source_dir) if source_dir is not None else layout.assignments_dir()
     built = []
     for edition in editions:
         folder = source_dir if edition == "en" else source_dir / edition
@@ -149,12 +154,12 @@ def root_cause(output: str) -> str:
     return f"{found[0][0]}: {found[0][1]}" if found else "see the output below"
 
 
-def student_folder(name: str, dist_dir: str | os.PathLike = DIST_DIR) -> Path:
+def student_folder(name: str, dist_dir: str | os.PathLike | None = None) -> Path:
     """The built student folder of an assignment (its public tests travel with it).
 
     The English build's: every edition's tests are the same (the translations share the code
     cells), so one folder serves a class whatever language each student used."""
-    path = Path(dist_dir) / name / "student"
+    path = (Path(dist_dir) if dist_dir is not None else layout.dist_dir()) / name / "student"
     if not (path / f"{name}.ipynb").exists():
         raise FileNotFoundError(f"No student version of {name!r} in {path}: run `make assign` first.")
     return path

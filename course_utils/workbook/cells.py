@@ -14,6 +14,7 @@ import nbformat
 
 from .. import config
 from ..i18n import EDITIONS, N_, gettext
+from .layout import discover, notebook_dir
 from .nbclean import write_clean
 
 #: What the setup cell says, marked for the catalogues (``i18n.N_``) and translated when a cell is
@@ -61,8 +62,32 @@ PARAMETERS_CELL = '''# Parameters (papermill overrides these; see `make smoke` /
 profile = "full"    # "smoke": a small subset, one epoch; "full": the real course run
 output_dir = None   # None: outputs/<profile> beside this notebook
 seed = None         # None: the profile's seed'''
+_EDITION_LINE = re.compile(r"""^(edition\s*=\s*)(["'])[A-Za-z_]*\2""", re.MULTILINE)
 
-_BADGE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n\n", re.MULTILINE)
+#: The "Open in Colab" badge line at the top of a notebook's first cell, with the blank line after it.
+BADGE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n\n", re.MULTILINE)
+_BADGE = BADGE  # its former, private name
+
+
+def set_edition_parameter(source: str, locale: str) -> str:
+    """The parameters cell with ``edition = "<locale>"``.
+
+    Parameters
+    ----------
+    source : str
+        A parameters cell (``PARAMETERS_CELL`` or a translation's).
+    locale : str
+        The edition, e.g. ``"es"``.
+
+    Returns
+    -------
+    str
+        ``source`` with the ``edition`` line's value replaced if the line exists, the line
+        appended otherwise.
+    """
+    if _EDITION_LINE.search(source):
+        return _EDITION_LINE.sub(lambda m: f'{m.group(1)}"{locale}"', source, count=1)
+    return source.rstrip("\n") + f'\nedition = "{locale}"'
 
 
 def colab_url(notebook: str, ref: str | None = None, repo_url: str | None = None) -> str:
@@ -81,13 +106,11 @@ def colab_badge(notebook: str, ref: str | None = None, repo_url: str | None = No
 def sync_notebook(path: Path, edition: str = "en") -> bool:
     """Put the current badge, setup cell and parameters cell into one notebook of ``edition``
     (a translation lives in ``notebooks/<edition>/``); True if changed."""
-    from .edition import set_edition_parameter
-
     nb = nbformat.read(path, 4)
     before = nbformat.writes(nb)
     title = nb.cells[0]
     name = path.name if edition == "en" else f"{edition}/{path.name}"
-    title.source = colab_badge(name) + "\n\n" + _BADGE.sub("", title.source, count=1)
+    title.source = colab_badge(name) + "\n\n" + BADGE.sub("", title.source, count=1)
     code = [c for c in nb.cells if c.cell_type == "code"]
     code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, edition)
     code[1].source = PARAMETERS_CELL if edition == "en" else set_edition_parameter(PARAMETERS_CELL, edition)
@@ -107,13 +130,12 @@ def edition_of(path: Path, notebooks_dir: Path) -> str:
 
 def main() -> int:
     """Rewrite the first cells of every numbered notebook, of every edition, from ``config``."""
-    from .runner import NOTEBOOK_DIR, discover
-
+    notebooks = notebook_dir()
     changed = []
-    for folder in [NOTEBOOK_DIR, *sorted(p for p in Path(NOTEBOOK_DIR).iterdir()
-                                         if p.is_dir() and p.name in EDITIONS and p.name != "en")]:
-        changed += [p.relative_to(NOTEBOOK_DIR).as_posix() for p in discover(folder)
-                    if sync_notebook(p, edition_of(p, NOTEBOOK_DIR))]
+    for folder in [notebooks, *sorted(p for p in notebooks.iterdir()
+                                      if p.is_dir() and p.name in EDITIONS and p.name != "en")]:
+        changed += [p.relative_to(notebooks).as_posix() for p in discover(folder)
+                    if sync_notebook(p, edition_of(p, notebooks))]
     print("updated: " + (", ".join(changed) if changed else "nothing (all in step)"))
     return 0
 

@@ -50,10 +50,14 @@ from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from .. import config
 from ..fileio import write_text_atomic
-from ..grading.assign import ASSIGNMENTS_DIR, find_assignments
-from .cells import _BADGE, colab_badge, setup_cell
+from .cells import BADGE, colab_badge, set_edition_parameter, setup_cell
+# This module works on a checkout: its folders are resolved on import (layout.NotACheckoutError if none).
+from .layout import ASSIGNMENTS_DIR, NOTEBOOK_DIR, discover, find_assignments
 from .nbclean import checkout_text, clean_notebook, clean_text
-from .runner import NOTEBOOK_DIR, discover
+
+#: Former names, kept importable from here: the badge pattern and the parameters-cell helper now
+#: live in ``cells`` beside ``PARAMETERS_CELL``.
+_BADGE = BADGE
 
 #: Where the notebooks' catalogues live: ``<LOCALES_DIR>/<locale>/<stem>.po``.
 LOCALES_DIR = NOTEBOOK_DIR / "locales"
@@ -69,7 +73,6 @@ PO_WIDTH = 0
 PLURAL_FORMS = {"es": (2, "(n != 1)")}
 #: Where the assignments' catalogues live: ``<ASSIGNMENT_LOCALES_DIR>/<locale>/<name>.po``.
 ASSIGNMENT_LOCALES_DIR = ASSIGNMENTS_DIR / "locales"
-_EDITION_LINE = re.compile(r"""^(edition\s*=\s*)(["'])[A-Za-z_]*\2""", re.MULTILINE)
 
 
 class EditionError(ValueError):
@@ -149,7 +152,7 @@ def markdown_sources(nb: nbformat.NotebookNode) -> list[Source]:
         if cell.cell_type != "markdown":
             continue
         count += 1
-        text = _BADGE.sub("", cell.source, count=1) if count == 1 else cell.source
+        text = BADGE.sub("", cell.source, count=1) if count == 1 else cell.source
         sources.append(Source(f"md-{count:02d}", text, index))
     return sources
 
@@ -391,7 +394,7 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     out = copy.deepcopy(nb)
     for source in markdown_sources(nb):
         text = catalog.get(source.text, context=source.context).string
-        if source.context == "md-01" and _BADGE.match(nb.cells[source.index].source):
+        if source.context == "md-01" and BADGE.match(nb.cells[source.index].source):
             text = colab_badge(f"{locale}/{name}") + "\n\n" + text
         out.cells[source.index].source = text
     reuse: dict[int, nbformat.NotebookNode] = {}
@@ -409,14 +412,6 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
         code[position].outputs = copy.deepcopy(old.get("outputs", []))
         code[position].execution_count = old.get("execution_count")
     return out
-
-
-def set_edition_parameter(source: str, locale: str) -> str:
-    """The parameters cell with ``edition = "<locale>"``: the value replaced if the line exists,
-    the line appended otherwise."""
-    if _EDITION_LINE.search(source):
-        return _EDITION_LINE.sub(lambda m: f'{m.group(1)}"{locale}"', source, count=1)
-    return source.rstrip("\n") + f'\nedition = "{locale}"'
 
 
 def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path = LOCALES_DIR,

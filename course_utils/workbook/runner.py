@@ -22,24 +22,19 @@ from .. import config
 
 os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # this environment's kernel, not a user-wide one
 from ..progress import ENV_PROGRESS
+from . import layout
+from .layout import discover  # re-exported: ``runner.discover`` is where it used to live
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+def __getattr__(name: str) -> Path:
+    """``NOTEBOOK_DIR``, kept here for the code that imports it from its old place (see ``layout``)."""
+    if name == "NOTEBOOK_DIR":
+        return layout.notebook_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names the notebook and the cell."""
-
-
-def discover(directory: str | os.PathLike = NOTEBOOK_DIR, only: Sequence[str] = ()) -> list[Path]:
-    """The numbered notebooks (``NN_name.ipynb``) in order, optionally filtered by prefix or name."""
-    paths = sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        wanted = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
-        unknown = [o for o in only if not any(p.name.startswith(o) or p.stem == o for p in paths)]
-        if unknown:
-            raise ValueError(f"No notebook matches {unknown}; available: {[p.stem for p in paths]}.")
-        return wanted
-    return paths
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -127,12 +122,12 @@ def edition_dir(edition: str = "en") -> Path:
 
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}.")
-    return NOTEBOOK_DIR if edition == "en" else NOTEBOOK_DIR / edition
+    return layout.notebook_dir() if edition == "en" else layout.notebook_dir() / edition
 
 
 def default_output_dir(profile: str) -> Path:
     """Where ``make smoke``/``make all`` write: the folder a notebook opened by hand writes to."""
-    return NOTEBOOK_DIR / "outputs" / profile
+    return layout.notebook_dir() / "outputs" / profile
 
 
 def write_times(timings: dict[str, float], path: str | os.PathLike, *, profile: str) -> Path:
