@@ -338,13 +338,17 @@ def test_exercises_name_only_options_and_functions_that_exist(path):
     import keras
     course = _course_parameter_names()
     for item, spans in _exercise_code(path):
-        named = re.findall(r"keras\.layers\.([A-Z]\w*)", item)  # a Keras layer the exercise builds by hand
+        # a Keras layer the exercise names: keras.layers.X, or layers.X as the cells import it
+        named = re.findall(r"(?<![\w.])(?:keras\.)?layers\.([A-Z]\w*)", item)
         known = course.union(*(inspect.signature(getattr(keras.layers, n)).parameters for n in named))
         for span in spans:
             for keyword in re.findall(r"\b([A-Za-z_]\w*)\s*=(?!=)", span):
                 assert keyword in known, (f"{path.name}: exercise code `{span}` passes {keyword}=, which neither a "
                                           f"course function nor a Keras layer the exercise names takes")
             for module, attr in re.findall(r"\b([a-z_]+)\.([A-Za-z_]\w*)", span):
+                if module == "layers":  # the notebooks' `from keras import layers`
+                    assert hasattr(keras.layers, attr), f"{path.name}: exercise names layers.{attr}, not a Keras layer"
+                    continue
                 try:
                     target = importlib.import_module(f"course_utils.{module}")
                 except ImportError:
