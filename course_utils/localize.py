@@ -231,13 +231,55 @@ def _figure_text(text: str) -> str:
     return shown.replace("-", "\u2212") if minus else shown
 
 
+class _EditionFormatter:
+    """Marker base for the formatter ``localize_figure`` installs (see ``_edition_formatter``)."""
+
+
+def _edition_formatter(inner):
+    """A tick formatter that writes what ``inner`` writes in the edition's typography.
+
+    It only changes the *text* of the labels: the axis keeps its locator (integer epochs, the ROC
+    plot's 0..1 ticks) and its limits, and ticks are still chosen when the figure is drawn.
+    Rewriting the labels with ``set_ticks(get_ticklocs(), ...)`` instead would fix the ticks
+    matplotlib computed, including those just outside the view, and widen the limits to them.
+    """
+    import matplotlib.ticker
+
+    class EditionFormatter(_EditionFormatter, matplotlib.ticker.Formatter):
+        def __init__(self):
+            self.inner = inner
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs):
+            self.locs = locs
+            self.inner.set_locs(locs)
+
+        def __call__(self, x, pos=None):
+            return _figure_text(self.inner(x, pos))
+
+        def format_ticks(self, values):
+            return [_figure_text(text) for text in self.inner.format_ticks(values)]
+
+        def get_offset(self):
+            return _figure_text(self.inner.get_offset()) if self.inner.get_offset() else ""
+
+        def format_data_short(self, value):
+            return self.inner.format_data_short(value)
+
+    return EditionFormatter()
+
+
 def localize_figure(fig) -> bool:
     """Translate a figure's texts in place for the edition in force; True if anything changed.
 
     Titles, axis labels, legend entries and titles, annotations and tick labels are looked up in
     the catalogue as whole strings; numbers (tick labels, bar and cell annotations) are rewritten
-    in the edition's typography (``0,85``; ``12 500``; ``2000``). Tick labels are fixed as they are drawn now, so
-    call this just before saving or showing. In English the figure is left untouched.
+    in the edition's typography (``0,85``; ``12 500``; ``2000``). Tick labels get a formatter that
+    wraps the axis's own, so the axis keeps its locator, its limits and its tick positions: the
+    figure is the English one with Spanish texts. In English the figure is left untouched.
     """
     import matplotlib.text
 
@@ -248,13 +290,21 @@ def localize_figure(fig) -> bool:
     ticks = set()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            labels = axis.get_ticklabels()
-            if any(t.get_text() for t in labels):
-                new = [_figure_text(t.get_text()) for t in labels]
-                if new != [t.get_text() for t in labels]:
-                    axis.set_ticks(axis.get_ticklocs(), labels=new)
+            for which in ("major", "minor"):
+                labels = axis.get_majorticklabels() if which == "major" else axis.get_minorticklabels()
+                texts = [t.get_text() for t in labels]
+                if any(texts) and [_figure_text(t) for t in texts] != texts:
+                    formatter = axis.get_major_formatter() if which == "major" else axis.get_minor_formatter()
+                    if not isinstance(formatter, _EditionFormatter):
+                        wrapped = _edition_formatter(formatter)
+                        (axis.set_major_formatter if which == "major" else axis.set_minor_formatter)(wrapped)
                     changed = True
-            ticks |= {id(t) for t in axis.get_ticklabels()}
+                ticks |= {id(t) for t in labels}
+    if changed:
+        fig.canvas.draw()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks |= {id(t) for t in axis.get_majorticklabels() + axis.get_minorticklabels()}
     for text in fig.findobj(matplotlib.text.Text):
         if id(text) in ticks:
             continue
