@@ -95,6 +95,7 @@ def _column_strings(values: pd.Series) -> pd.Series | None:
                      dtype=object)
 
 
+_PERCENTILE = re.compile(r"(\d+)(?:st|nd|rd|th) percentile")
 _ENGLISH_NUMBER = re.compile(r"(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(%?)")
 
 
@@ -103,6 +104,9 @@ def _text(value: str) -> str:
     ``"69.3%"``) in the edition's typography, else the label through the catalogue."""
     number = _ENGLISH_NUMBER.fullmatch(value.strip())
     if not number:
+        percentile = _PERCENTILE.fullmatch(value.strip())
+        if percentile:  # an index a code cell writes itself ("50th percentile", text.length_percentiles)
+            return _("percentile {n}").format(n=percentile.group(1))
         return label(value)
     digits = number.group(1).replace(",", "")
     decimals = len(digits.split(".", 1)[1]) if "." in digits else 0
@@ -182,6 +186,14 @@ def series_text(series: pd.Series) -> str:
     return text if out.name is None else text + "\n" + _("Name: {name}").format(name=out.name)
 
 
+def data_text(data) -> str:
+    """What a translated edition shows for a ``data.ImdbData`` (its English ``repr`` otherwise)."""
+    from pathlib import Path
+
+    return _("ImdbData(train={train} reviews, test={test} reviews, source={source})").format(
+        train=fmt_int(len(data.train)), test=fmt_int(len(data.test)), source=repr(Path(data.source).name))
+
+
 _REGISTERED: list[tuple[str, type]] = []
 
 
@@ -205,7 +217,11 @@ def register_display(shell=None) -> bool:
     formatters["text/html"].for_type(pd.DataFrame, frame_html)
     formatters["text/plain"].for_type(pd.DataFrame, lambda obj, p, cycle: p.text(frame_text(obj)))
     formatters["text/plain"].for_type(pd.Series, lambda obj, p, cycle: p.text(series_text(obj)))
-    _REGISTERED.extend([("text/html", pd.DataFrame), ("text/plain", pd.DataFrame), ("text/plain", pd.Series)])
+    from .data import ImdbData
+
+    formatters["text/plain"].for_type(ImdbData, lambda obj, p, cycle: p.text(data_text(obj)))
+    _REGISTERED.extend([("text/html", pd.DataFrame), ("text/plain", pd.DataFrame), ("text/plain", pd.Series),
+                        ("text/plain", ImdbData)])
     return True
 
 

@@ -211,7 +211,7 @@ def test_figure_words_from_data_and_notebooks_are_translated_names_are_not():
                             ylabel="share with a vector", title="GloVe coverage by word frequency")
     localize.localize_figure(fig)
     assert fig.axes[0].get_title() == "Cobertura de GloVe según la frecuencia de la palabra"
-    assert fig.axes[0].get_xlabel() == "rango de frecuencia en nuestro vocabulario"
+    assert fig.axes[0].get_xlabel() == "posición por frecuencia en nuestro vocabulario"
     plt.close(fig)
 
 

@@ -205,8 +205,8 @@ def test_what_code_cells_used_to_print_is_computed_prose_in_both_editions(spanis
     assert narrative.glove_coverage(0.9634, 19998) == "El 96,3\u00a0% de nuestras 19\u00a0998 palabras tiene un vector GloVe."
     assert "(25000, 512)" in narrative.encoded_shapes(np.zeros((25000, 512)), np.zeros((25000, 512)), 20000)
     budget = SimpleNamespace(hyperband_epochs=11, hyperband_trials=6, random_epochs=9, random_trials=3, max_epochs=3)
-    assert narrative.search_budget(budget) == ("Presupuesto: 11 épocas para Hyperband (6 pruebas), 9 para la "
-                                               "búsqueda aleatoria (3 pruebas de 3 épocas).")
+    assert narrative.search_budget(budget) == ("Presupuesto: 11 épocas para Hyperband (6 ensayos), 9 para la "
+                                               "búsqueda aleatoria (3 ensayos de 3 épocas).")
 
 
 def test_lstm_parameters_follow_the_formula():

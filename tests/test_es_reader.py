@@ -1,0 +1,98 @@
+"""What a Spanish reader of the edition found wrong (issue 35), each checked where it is made:
+generated sentences that agree in number whatever the counts, labels that do not clash with the
+glossary, and English that used to reach the Spanish reader."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from course_utils import i18n, localize, narrative
+
+CAPABILITIES = {"contrast: bad, but good": "contrast", "neutral filler": "robustness",
+                "negated positive": "negation", "negated negative": "negation"}
+
+
+def _bullets(rates):
+    return [line for line in narrative.behaviour(rates, CAPABILITIES).splitlines() if line.startswith("- ")]
+
+
+@pytest.mark.parametrize("best,worst", [(1, 2), (2, 1), (1, 1), (2, 2)])
+def test_behaviour_bullets_agree_in_number_on_both_halves(best, worst):
+    """One best model and two worst (or the reverse) used to read «`a` y `b`, el que más»."""
+    i18n.set_edition("es")
+    models = ["dense", "simplernn", "lstm", "gru"]
+    values = [0.0] * best + [0.5] * (len(models) - best - worst) + [1.0] * worst
+    rates = pd.DataFrame([values], index=["contrast: bad, but good"], columns=models[:len(values)])
+    (bullet,) = _bullets(rates)
+    for singular_or_plural in ("el que", "los que", "es el", "son los", " falla ", " fallan "):
+        assert singular_or_plural not in bullet, bullet
+    assert "menos fallos" in bullet and "más fallos" in bullet
+    summary = narrative.behaviour(rates, CAPABILITIES).splitlines()[-1]
+    assert "el que" not in summary and "los que" not in summary, summary
+
+
+def test_neutral_filler_is_not_called_relleno_padding_is():
+    i18n.set_edition("es")
+    assert "relleno" not in localize.label("neutral filler")
+    assert localize.label("neutral filler") == "texto neutro añadido"
+
+
+def test_trials_are_ensayos_everywhere():
+    i18n.set_edition("es")
+    budget = type("Budget", (), dict(hyperband_epochs=11, hyperband_trials=6, random_epochs=9, random_trials=3,
+                                     max_epochs=3))()
+    text = narrative.search_budget(budget)
+    assert "pruebas" not in text and text.count("ensayos") == 2, text
+
+
+@pytest.mark.parametrize("helped,expected_es,expected_en", [
+    (3, "en la otra,", "on the other,"), (2, "en las demás,", "on the others,")])
+def test_word_order_names_the_checks_left_in_the_right_number(helped, expected_es, expected_en):
+    checks = ["negated positive", "negated negative", "contrast: bad, but good", "contrast: good, but bad"]
+    caps = dict(CAPABILITIES, **{"contrast: good, but bad": "contrast"})
+    rates = pd.DataFrame({"dense": [0.5] * 4, "lstm": [0.1] * helped + [0.9] * (4 - helped)}, index=checks)
+    assert expected_en in narrative.word_order(rates, caps)
+    i18n.set_edition("es")
+    assert expected_es in narrative.word_order(rates, caps)
+
+
+def test_the_tuners_gap_is_in_points():
+    table = pd.DataFrame({"tuner": ["hyperband", "random search"], "trial": [0, 0], "epochs trained": [3, 3],
+                          "seconds": [10.0, 11.0], "val_accuracy": [0.890, 0.833],
+                          "learning_rate": [0.001, 0.01], "dropout": [0.2, 0.3], "embedding_dim": [32, 64]})
+    assert "by 5.7 points of validation accuracy" in narrative.tuner_comparison(table)
+    i18n.set_edition("es")
+    assert "con 5,7 puntos más de exactitud de validación" in narrative.tuner_comparison(table)
+
+
+def test_messages_of_a_notebook_run_alone_are_in_spanish():
+    english = (narrative.no_trained_model(), narrative.no_seed_table())
+    i18n.set_edition("es")
+    spanish = (narrative.no_trained_model(), narrative.no_seed_table())
+    assert all(e != s for e, s in zip(english, spanish))
+    assert spanish[0].startswith("No hay ningún modelo entrenado")
+
+
+def test_percentile_labels_and_the_data_repr_read_in_spanish():
+    lengths = pd.Series([170, 276], index=["50th percentile", "75th percentile"], name="tokens")
+    assert localize.localized_series(lengths).index.tolist() == ["50th percentile", "75th percentile"]
+    i18n.set_edition("es")
+    assert localize.series_text(lengths).splitlines()[0].startswith("percentil 50")
+    from course_utils.data import ImdbData
+
+    frame = pd.DataFrame({"text": ["a"] * 25000})
+    data = ImdbData(train=frame, test=frame, source="/somewhere/aclImdb_v1.tar.gz")
+    assert localize.data_text(data) == ("ImdbData(entrenamiento=25\u00a0000 reseñas, prueba=25\u00a0000 reseñas, "
+                                        "origen='aclImdb_v1.tar.gz')")
+    assert "25,000" in repr(data)  # the English repr is unchanged
+
+
+def test_label_doubts_does_not_start_a_spanish_sentence_with_a_digit():
+    i18n.set_edition("es")
+    entry = i18n.ngettext("{n} of these {total} reviews contradicts its own label ({examples}): the dataset is wrong "
+                          "there, and no model can be right about it.",
+                          "{n} of these {total} reviews contradict their own labels ({examples}): the dataset is "
+                          "wrong there, and no model can be right about them.", 1)
+    assert not re.match(r"\d", entry.format(n=1, total=5, examples="x"))
