@@ -96,3 +96,69 @@ def test_label_doubts_does_not_start_a_spanish_sentence_with_a_digit():
                           "{n} of these {total} reviews contradict their own labels ({examples}): the dataset is "
                           "wrong there, and no model can be right about them.", 1)
     assert not re.match(r"\d", entry.format(n=1, total=5, examples="x"))
+
+
+# --- prose names what the reader sees --------------------------------------------------------
+
+def _shown_columns(nb) -> set[str]:
+    """The headers of the tables a notebook shows (its English outputs' HTML tables): the Spanish
+    edition shows each through the catalogue, so these are the names to check the prose against."""
+    headers = set()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            headers |= {h.strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S) if h.strip()}
+    return headers
+
+
+def _is_code(name: str, nb) -> bool:
+    """A name the notebook's code uses as an identifier (a variable, a function), not a quoted key."""
+    unquoted = re.compile(rf"(?<![\"'\w]){re.escape(name)}(?![\"'\w])")
+    return name.isidentifier() and any(unquoted.search(c.source) for c in nb.cells if c.cell_type == "code")
+
+
+def _column_names_the_prose_misses(collection: str, stem: str) -> list[str]:
+    import nbformat
+
+    from pathlib import Path
+
+    from course_utils.workbook import edition
+
+    root = Path(__file__).resolve().parents[1] / collection
+    nb = nbformat.read(root / f"{stem}.ipynb", as_version=4)
+    shown = _shown_columns(nb)
+    i18n.set_edition("es")
+    missed = []
+    for message in edition.read_catalogue(root / "locales" / "es" / f"{stem}.po"):
+        if not message.id:
+            continue
+        for name in re.findall(r"`([^`\n]+)`", message.string):
+            spanish = localize.label(name)
+            if name not in shown or spanish == name or _is_code(name, nb):
+                continue
+            if f"«{spanish}»" not in message.string and f"{spanish} (`{name}`" not in message.string:
+                missed.append(f"{stem} {message.context}: `{name}` is shown as «{spanish}»")
+    return missed
+
+
+def _catalogued(collection: str) -> list[str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / collection
+    return sorted(p.stem for p in (root / "locales" / "es").glob("*.po"))
+
+
+@pytest.mark.parametrize("collection,stem", [("notebooks", s) for s in _catalogued("notebooks")]
+                         + [("assignments", s) for s in _catalogued("assignments")])
+def test_spanish_prose_names_a_column_by_the_name_its_table_shows(collection, stem):
+    """«`rating`» above a table whose column reads «valoración» sends the reader looking for a
+    column that is not there: a back-quoted column name gives the displayed name too (or is code)."""
+    assert _column_names_the_prose_misses(collection, stem) == []
+
+
+def test_the_models_score_is_not_named_like_the_star_rating():
+    i18n.set_edition("es")
+    score, rating, stated = (localize.label(x) for x in ("score", "rating", "stated score"))
+    assert score == "puntuación del modelo"
+    assert len({score.split()[0], rating.split()[0], stated.split()[0]}) == 3, (score, rating, stated)
