@@ -118,6 +118,8 @@ def _cell(value: object) -> object:
     """One cell of a display copy: a label translated; a lone float with a decimal comma."""
     if isinstance(value, str):
         return _text(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return fmt_int(int(value))  # an integer among labels (a mixed column): 25 000, as a number column shows it
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and np.isfinite(value):
         return _decimal_comma(f"{value:g}" if abs(value) >= 1e-4 else repr(float(value)))
     return value
@@ -141,10 +143,15 @@ def localized_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if not translated():
         return frame
     out = pd.DataFrame(index=frame.index)
+    counts = [i for i, name in enumerate(frame.index) if name == "count"]  # describe()'s first row
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         strings = _column_strings(column)
         out[position] = strings if strings is not None else column.map(_cell)
+        for row in counts:  # a count is a whole number, "12 500", not "12500,0"
+            value = column.iloc[row]
+            if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
+                out.iloc[row, position] = fmt_int(int(value))
     out.columns = _labels(frame.columns)
     out.index = _labels(frame.index)
     return out

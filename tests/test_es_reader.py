@@ -162,3 +162,14 @@ def test_the_models_score_is_not_named_like_the_star_rating():
     score, rating, stated = (localize.label(x) for x in ("score", "rating", "stated score"))
     assert score == "puntuación del modelo"
     assert len({score.split()[0], rating.split()[0], stated.split()[0]}) == 3, (score, rating, stated)
+
+
+def test_a_describe_count_and_an_integer_among_labels_are_grouped_whole_numbers():
+    lengths = pd.DataFrame({"train": [float(x) for x in range(12500)], "test": [1.5] * 12500})
+    cost = pd.DataFrame({"measured": ["scaled from the subset", 25000]}, index=["seconds per configuration are",
+                                                                              "training reviews"])
+    i18n.set_edition("es")
+    shown = localize.localized_frame(lengths.describe())
+    assert shown.iloc[0].tolist() == ["12\u00a0500", "12\u00a0500"]  # not 12500,0
+    assert shown.iloc[1, 0].startswith("6249,5")  # the other rows keep their decimals
+    assert localize.localized_frame(cost).iloc[:, 0].tolist() == ["escalados desde el subconjunto", "25\u00a0000"]
