@@ -173,3 +173,49 @@ def test_a_describe_count_and_an_integer_among_labels_are_grouped_whole_numbers(
     assert shown.iloc[0].tolist() == ["12\u00a0500", "12\u00a0500"]  # not 12500,0
     assert shown.iloc[1, 0].startswith("6249,5")  # the other rows keep their decimals
     assert localize.localized_frame(cost).iloc[:, 0].tolist() == ["escalados desde el subconjunto", "25\u00a0000"]
+
+
+# --- a reader's check of what the Spanish notebooks show ------------------------------------
+
+def _spanish_notebooks():
+    from pathlib import Path
+
+    return sorted((Path(__file__).resolve().parents[1] / "notebooks" / "es").glob("*.ipynb"))
+
+
+def _english_shown(path) -> list[str]:
+    """What a Spanish notebook's outputs show in English: computed prose that reads as English, a
+    table header the catalogue translates but the table shows in English, and plain-text outputs
+    (Series, reprs) with English label words or English ordinals ("50th percentile")."""
+    import nbformat
+
+    from course_utils.workbook import edition
+
+    english_words = {str(t) for t in localize.LABELS if re.fullmatch(r"[a-z]+", str(t)) and localize.label(str(t)) != t}
+    english_words |= set(edition.ENGLISH_WORDS) - set(edition.SPANISH_WORDS)
+    found = []
+    for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = {k: "".join(v) if isinstance(v, list) else v for k, v in data.items() if isinstance(v, (str, list))}
+            share, n = edition.spanish_share(text.get("text/markdown", ""))
+            if n >= 3 and share < 0.6:
+                found.append(f"cell {number}: computed prose in English: {text['text/markdown'][:80]!r}")
+            for header in re.findall(r"<th[^>]*>(.*?)</th>", text.get("text/html", ""), re.S):
+                if header.strip() and localize.label(header.strip()) != header.strip():
+                    found.append(f"cell {number}: English table header {header.strip()!r}")
+            if "image/png" in data or "text/html" in data:
+                continue  # a figure's "<Figure size ...>" line; a table's plain twin is checked as HTML
+            plain = text.get("text/plain", "")
+            words = set(re.findall(r"[^\W\d_]+", plain.lower())) & english_words
+            if words or re.search(r"\b\d+(?:st|nd|rd|th)\b", plain):
+                found.append(f"cell {number}: English in {plain[:60]!r} ({sorted(words)})")
+    return found
+
+
+@pytest.mark.parametrize("path", _spanish_notebooks(), ids=lambda p: p.stem)
+def test_the_spanish_notebooks_outputs_show_no_english_labels_or_sentences(path):
+    """Fails on committed outputs that predate a fix until the Spanish edition is re-executed
+    (01's ImdbData repr and 02's percentile index, fixed in localize)."""
+    i18n.set_edition("es")
+    assert _english_shown(path) == []
