@@ -514,8 +514,8 @@ def encoded_shapes(x_train: np.ndarray, x_test: np.ndarray, vocab_size: int) -> 
 def lstm_parameters(units: int, inputs: int, keras_count: int) -> str:
     """An LSTM layer's parameters by the formula, against the count Keras reports."""
     formula = 4 * (units * (inputs + units) + units)
-    return _("LSTM layer: 4 gates × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = {formula} parameters "
-             "(Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
+    return _("LSTM layer: 4 weight blocks (3 gates and the candidate) × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = "
+             "{formula} parameters (Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
 
 
 def glove_loaded(words: int, dim: int, source: str) -> str:
