@@ -185,14 +185,20 @@ def _spanish_notebooks():
 
 def _english_shown(path) -> list[str]:
     """What a Spanish notebook's outputs show in English: computed prose that reads as English, a
-    table header the catalogue translates but the table shows in English, and plain-text outputs
-    (Series, reprs) with English label words or English ordinals ("50th percentile")."""
+    table header the catalogue translates but the table shows in English, a figure whose texts (its
+    alt text holds them all) have English words, and plain-text outputs (Series, reprs) with
+    English label words or English ordinals ("50th percentile")."""
     import nbformat
 
     from course_utils.workbook import edition
 
     english_words = {str(t) for t in localize.LABELS if re.fullmatch(r"[a-z]+", str(t)) and localize.label(str(t)) != t}
     english_words |= set(edition.ENGLISH_WORDS) - set(edition.SPANISH_WORDS)
+    english_words -= {"min", "max"}  # abbreviations Spanish writes the same way (5 min)
+
+    def english_in(text):
+        text = re.sub(r"\S*_\S*|`[^`]*`", " ", text)  # identifiers (vocab_size, tfidf_logreg) are code
+        return set(re.findall(r"[^\W\d_]+", text.lower())) & english_words
     found = []
     for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
         for output in cell.get("outputs", []):
@@ -204,10 +210,14 @@ def _english_shown(path) -> list[str]:
             for header in re.findall(r"<th[^>]*>(.*?)</th>", text.get("text/html", ""), re.S):
                 if header.strip() and localize.label(header.strip()) != header.strip():
                     found.append(f"cell {number}: English table header {header.strip()!r}")
+            alt = output.get("metadata", {}).get("image/png", {})
+            alt = alt.get("alt", "") if isinstance(alt, dict) else ""
+            if alt and (english_in(alt) or not alt.startswith("Figura")):
+                found.append(f"cell {number}: figure texts in English: {alt[:80]!r} ({sorted(english_in(alt))})")
             if "image/png" in data or "text/html" in data:
                 continue  # a figure's "<Figure size ...>" line; a table's plain twin is checked as HTML
             plain = text.get("text/plain", "")
-            words = set(re.findall(r"[^\W\d_]+", plain.lower())) & english_words
+            words = english_in(plain)
             if words or re.search(r"\b\d+(?:st|nd|rd|th)\b", plain):
                 found.append(f"cell {number}: English in {plain[:60]!r} ({sorted(words)})")
     return found
