@@ -95,6 +95,7 @@ def _column_strings(values: pd.Series) -> pd.Series | None:
                      dtype=object)
 
 
+_PERCENTILE = re.compile(r"(\d+)(?:st|nd|rd|th) percentile")
 _ENGLISH_NUMBER = re.compile(r"(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(%?)")
 
 
@@ -103,6 +104,9 @@ def _text(value: str) -> str:
     ``"69.3%"``) in the edition's typography, else the label through the catalogue."""
     number = _ENGLISH_NUMBER.fullmatch(value.strip())
     if not number:
+        percentile = _PERCENTILE.fullmatch(value.strip())
+        if percentile:  # an index a code cell writes itself ("50th percentile", text.length_percentiles)
+            return _("percentile {n}").format(n=percentile.group(1))
         return label(value)
     digits = number.group(1).replace(",", "")
     decimals = len(digits.split(".", 1)[1]) if "." in digits else 0
@@ -114,6 +118,8 @@ def _cell(value: object) -> object:
     """One cell of a display copy: a label translated; a lone float with a decimal comma."""
     if isinstance(value, str):
         return _text(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return fmt_int(int(value))  # an integer among labels (a mixed column): 25 000, as a number column shows it
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and np.isfinite(value):
         return _decimal_comma(f"{value:g}" if abs(value) >= 1e-4 else repr(float(value)))
     return value
@@ -137,10 +143,15 @@ def localized_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if not translated():
         return frame
     out = pd.DataFrame(index=frame.index)
+    counts = [i for i, name in enumerate(frame.index) if name == "count"]  # describe()'s first row
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         strings = _column_strings(column)
         out[position] = strings if strings is not None else column.map(_cell)
+        for row in counts:  # a count is a whole number, "12 500", not "12500,0"
+            value = column.iloc[row]
+            if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
+                out.iloc[row, position] = fmt_int(int(value))
     out.columns = _labels(frame.columns)
     out.index = _labels(frame.index)
     return out
@@ -182,6 +193,14 @@ def series_text(series: pd.Series) -> str:
     return text if out.name is None else text + "\n" + _("Name: {name}").format(name=out.name)
 
 
+def data_text(data) -> str:
+    """What a translated edition shows for a ``data.ImdbData`` (its English ``repr`` otherwise)."""
+    from pathlib import Path
+
+    return _("ImdbData(train={train} reviews, test={test} reviews, source={source})").format(
+        train=fmt_int(len(data.train)), test=fmt_int(len(data.test)), source=repr(Path(data.source).name))
+
+
 _REGISTERED: list[tuple[str, type]] = []
 
 
@@ -205,7 +224,11 @@ def register_display(shell=None) -> bool:
     formatters["text/html"].for_type(pd.DataFrame, frame_html)
     formatters["text/plain"].for_type(pd.DataFrame, lambda obj, p, cycle: p.text(frame_text(obj)))
     formatters["text/plain"].for_type(pd.Series, lambda obj, p, cycle: p.text(series_text(obj)))
-    _REGISTERED.extend([("text/html", pd.DataFrame), ("text/plain", pd.DataFrame), ("text/plain", pd.Series)])
+    from .data import ImdbData
+
+    formatters["text/plain"].for_type(ImdbData, lambda obj, p, cycle: p.text(data_text(obj)))
+    _REGISTERED.extend([("text/html", pd.DataFrame), ("text/plain", pd.DataFrame), ("text/plain", pd.Series),
+                        ("text/plain", ImdbData)])
     return True
 
 
@@ -231,13 +254,55 @@ def _figure_text(text: str) -> str:
     return shown.replace("-", "\u2212") if minus else shown
 
 
+class _EditionFormatter:
+    """Marker base for the formatter ``localize_figure`` installs (see ``_edition_formatter``)."""
+
+
+def _edition_formatter(inner):
+    """A tick formatter that writes what ``inner`` writes in the edition's typography.
+
+    It only changes the *text* of the labels: the axis keeps its locator (integer epochs, the ROC
+    plot's 0..1 ticks) and its limits, and ticks are still chosen when the figure is drawn.
+    Rewriting the labels with ``set_ticks(get_ticklocs(), ...)`` instead would fix the ticks
+    matplotlib computed, including those just outside the view, and widen the limits to them.
+    """
+    import matplotlib.ticker
+
+    class EditionFormatter(_EditionFormatter, matplotlib.ticker.Formatter):
+        def __init__(self):
+            self.inner = inner
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs):
+            self.locs = locs
+            self.inner.set_locs(locs)
+
+        def __call__(self, x, pos=None):
+            return _figure_text(self.inner(x, pos))
+
+        def format_ticks(self, values):
+            return [_figure_text(text) for text in self.inner.format_ticks(values)]
+
+        def get_offset(self):
+            return _figure_text(self.inner.get_offset()) if self.inner.get_offset() else ""
+
+        def format_data_short(self, value):
+            return self.inner.format_data_short(value)
+
+    return EditionFormatter()
+
+
 def localize_figure(fig) -> bool:
     """Translate a figure's texts in place for the edition in force; True if anything changed.
 
     Titles, axis labels, legend entries and titles, annotations and tick labels are looked up in
     the catalogue as whole strings; numbers (tick labels, bar and cell annotations) are rewritten
-    in the edition's typography (``0,85``; ``12 500``; ``2000``). Tick labels are fixed as they are drawn now, so
-    call this just before saving or showing. In English the figure is left untouched.
+    in the edition's typography (``0,85``; ``12 500``; ``2000``). Tick labels get a formatter that
+    wraps the axis's own, so the axis keeps its locator, its limits and its tick positions: the
+    figure is the English one with Spanish texts. In English the figure is left untouched.
     """
     import matplotlib.text
 
@@ -248,13 +313,21 @@ def localize_figure(fig) -> bool:
     ticks = set()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            labels = axis.get_ticklabels()
-            if any(t.get_text() for t in labels):
-                new = [_figure_text(t.get_text()) for t in labels]
-                if new != [t.get_text() for t in labels]:
-                    axis.set_ticks(axis.get_ticklocs(), labels=new)
+            for which in ("major", "minor"):
+                labels = axis.get_majorticklabels() if which == "major" else axis.get_minorticklabels()
+                texts = [t.get_text() for t in labels]
+                if any(texts) and [_figure_text(t) for t in texts] != texts:
+                    formatter = axis.get_major_formatter() if which == "major" else axis.get_minor_formatter()
+                    if not isinstance(formatter, _EditionFormatter):
+                        wrapped = _edition_formatter(formatter)
+                        (axis.set_major_formatter if which == "major" else axis.set_minor_formatter)(wrapped)
                     changed = True
-            ticks |= {id(t) for t in axis.get_ticklabels()}
+                ticks |= {id(t) for t in labels}
+    if changed:
+        fig.canvas.draw()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks |= {id(t) for t in axis.get_majorticklabels() + axis.get_minorticklabels()}
     for text in fig.findobj(matplotlib.text.Text):
         if id(text) in ticks:
             continue

@@ -381,9 +381,9 @@ def tuner_comparison(table: pd.DataFrame, *, objective: str = "val_accuracy") ->
         if va == vb:
             sentence += " " + _("The two tuners tie on this budget.")
         else:
-            verdict = _("{winner} found the better configuration here, by {gap}: one seed and one validation "
-                        "split, so rerun with another seed before trusting the difference.").format(
-                winner=label(str(a if va > vb else b)), gap=_fixed(abs(va - vb), 3))
+            verdict = _("{winner} found the better configuration here, by {gap} points of validation accuracy: "
+                        "one seed and one validation split, so rerun with another seed before trusting the "
+                        "difference.").format(winner=label(str(a if va > vb else b)), gap=_fixed(100 * abs(va - vb), 1))
             sentence += " " + verdict[0].upper() + verdict[1:]
     return sentence[0].upper() + sentence[1:]
 
@@ -440,6 +440,16 @@ def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
 WORD_ORDER_CAPABILITIES = ("negation", "contrast")
 
 
+def no_trained_model() -> str:
+    """What a comparison says when the output folder holds no trained model (09 opened alone)."""
+    return _("No trained model in this output folder: run notebooks 03–07 first.")
+
+
+def no_seed_table() -> str:
+    """What the seed section says before ``make seeds`` has written its table."""
+    return _("No seed table is committed yet: `make seeds` writes one.")
+
+
 def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_free: str = "dense") -> str:
     """Does reading word order help on the checks that need it? Answered from ``rates``.
 
@@ -475,9 +485,12 @@ def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_fr
     if len(helped) == len(checks):
         end = _("Reading word order helped on every one of these {checks} checks in this run.").format(**values)
     elif helped:
-        end = _("Reading word order helped on {helped} of these {checks} checks in this run; on the others, "
-                "`{model}`, which sees no order at all, did as well or better, so what decided them was not word "
-                "order.").format(**values)
+        end = ngettext("Reading word order helped on {helped} of these {checks} checks in this run; on the other, "
+                       "`{model}`, which sees no order at all, did as well or better, so what decided it was not word "
+                       "order.",
+                       "Reading word order helped on {helped} of these {checks} checks in this run; on the others, "
+                       "`{model}`, which sees no order at all, did as well or better, so what decided them was not "
+                       "word order.", len(checks) - len(helped)).format(**values)
     else:
         end = _("Reading word order helped on none of these {checks} checks in this run: `{model}`, which sees no "
                 "order at all, did as well or better on each.").format(**values)
@@ -564,8 +577,8 @@ def encoded_shapes(x_train: np.ndarray, x_test: np.ndarray, vocab_size: int) -> 
 def lstm_parameters(units: int, inputs: int, keras_count: int) -> str:
     """An LSTM layer's parameters by the formula, against the count Keras reports."""
     formula = 4 * (units * (inputs + units) + units)
-    return _("LSTM layer: 4 gates × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = {formula} parameters "
-             "(Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
+    return _("LSTM layer: 4 weight blocks (3 gates and the candidate) × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = "
+             "{formula} parameters (Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
 
 
 def glove_loaded(words: int, dim: int, source: str) -> str:

@@ -211,7 +211,7 @@ def test_figure_words_from_data_and_notebooks_are_translated_names_are_not():
                             ylabel="share with a vector", title="GloVe coverage by word frequency")
     localize.localize_figure(fig)
     assert fig.axes[0].get_title() == "Cobertura de GloVe según la frecuencia de la palabra"
-    assert fig.axes[0].get_xlabel() == "rango de frecuencia en nuestro vocabulario"
+    assert fig.axes[0].get_xlabel() == "posición por frecuencia en nuestro vocabulario"
     plt.close(fig)
 
 
@@ -326,3 +326,44 @@ def test_refresh_committed_writes_the_spanish_notebooks_back_into_notebooks_es(m
     assert nb.parent == runner.NOTEBOOK_DIR / "es" and written == [nb]
     assert out == runner.NOTEBOOK_DIR / "outputs" / "full"  # the English notebooks' output folder
     assert kw["edition"] == "es" and kw["keep_default_output"] is True
+
+
+def _geometry(fig):
+    """What a reader sees of a figure's axes besides its texts: limits and tick positions."""
+    fig.canvas.draw()
+    return [(ax.get_xlim(), ax.get_ylim(), list(ax.get_xticks()), list(ax.get_yticks())) for ax in fig.axes]
+
+
+def _roc():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    return plots.roc_curves({"bigru": (y, np.clip(y * 0.6 + rng.random(200) * 0.5, 0, 1))}, title="ROC, test set")
+
+
+def _search_progress():  # 09's figure: cumulative epochs on x, accuracies on y
+    from course_utils import tuning
+
+    table = pd.DataFrame({"tuner": ["Hyperband"] * 4 + ["random search"] * 3, "trial": [0, 1, 2, 3, 0, 1, 2],
+                          "epochs trained": [2, 2, 2, 5, 3, 3, 3],
+                          tuning.OBJECTIVE: [0.84, 0.86, 0.85, 0.89, 0.83, 0.86, 0.87]})
+    return tuning.search_progress(table)
+
+
+@pytest.mark.parametrize("make", [_roc, lambda: plots.learning_curves(_history()), _search_progress],
+                         ids=["roc", "learning curves", "search progress"])
+def test_a_localized_figure_keeps_the_english_limits_and_ticks(make):
+    english = make()
+    english_geometry = _geometry(english)
+    english_ticks = [[t.get_text() for t in ax.get_yticklabels()] for ax in english.axes]
+    plt.close(english)
+    i18n.set_edition("es")
+    fig = make()
+    assert localize.localize_figure(fig) is True
+    assert _geometry(fig) == english_geometry  # the ROC axes stay 0..1, not -0,2..1,2
+    spanish_ticks = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes]
+    assert spanish_ticks == [[t.replace(".", ",") for t in ticks] for ticks in english_ticks]
+    assert any("," in t for ticks in spanish_ticks for t in ticks)
+    localize.localize_figure(fig)  # twice is the same as once
+    assert _geometry(fig) == english_geometry
+    assert [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes] == spanish_ticks
+    plt.close(fig)

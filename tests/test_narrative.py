@@ -201,17 +201,17 @@ def test_what_code_cells_used_to_print_is_computed_prose_in_both_editions(spanis
     assert narrative.vocabulary(["<pad>", "<oov>", "the"] + ["w"] * 19997, first=3) == \
         "El vocabulario tiene 20\u00a0000 entradas; las primeras: `<pad>`, `<oov>`, `the`."
     assert narrative.lstm_parameters(64, 50, 29440) == \
-        "Capa LSTM: 4 compuertas × (u·(d+u) + u) = 4 × (64·(50+64) + 64) = 29\u00a0440 parámetros (Keras cuenta 29\u00a0440)."
+        "Capa LSTM: 4 bloques de pesos (3 compuertas y el contenido candidato) × (u·(d+u) + u) = 4 × (64·(50+64) + 64) = 29\u00a0440 parámetros (Keras cuenta 29\u00a0440)."
     assert narrative.glove_coverage(0.9634, 19998) == "El 96,3\u00a0% de nuestras 19\u00a0998 palabras tiene un vector GloVe."
     assert "(25000, 512)" in narrative.encoded_shapes(np.zeros((25000, 512)), np.zeros((25000, 512)), 20000)
     budget = SimpleNamespace(hyperband_epochs=11, hyperband_trials=6, random_epochs=9, random_trials=3, max_epochs=3)
-    assert narrative.search_budget(budget) == ("Presupuesto: 11 épocas para Hyperband (6 pruebas), 9 para la "
-                                               "búsqueda aleatoria (3 pruebas de 3 épocas).")
+    assert narrative.search_budget(budget) == ("Presupuesto: 11 épocas para Hyperband (6 ensayos), 9 para la "
+                                               "búsqueda aleatoria (3 ensayos de 3 épocas).")
 
 
 def test_lstm_parameters_follow_the_formula():
     assert narrative.lstm_parameters(2, 3, 99) == \
-        "LSTM layer: 4 gates × (u·(d+u) + u) = 4 × (2·(3+2) + 2) = 48 parameters (Keras counts 99)."
+        "LSTM layer: 4 weight blocks (3 gates and the candidate) × (u·(d+u) + u) = 4 × (2·(3+2) + 2) = 48 parameters (Keras counts 99)."
 
 
 def test_session_repr_in_each_edition(spanish, tmp_path):
