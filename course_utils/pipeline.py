@@ -2,8 +2,8 @@
 
 Tokenizing and encoding 50,000 reviews takes seconds on every notebook start; the encoded
 arrays are therefore cached (``.npz`` in the cache directory) under a key made of the
-reviews themselves and every encoding setting, so a changed review, vocabulary size or
-``maxlen`` never reuses a stale file.
+reviews themselves, every encoding setting and the code of ``course_utils.text``, so a changed
+review, vocabulary size, ``maxlen`` or cleaning rule never reuses a stale file.
 """
 from __future__ import annotations
 
@@ -19,13 +19,24 @@ from .data import ImdbData, load_profile_data
 from .fileio import atomic_path
 from .text import EncodedData, Vocabulary, encode_dataset
 
-#: Bump when the encoding (tokenizer, vocabulary rules) changes; old caches are then unused.
-ENCODING_FORMAT = 2  # 2: Unicode letters, NFKC, curly apostrophes folded
+#: Bump when the encoding changes in a way the code of ``course_utils.text`` does not show (the
+#: key also holds that code's syntax tree, so an edit of the cleaning or the tokenizer retires
+#: old caches by itself, while a comment or docstring edit keeps them).
+ENCODING_FORMAT = 3  # 3: the key holds text.py's code; HTML entities, tags and zero-width characters cleaned
 
 
-def _encoding_key(data: ImdbData, settings: dict) -> str:
+def _text_code() -> str:
+    """The source of ``course_utils.text``, whose code decides every encoded array."""
+    from . import text
+    return Path(text.__file__).read_text(encoding="utf-8")
+
+
+def _encoding_key(data: ImdbData, settings: dict, code: str | None = None) -> str:
+    from .reuse import source_digest
+
     digest = hashlib.blake2b(digest_size=12)
-    digest.update(repr((ENCODING_FORMAT, sorted(settings.items()))).encode())
+    code_part = source_digest(_text_code() if code is None else code)
+    digest.update(repr((ENCODING_FORMAT, code_part, sorted(settings.items()))).encode())
     for frame in (data.train, data.test):
         digest.update(frame["label"].to_numpy(dtype=np.int64).tobytes())
         for text in frame["text"]:

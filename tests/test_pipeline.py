@@ -153,3 +153,16 @@ def test_a_cache_file_that_needs_pickle_or_has_other_shapes_is_never_served(data
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
         _same(pipeline.encode_cached(data, **settings), real)
+
+
+def test_the_encoding_cache_key_follows_the_text_code_not_its_comments(synthetic_archive, isolated, monkeypatch):
+    """A new cleaning rule (text.py) must not reuse arrays a warm cache encoded with the old one."""
+    from course_utils import config, data, pipeline
+    monkeypatch.setenv("IMDB_DATA_DIR", str(synthetic_archive.parent))
+    imdb = data.load_profile_data(config.get_profile("smoke"))
+    settings = {"vocab_size": 50, "maxlen": 16}
+    code = "def standardize(text):\n    return text.lower()\n"
+    key = pipeline._encoding_key(imdb, settings, code)
+    assert pipeline._encoding_key(imdb, settings, code.replace(":\n", ":  # lower-case\n", 1)) == key
+    assert pipeline._encoding_key(imdb, settings, code.replace("lower", "casefold")) != key
+    assert pipeline._encoding_key(imdb, settings) == pipeline._encoding_key(imdb, settings, pipeline._text_code())
