@@ -343,12 +343,13 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
     return fig
 
 
-def failure_heatmap(rates: pd.DataFrame) -> plt.Figure:
-    """Share of failed sentences per behavioural check (rows) and model (columns)."""
+def failure_heatmap(rates: pd.DataFrame, *, title: str | None = None) -> plt.Figure:
+    """Share of failed sentences per behavioural check (rows) and model (columns); ``title``
+    replaces the default one (e.g. to say the rates are the committed run's)."""
     fig, ax = plt.subplots(figsize=(1.3 * rates.shape[1] + 4.5, 0.5 * rates.shape[0] + 1.8))
     sns.heatmap(rates.astype(float) * 100, annot=True, fmt=".0f", cmap="Reds", vmin=0, vmax=100,
                 cbar_kws={"label": _("% of sentences failed")}, ax=ax)
-    ax.set(title=_("Behavioural checks: failure rate (%)"), xlabel=_("model"), ylabel="")
+    ax.set(title=title or _("Behavioural checks: failure rate (%)"), xlabel=_("model"), ylabel="")
     ax.tick_params(axis="x", rotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
