@@ -154,3 +154,11 @@ def notice(record: BehaviourRecord | None) -> str:
              "the **committed full run** ({profile} profile, models {models}), not of this run. Run notebooks "
              "03–07 to check your own models.").format(profile=record.profile or "full",
                                                        models=", ".join(f"`{m}`" for m in record.models))
+
+
+def heatmap_title(record: BehaviourRecord) -> str | None:
+    """The failure heatmap's title: None (the default) for this run's checks, one naming the
+    committed full run for its record."""
+    if record.source == THIS_RUN:
+        return None
+    return _("Behavioural checks of the committed full run: failure rate (%)")

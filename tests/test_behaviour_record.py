@@ -42,6 +42,10 @@ def test_without_a_trained_model_the_committed_record_is_shown_and_says_whose_it
     assert behaviour_record.notice(alone).startswith("No model of notebooks 03–07 is trained in this output folder, "
                                                      "so these are the behavioural checks of the **committed full "
                                                      "run** (full profile, models `bigru`)")
+    assert behaviour_record.heatmap_title(mine) is None
+    from course_utils import plots
+    fig = plots.failure_heatmap(alone.rates, title=behaviour_record.heatmap_title(alone))
+    assert fig.axes[0].get_title() == "Behavioural checks of the committed full run: failure rate (%)"
     assert behaviour_record.for_notebook({}, checks, committed=tmp_path / "none.json") is None
     assert "no committed behavioural checks" in behaviour_record.notice(None)
 
