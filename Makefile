@@ -62,7 +62,7 @@ $(VENV)/.installed: pyproject.toml
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
 	@touch $@
-	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 3 min) or make all (the full course run, ≈ 27 min on 2 CPU cores)."
+	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 4 min on 2 CPU cores) or make all (the full course run, ≈ 27 min on 2 CPU cores)."
 
 lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python as the kernel (LAB_ARGS)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/

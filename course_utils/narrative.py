@@ -231,10 +231,16 @@ def _review_part(row: pd.Series, want: int, truncating: str) -> tuple[str, str]:
         outcome, part = "right", _("“{review}” → p = {p}, right").format(review=review, p=p)
     else:
         outcome, part = "wrong", _("“{review}” → p = {p}, **wrong**").format(review=review, p=p)
-    if "words read" in row and "words" in row and row["words read"] < row["words"]:
-        cut = (_("{part} (it read the first {read} of {words} words)") if truncating == "post" else
-               _("{part} (it read the last {read} of {words} words)"))
-        part = cut.format(part=part, read=fmt_int(int(row["words read"])), words=fmt_int(int(row["words"])))
+    if {"words", "words read", "known words"} <= set(row.index):
+        counts = dict(part=part, read=fmt_int(int(row["words read"])), words=fmt_int(int(row["words"])),
+                      known=fmt_int(known))
+        if row["words read"] < row["words"]:
+            cut = (_("{part} (it read the first {read} of {words} words, {known} of them known)")
+                   if truncating == "post" else
+                   _("{part} (it read the last {read} of {words} words, {known} of them known)"))
+            part = cut.format(**counts)
+        else:
+            part = _("{part} ({known} of {words} words known)").format(**counts)
     return outcome, part
 
 

@@ -24,7 +24,42 @@ from .fileio import atomic_path
 from .i18n import _, fmt_int, fmt_number, get_edition
 
 CLASS_NAMES = ("negative", "positive")
-PALETTE = {"negative": "#d62728", "positive": "#2ca02c"}
+#: Class colours a colour-blind reader tells apart (Okabe and Ito's vermillion and blue), not red and green.
+PALETTE = {"negative": "#D55E00", "positive": "#0072B2"}
+#: Curve colours: seaborn's "colorblind", ten distinct hues. Curves beyond ten reuse a hue with
+#: another line style, so no two curves of a figure look the same.
+CURVE_COLOURS = tuple(sns.color_palette("colorblind", 10).as_hex())
+LINE_STYLES = ("-", "--", "-.", (0, (5, 1, 1, 1, 1, 1)))  # the last: dash, dot, dot
+#: The chance diagonal of a ROC plot: black and dotted, unlike every curve.
+CHANCE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.0}
+
+
+def curve_styles(n: int) -> list[dict[str, object]]:
+    """``n`` distinct line styles (``color`` and ``linestyle``) for the curves of one figure.
+
+    Up to ten curves get ten different colours; the line style also changes from one curve to
+    the next (four styles, none dotted like the chance line), so the palette's closest hues
+    (orange and vermillion, pink and grey) are still told apart.
+
+    Parameters
+    ----------
+    n : int
+        The number of curves.
+
+    Returns
+    -------
+    list of dict
+        Keyword arguments for ``Axes.plot``, one per curve, no two alike.
+    """
+    k = len(CURVE_COLOURS)
+    return [{"color": CURVE_COLOURS[i % k], "linestyle": LINE_STYLES[(i + i // k) % len(LINE_STYLES)]}
+            for i in range(n)]
+
+
+def integer_ticks(ax: plt.Axes, axis: str = "x") -> None:
+    """Ticks only at whole numbers on ``axis`` ("x" or "y"): epochs, counts, positions."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 
 
 def use_course_style() -> None:
@@ -114,7 +149,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label=_("validation"))
         ax.set(title=_("{title} {metric}").format(title=title, metric=_(metric)).strip() if title else _(metric),
                xlabel=_("epoch"), ylabel=_(metric))
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        integer_ticks(ax, "x")
         _sensible_limits(ax, epochs, [history.get(metric, []), history.get(f"val_{metric}", [])],
                          bounded=metric == "accuracy")
         ax.legend()
@@ -158,9 +193,10 @@ def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
     mistakes a missing curve for a hidden one.
     """
     fig, ax = plt.subplots(figsize=(8.5 if scores or without_curve else 5.5, 5))
-    for name, (y_true, y_score) in scores.items():
-        RocCurveDisplay.from_predictions(y_true, y_score, name=name, ax=ax)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label=_("chance"))
+    for (name, (y_true, y_score)), style in zip(scores.items(), curve_styles(len(scores))):
+        display = RocCurveDisplay.from_predictions(y_true, y_score, name=name, ax=ax)
+        display.line_.set(**style)
+    ax.plot([0, 1], [0, 1], label=_("chance"), **CHANCE_STYLE)
     if without_curve:
         ax.plot([], [], " ", label=_("no curve here (no scores in this run):") + "\n" + "\n".join(without_curve))
     ax.set(title=title, aspect="equal")
@@ -217,45 +253,67 @@ def metric_bars(table: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "f1",
 
 
 def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
-    """Test accuracy against training seconds (log scale), one marker per model, named in a legend.
+    """Test accuracy against training time (log scale), one marker per model, named in a legend.
 
-    A legend rather than labels next to the points: models with similar cost and accuracy
-    (LSTM, GRU) would print their names on top of each other. Rows of different origins
-    (``source``) get panels of their own: their times come from other machines or data.
+    One time unit for the whole figure (seconds, minutes or hours, from the longest time), in the
+    axis label, the ticks and the legend, so "118 s" never stands beside "2 min". A legend rather
+    than labels next to the points: models with similar cost and accuracy (LSTM, GRU) would print
+    their names on top of each other. Rows of different origins (``source``) get panels of their
+    own: their times come from other machines or data.
     """
     groups = origin_groups(table)
     fig, axes = _panels(groups, lambda frame: 4.0, 4.5)
     markers = "osD^vP*Xhp<>"
+    unit, per = time_unit(table["train_seconds"].to_numpy(dtype=float))
     handles = []
     for ax, (title, frame) in zip(axes, groups):
-        seconds = frame["train_seconds"].clip(lower=0.1)
+        times = frame["train_seconds"].clip(lower=0.1) / per
         for name, row in frame.iterrows():
             i = list(table.index).index(name)
-            handles.append(ax.scatter(seconds[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
-                                      color=f"C{i % 10}",
+            handles.append(ax.scatter(times[name], row["accuracy"], s=70, marker=markers[i % len(markers)],
+                                      color=CURVE_COLOURS[i % len(CURVE_COLOURS)],
                                       label=f"{name} ({fmt_number(row['accuracy'], 3)}, "
-                                            f"{_duration(row['train_seconds'])})"))
+                                            f"{_in_unit(row['train_seconds'] / per)} {unit})"))
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 3.0)))
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _duration(v)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: _in_unit(v)))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlim(seconds.min() / 2, seconds.max() * 2)
-        ax.set(xlabel=_("training time (log scale)"), title=title)
+        ax.set_xlim(times.min() / 2, times.max() * 2)
+        ax.set(xlabel=_("training time in {unit} (log scale)").format(unit=unit), title=title)
     axes[0].set_ylabel(_("test accuracy"))
     fig.suptitle(_("Accuracy vs training time"))
     axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return fig
 
 
-def _duration(seconds: float) -> str:
-    """``0.5 s``, ``30 s``, ``5 min``, ``2 h``: a readable tick label."""
-    if seconds < 1:
-        return f"{fmt_number(seconds, 1)} s"
-    if seconds < 120:
-        return f"{fmt_number(seconds, 0)} s"
-    if seconds < 7200:
-        return f"{fmt_number(seconds / 60, 0)} min"
-    return f"{fmt_number(seconds / 3600, 0)} h"
+def time_unit(seconds: Sequence[float]) -> tuple[str, float]:
+    """The one unit a figure writes these durations in, from the longest: ``("s", 1)`` up to
+    2 minutes, ``("min", 60)`` up to 2 hours, else ``("h", 3600)``.
+
+    Parameters
+    ----------
+    seconds : sequence of float
+        Durations in seconds (NaN ignored).
+
+    Returns
+    -------
+    (str, float)
+        The unit's symbol and its length in seconds.
+    """
+    values = np.asarray(seconds, dtype=float)
+    longest = float(np.nanmax(values)) if values.size and np.isfinite(values).any() else 0.0
+    if longest < 120:
+        return "s", 1.0
+    if longest < 7200:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+def _in_unit(value: float) -> str:
+    """A duration already in the figure's unit, with the decimals it needs (``0.25``, ``1.5``, ``30``)."""
+    decimals = 0 if value >= 10 else 1 if value >= 1 else 2
+    text = fmt_number(value, decimals)
+    return text[:-2] if decimals == 1 and text[-2:] in (".0", ",0") else text
 
 
 def _number_g(x: float) -> str:
@@ -268,22 +326,30 @@ def _number_g(x: float) -> str:
 
 def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
                 title: str) -> plt.Figure:
-    """Line plot of one or more series against a shared x (e.g. accuracy vs review length)."""
+    """Line plot of one or more series against a shared x (e.g. accuracy vs review length).
+
+    Each series gets its own colour and line style (:func:`curve_styles`); an x of whole numbers
+    gets ticks at whole numbers only.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    for name, y in ys.items():
-        ax.plot(x, y, marker="o", label=name)
+    for (name, y), style in zip(ys.items(), curve_styles(len(ys))):
+        ax.plot(x, y, marker="o", label=name, **style)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    values = np.asarray(x, dtype=float)
+    if values.size and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+        integer_ticks(ax, "x")  # token counts, positions, ranks: never a tick at 2.5
     if len(ys) > 1:
         ax.legend()
     return fig
 
 
-def failure_heatmap(rates: pd.DataFrame) -> plt.Figure:
-    """Share of failed sentences per behavioural check (rows) and model (columns)."""
+def failure_heatmap(rates: pd.DataFrame, *, title: str | None = None) -> plt.Figure:
+    """Share of failed sentences per behavioural check (rows) and model (columns); ``title``
+    replaces the default one (e.g. to say the rates are the committed run's)."""
     fig, ax = plt.subplots(figsize=(1.3 * rates.shape[1] + 4.5, 0.5 * rates.shape[0] + 1.8))
     sns.heatmap(rates.astype(float) * 100, annot=True, fmt=".0f", cmap="Reds", vmin=0, vmax=100,
                 cbar_kws={"label": _("% of sentences failed")}, ax=ax)
-    ax.set(title=_("Behavioural checks: failure rate (%)"), xlabel=_("model"), ylabel="")
+    ax.set(title=title or _("Behavioural checks: failure rate (%)"), xlabel=_("model"), ylabel="")
     ax.tick_params(axis="x", rotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")

@@ -161,3 +161,101 @@ def test_committed_rows_get_panels_of_their_own():
     assert [t.get_text() for t in bars.axes[1].get_xticklabels()] == ["bigru", "gru"]
     single = plots.metric_bars(table.assign(source="this run"))
     assert len(single.axes) == 1
+
+
+# --- Readable by every reader: one time unit, whole-number ticks, distinct colours ------------
+
+def test_accuracy_vs_time_writes_every_time_in_one_unit():
+    """118 s beside 2 min was one figure in two units."""
+    table = pd.DataFrame({"accuracy": [0.8, 0.85, 0.9], "train_seconds": [20.0, 118.0, 1500.0]},
+                         index=pd.Index(["dense", "gru", "bigru"], name="model"))
+    fig = plots.accuracy_vs_time(table)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "training time in min (log scale)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["dense (0.800, 0.33 min)", "gru (0.850, 2 min)", "bigru (0.900, 25 min)"]
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and not any(unit in t for t in ticks for unit in ("s", "min", "h"))  # the unit is the label's
+    assert [c.get_offsets()[0][0] for c in ax.collections] == pytest.approx([20 / 60, 118 / 60, 25])
+    assert plots.time_unit([30, 90]) == ("s", 1.0) and plots.time_unit([30, 7300]) == ("h", 3600.0)
+
+
+def _tick_values(axis) -> list[float]:
+    low, high = sorted(axis.get_view_interval())
+    return [v for v in axis.get_ticklocs() if low <= v <= high]
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 8, 12, 20, 30])
+def test_epoch_axes_tick_whole_epochs_only(epochs):
+    history = {"loss": list(np.linspace(1, 0.2, epochs)), "accuracy": list(np.linspace(0.5, 0.9, epochs))}
+    fig = plots.learning_curves(history)
+    for ax in fig.axes:
+        fig.canvas.draw()
+        ticks = _tick_values(ax.xaxis)
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
+
+
+def test_integer_ticks_drop_the_half_epochs_of_a_cumulative_epoch_axis():
+    """Matplotlib ticks 1 to 20 epochs at 2.5, 5, 7.5... (the tuners' search progress)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.step([1, 6, 12, 20], [0.5, 0.7, 0.8, 0.85])
+    fig.canvas.draw()
+    assert 2.5 in _tick_values(ax.xaxis)
+    plots.integer_ticks(ax, "x")
+    fig.canvas.draw()
+    ticks = _tick_values(ax.xaxis)
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
+
+
+def test_a_series_over_whole_numbers_ticks_whole_numbers():
+    fig = plots.series_plot([1, 2, 3, 4], {"a": [0.1, 0.2, 0.3, 0.2]}, xlabel="tokens", ylabel="y", title="t")
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in _tick_values(fig.axes[0].xaxis))
+
+
+def _look(line) -> tuple[np.ndarray, tuple]:
+    return np.array(matplotlib.colors.to_rgb(line.get_color())), tuple(line._dash_pattern[1] or ())
+
+
+def _alike(a, b) -> bool:
+    """Two lines a reader may confuse: close colours (RGB distance under 0.35) and the same dashes."""
+    (colour_a, dashes_a), (colour_b, dashes_b) = _look(a), _look(b)
+    return np.linalg.norm(colour_a - colour_b) < 0.35 and dashes_a == dashes_b
+
+
+def test_ten_roc_curves_look_different_and_none_looks_like_chance():
+    """09 draws ten ROC curves: with the course style, orange beside vermillion and a grey curve
+    beside the grey chance line read as one."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    scores = {f"model{i}": (y, np.clip(y * 0.3 + rng.random(200), 0, 1)) for i in range(10)}
+    with matplotlib.rc_context():
+        plots.use_course_style()
+        ax = plots.roc_curves(scores).axes[0]
+    chance = next(line for line in ax.lines if line.get_label() == "chance")
+    curves = [line for line in ax.lines if line.get_label().startswith("model")]
+    assert len(curves) == 10
+    assert len({matplotlib.colors.to_hex(line.get_color()) for line in curves}) == 10
+    confusable = [(a.get_label(), b.get_label()) for i, a in enumerate(curves) for b in curves[i + 1:] if _alike(a, b)]
+    assert confusable == []
+    assert all(np.linalg.norm(_look(line)[0] - _look(chance)[0]) >= 0.35 and _look(line)[1] != _look(chance)[1]
+               for line in curves)
+
+
+def test_curve_styles_never_repeat_beyond_ten_curves():
+    styles = plots.curve_styles(25)
+    assert len({(s["color"], s["linestyle"]) for s in styles}) == 25
+    assert len({s["color"] for s in styles[:10]}) == 10
+
+
+def test_class_colours_differ_on_the_blue_yellow_axis_colour_blind_readers_see():
+    """Red against green differs only on the axis that red-green colour blindness loses."""
+    negative, positive = (matplotlib.colors.to_rgb(plots.PALETTE[c]) for c in plots.CLASS_NAMES)
+    assert abs(negative[2] - positive[2]) > 0.5
+    frame = pd.DataFrame({"label": [0, 1, 1], "rating": [1, 9, 10]})
+    bars = plots.class_balance({"train": frame}).axes[0].patches
+    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in bars} == {
+        plots.PALETTE["negative"].lower(), plots.PALETTE["positive"].lower()}

@@ -72,8 +72,8 @@ def test_too_few_known_words_or_a_foreign_review_gets_no_confident_verdict():
     assert reviews.MIN_KNOWN_WORDS == 3 and reviews.MIN_KNOWN_SHARE == 0.5
 
 
-@pytest.mark.parametrize("drop_unknown,read", [(True, 9), (False, 8)])
-def test_a_long_review_says_how_many_of_its_words_the_model_read(drop_unknown, read):
+@pytest.mark.parametrize("drop_unknown,read,known", [(True, 9, 8), (False, 8, 7)])
+def test_a_long_review_says_how_many_of_its_words_the_model_read(drop_unknown, read, known):
     enc = text.encode_dataset(TRAIN, [1, 0, 1, 0], TRAIN, [1, 0, 1, 0], vocab_size=20, maxlen=8,
                               drop_unknown=drop_unknown)
     long_review = "boring " * 40 + "zzz great zzz film great acting great film great acting"
@@ -81,7 +81,8 @@ def test_a_long_review_says_how_many_of_its_words_the_model_read(drop_unknown, r
     assert table["words"].tolist() == [50]
     assert table["words read"].tolist() == [read]  # the end, where the model reads
     sentence = narrative.verdicts(table, [1], "dense")
-    assert f"(it read the last {read} of 50 words)" in sentence
+    assert table["known words"].tolist() == [known]
+    assert f"(it read the last {read} of 50 words, {known} of them known)" in sentence
     short = predict_reviews(Fixed(0.9), enc, "great film")
     assert short["words read"].tolist() == short["words"].tolist() == [2]
 
@@ -113,7 +114,8 @@ def test_verdicts_count_undecided_and_unjudged_reviews_apart():
     sentence = narrative.verdicts(table, [1, 0, 1, 1, 1, 1], "dense")
     assert sentence.startswith("`dense` gets 1 of 6 right and 1 wrong; 1 is undecided (p within 0.1 of 0.5); "
                                "3 it cannot judge (too few words it knows), neither right nor wrong: ")
-    assert "“meh” → p = 0.50, undecided" in sentence
+    assert "“meh” → p = 0.50, undecided (3 of 3 words known)" in sentence
+    assert "“good” → p = 0.90, right (3 of 3 words known)" in sentence
     assert "“zzz” → no word it knows: cannot judge" in sentence
     assert "“una película” → p = 0.96 from 1 known word: too few to judge" in sentence
     assert "knows only 1 of the 5 words it read (not English?)" in sentence
