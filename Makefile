@@ -71,7 +71,7 @@ test: setup  ## Run the test suite: unit tests on 2 workers (≈ 3.5 min), then 
 	$(PY) -m pytest -m "not notebooks" -n 2
 	$(PY) -m pytest -m notebooks
 
-smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3 min; EDITION=es: the Spanish notebooks, same outputs)
+smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3-4 min on 2 cores; EDITION=es: the Spanish notebooks, same outputs)
 	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)
 
 all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full (≈ 27 min on 2 CPU cores)
@@ -86,6 +86,7 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters; a
 	COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --refresh-committed
 	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
+	cp notebooks/outputs/full/behaviour_checks.json course_utils/results/behaviour_checks.json  # 09 alone shows them
 	$(PY) -m course_utils.workbook.readme README.md
 
 NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg \

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from . import models
+from . import models, plots
 from .i18n import _, label
 from .progress import progress_bar
 from .training import seed_everything, steady_tf_input, validation_split
@@ -412,6 +412,7 @@ def search_progress(table: pd.DataFrame) -> plt.Figure:
     ax.set(xlabel="epochs trained (cumulative)", ylabel="validation accuracy",
            title="Search progress under the same budget")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    plots.integer_ticks(ax, "x")  # epochs are counted: never a tick at 2.5
     return fig
 
 

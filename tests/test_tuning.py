@@ -105,6 +105,9 @@ def test_search_progress_draws_best_so_far_per_tuner():
     assert list(best.get_xdata()) == [1, 2, 3] and list(best.get_ydata()) == [0.60, 0.75, 0.8004]
     assert list(lines["random search: each trial"].get_xdata()) == [2, 4]
     assert plots.text_problems(fig) == []  # nothing overlaps or is clipped (the legend sits outside)
+    fig.canvas.draw()
+    ticks = fig.axes[0].get_xticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)  # epochs are counted: no 2.5
 
 
 def _toy(n=200):
