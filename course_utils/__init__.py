@@ -1,9 +1,9 @@
 """course_utils: the tested helpers behind the RNN-on-IMDB workbook.
 
-What students call sits at the top: ``config`` (profiles), ``data`` (the dataset), ``synthetic``
-(a tiny fake corpus), ``text`` (tokenization and padding), ``pipeline`` (profile -> arrays),
-``models``, ``training``, ``evaluation`` (metrics and records), ``experiment`` (train,
-evaluate, record), ``plots``, ``embeddings`` (GloVe), ``eda``, ``probes`` (why models behave
+What students call sits at the top: ``config`` (profiles), ``data`` (the dataset), ``text``
+(tokenization and padding), ``pipeline`` (profile -> arrays), ``models`` (the answer key of the
+models the notebooks write in Keras), ``layers`` (the one course layer), ``training``, ``evaluation`` (metrics and records), ``experiment`` (train,
+evaluate, record), ``reviews`` (typed reviews, honestly scored), ``plots``, ``embeddings`` (GloVe), ``eda``, ``probes`` (why models behave
 as they do), ``behaviour`` (CheckList-style checks), ``narrative`` (computed prose),
 ``baselines`` (TF-IDF), ``tuning`` (KerasTuner: random search, Hyperband), ``notebook`` (the session start),
 ``results`` (the committed run), ``progress`` and ``fileio``. The instructor's tooling has

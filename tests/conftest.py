@@ -10,7 +10,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["COURSE_PROGRESS"] = "0"
 
-from course_utils.synthetic import make_synthetic_archive  # noqa: E402
+from synthetic import make_synthetic_archive  # noqa: E402
 
 #: The real data, when the environment provides it (CI does, from ../shared/data).
 REAL_DATA_DIR = os.environ.get("IMDB_DATA_DIR")

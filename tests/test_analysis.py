@@ -9,7 +9,7 @@ import pytest
 
 from course_utils import baselines, probes, training, tuning
 from course_utils.workbook import validation
-from course_utils.synthetic import synthetic_review
+from synthetic import synthetic_review
 from course_utils.text import OOV
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.notebooks
 
 
 def test_harness_runs_and_writes_its_tables(tmp_path, monkeypatch):
-    from course_utils.synthetic import make_synthetic_archive
+    from synthetic import make_synthetic_archive
     import os
     if not os.environ.get("IMDB_DATA_DIR"):
         archive = make_synthetic_archive(tmp_path / "data" / "aclImdb_v1.tar.gz", n_per_class=1200)

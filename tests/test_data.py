@@ -12,7 +12,7 @@ import pytest
 
 from course_utils import data
 from course_utils.data import DataError, load_imdb
-from course_utils.synthetic import make_synthetic_archive
+from synthetic import make_synthetic_archive
 
 
 def test_reads_archive_in_official_layout(isolated, synthetic_archive):

@@ -19,7 +19,7 @@ import pytest
 
 from course_utils import grading
 from course_utils.grading import batch
-from course_utils.synthetic import make_synthetic_archive
+from synthetic import make_synthetic_archive
 
 pytestmark = pytest.mark.notebooks
 ASSIGNMENTS = sorted(p.stem for p in grading.ASSIGNMENTS_DIR.glob("a*.ipynb"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from course_utils.grading import ASSIGNMENTS_DIR, reference
-from course_utils.synthetic import make_synthetic_archive
+from synthetic import make_synthetic_archive
 from course_utils.text import pad_sequences
 
 

@@ -12,7 +12,7 @@ import pytest
 from course_utils import evaluation
 from course_utils.workbook import runner
 from course_utils.evaluation import METRIC_NAMES
-from course_utils.synthetic import make_synthetic_archive
+from synthetic import make_synthetic_archive
 
 pytestmark = pytest.mark.notebooks
 NOTEBOOKS = runner.discover()

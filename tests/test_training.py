@@ -10,7 +10,7 @@ import pytest
 
 from course_utils import models, training
 from course_utils.batching import LengthBuckets
-from course_utils.synthetic import synthetic_review
+from synthetic import synthetic_review
 from course_utils.text import encode_dataset
 
 
