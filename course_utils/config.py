@@ -113,6 +113,11 @@ class Profile:
         kwargs.update(overrides)
         return kwargs
 
+    @property
+    def max_epochs(self) -> int:
+        """The most epochs any notebook trains a model for in this profile."""
+        return max(self.epochs, self.dense_epochs, self.bigru_epochs or 0)
+
     def replace(self, **changes) -> "Profile":
         """Return a copy with some fields changed, e.g. ``profile.replace(epochs=1)``."""
         return dataclasses.replace(self, **changes)

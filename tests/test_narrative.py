@@ -79,6 +79,13 @@ def test_smoke_runs_say_they_check_wiring_only():
     assert "wiring only" in narrative.caveat(smoke)
 
 
+def test_the_smoke_banner_states_the_most_epochs_any_notebook_trains():
+    smoke = config.get_profile("smoke")
+    assert smoke.epochs == 1 and smoke.dense_epochs == 3  # 03's Dense trains more than the rest
+    assert "at most 3 epochs" in narrative.smoke_notice(smoke)
+    assert "at most 5 epochs" in narrative.smoke_notice(smoke.replace(bigru_epochs=5))
+
+
 def _trained(history, best_epoch):
     return SimpleNamespace(history=history, best_epoch=best_epoch)
 
