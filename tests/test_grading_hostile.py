@@ -390,3 +390,41 @@ def test_the_command_line_refuses_workers_that_do_not_fit_the_memory(fake, capsy
     assert code == 1
     assert "3 workers × 4096 MiB per sandbox = 12288 MiB, more than this machine's 8192 MiB" in capsys.readouterr().err
     assert not fake.out.exists(), "refused before anything is written"
+
+
+# ------------------------------------------------------------------- round 4: bounded work on untrusted bytes
+
+_LINEAR_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (60, 60))  # a watchdog, not a timing: the quadratic scan needs weeks
+from course_utils.grading import safefiles
+attack = b'"' + b'\\\\"' * (10 << 20)  # an unterminated string of escaped quotes, 20 MiB
+print(safefiles.json_depth(attack), safefiles.json_depth(b'[' + attack + b']'), safefiles.json_depth(b'[[' * 9))
+"""
+
+
+def test_an_unterminated_string_of_escaped_quotes_is_scanned_in_one_pass():
+    """The 180 kB notebook that froze every worker for 206 s, at the 20 MiB notebook limit."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LINEAR_CHILD], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(batch.__file__).parents[2])})
+    assert done.returncode == 0, f"the scan did not finish within 60 CPU seconds ({done.returncode}): {done.stderr[-300:]}"
+    assert done.stdout.split() == ["0", "1", "18"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_the_depth_scan_agrees_across_chunk_boundaries(chunk):
+    cases = {b'{"a": "[[[[[[", "b": [1, {"c": "\\"]]"}]}': 3, b'["\\\\", [["\\\\\\"[", []]]]': 4,
+             b'[["\\\\\\\\"], "]]]"]': 2, b'"\\\\"[[': 2, b'"[[': 0, b'': 0, b'[{}]': 2}
+    for data, depth in cases.items():
+        assert safefiles.json_depth(data, chunk) == depth, (data, chunk)
+
+
+def test_the_depth_scan_reads_a_bounded_window_at_a_time(monkeypatch):
+    seen = []
+    real = safefiles.np.frombuffer
+    monkeypatch.setattr(safefiles.np, "frombuffer", lambda buf, **kw: seen.append(len(buf)) or real(buf, **kw))
+    assert safefiles.json_depth(b"[" * (3 * safefiles.SCAN_CHUNK + 7)) == 3 * safefiles.SCAN_CHUNK + 7
+    assert max(seen) <= safefiles.SCAN_CHUNK and len(seen) == 4
