@@ -428,3 +428,127 @@ def test_the_depth_scan_reads_a_bounded_window_at_a_time(monkeypatch):
     monkeypatch.setattr(safefiles.np, "frombuffer", lambda buf, **kw: seen.append(len(buf)) or real(buf, **kw))
     assert safefiles.json_depth(b"[" * (3 * safefiles.SCAN_CHUNK + 7)) == 3 * safefiles.SCAN_CHUNK + 7
     assert max(seen) <= safefiles.SCAN_CHUNK and len(seen) == 4
+
+
+def _deep_folder(top: Path, levels: int) -> None:
+    """``top/d/d/.../d`` ``levels`` deep, made relative to each parent (the path itself may not fit PATH_MAX)."""
+    top.mkdir(parents=True)
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(levels):
+            os.mkdir("d", dir_fd=fd)
+            child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+
+
+def _remove_deep_folder(top: Path, levels: int) -> None:
+    """Undo :func:`_deep_folder` from the bottom up (``shutil.rmtree`` recurses, and pytest's own
+    clean-up of old temporary folders would meet a ``RecursionError`` in a later session)."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    for _ in range(levels - 1):
+        fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+    for fd in reversed(fds):
+        os.rmdir("d", dir_fd=fd)
+        os.close(fd)
+    top.rmdir()
+
+
+def test_a_folder_1100_levels_deep_is_its_students_row_and_everyone_else_is_graded(fake):
+    fake.student("ada")
+    fake.student("deep", fake.subs / "deep" / "work.ipynb")
+    _deep_folder(fake.subs / "deep" / "x", 1_100)
+    try:
+        fake.grade()
+    finally:
+        _remove_deep_folder(fake.subs / "deep" / "x", 1_100)
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == "10.0"
+    assert rows["deep"]["total"] == "0.0"
+    assert rows["deep"]["status"] == "not graded: refused: folder deep/ nests folders more than 16 levels deep"
+
+
+def test_whatever_reading_one_entry_raises_is_that_students_row(fake, monkeypatch):
+    for name in ("ada", "cy"):
+        fake.student(name)
+    fake.student("bomb", fake.subs / "bomb" / "work.ipynb")
+    real = batch._regular_tree
+
+    def fragile(folder, *args, **kwargs):  # what os.walk did with a folder 1,100 levels deep
+        if folder.name == "bomb":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(folder, *args, **kwargs)
+    monkeypatch.setattr(batch, "_regular_tree", fragile)
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == rows["cy"]["total"] == "10.0"
+    assert rows["bomb"]["status"] == ("not graded: refused: could not be read (RecursionError); "
+                                      "the rest of the class was graded")
+
+
+def test_a_student_folder_with_too_many_entries_is_refused_unread(tmp_path):
+    _nb(tmp_path / "subs" / "many" / "work.ipynb")
+    for i in range(30):
+        (tmp_path / "subs" / "many" / f"f{i}").mkdir()
+    roster = batch.find_submissions(tmp_path / "subs")
+    assert list(roster.submissions) == ["many"], "31 entries are within the default limit"
+    assert batch._regular_tree(tmp_path / "subs" / "many", limit=20) == "holds more than 20 entries"
+
+
+# ------------------------------------------------------------------- round 4: hard links are links
+
+def _tarball_with_a_hard_link(tmp_path: Path, target: str, member: str) -> Path:
+    """A student's tarball whose ``member`` is a hard link (``LNKTYPE``) to ``target`` (as ``tar -h`` makes)."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "submission.tar"
+    with tarfile.open(archive, "w") as tar:
+        data = b'{"cells": []}'
+        info = tarfile.TarInfo(target)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo(member)
+        link.type, link.linkname = tarfile.LNKTYPE, target
+        tar.addfile(link)
+    return archive
+
+
+def test_a_notebook_hard_linked_to_the_solution_is_refused_and_leaks_nothing(fake, tmp_path):
+    solution = _nb(tmp_path / "instructor" / "a3_metrics_report.ipynb", f'student = "ada"  # {SECRET}')
+    fake.student("bob")
+    fake.subs.mkdir(exist_ok=True)
+    os.link(solution, fake.subs / "ada.ipynb")
+    (fake.subs / "cy").mkdir()
+    os.link(solution, fake.subs / "cy" / "work.ipynb")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["bob"]["total"] == "10.0"
+    assert rows["ada"]["total"] == rows["cy"]["total"] == "0.0"
+    assert rows["ada"]["status"] == f"not graded: refused: {batch.HARD_LINK}"
+    assert rows["cy"]["status"] == f"not graded: refused: folder cy/ holds work.ipynb, {batch.HARD_LINK}"
+    assert SECRET not in _everything_written(fake.out)
+
+
+def test_a_hard_link_made_by_extracting_a_tarball_is_refused(tmp_path):
+    import tarfile
+
+    subs = tmp_path / "subs"
+    (subs / "dan").mkdir(parents=True)
+    with tarfile.open(_tarball_with_a_hard_link(tmp_path, "notes.txt", "work.ipynb")) as tar:
+        tar.extractall(subs / "dan")
+    assert os.stat(subs / "dan" / "work.ipynb").st_nlink == 2, "tarfile made a hard link"
+    roster = batch.find_submissions(subs)
+    assert roster.submissions == {} and "hard link" in roster.refused["dan"]
+
+
+def test_a_hard_link_swapped_in_after_the_scan_is_not_read(tmp_path):
+    original = tmp_path / "private.json"
+    original.write_text('{"secret": 1}')
+    (tmp_path / "out").mkdir()
+    os.link(original, tmp_path / "out" / "answers.json")
+    with pytest.raises(safefiles.UnsafeFile, match="^a hard link"):
+        safefiles.read_regular(tmp_path / "out" / "answers.json", 1 << 20)
+    assert batch._load_answers(tmp_path / "out") == ({}, [])

@@ -131,25 +131,111 @@ def markdown_safe(text: str) -> str:
     return re.sub(r"([\\`*_\[\]#!|~])", r"\\\1", text)
 
 
-def _regular_tree(folder: Path, limit: int = 10_000) -> str | None:
-    """Why ``folder`` cannot be graded (a link or special file anywhere in it), or ``None``."""
+#: A student folder nested deeper than this, or holding more entries, is refused unread.
+TREE_DEPTH = 16
+TREE_ENTRIES = 10_000
+HARD_LINK = ("a hard link (it shares its contents with another file, perhaps someone else's): "
+             "hard links are refused like symbolic links; copy the file in instead")
+
+
+def _regular_tree(folder: Path, limit: int = TREE_ENTRIES, max_depth: int = TREE_DEPTH) -> str | None:
+    """Why ``folder`` cannot be graded (a link, a hard link or a special file anywhere in it, too
+    deep, too many entries), or ``None``.
+
+    Iterative (a folder 1,100 levels deep is one refusal, not a ``RecursionError``), every folder
+    opened relative to its parent's descriptor without following links (no path grows past
+    ``PATH_MAX``), and bounded: at most ``limit`` entries and ``max_depth`` levels are looked at.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        top = os.open(folder, flags)
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror})"
+    pending: list[tuple[int, tuple[str, ...]]] = [(top, ())]
     seen = 0
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        for name in sorted(dirs + files):
-            seen += 1
-            path = Path(root, name)
+    try:
+        while pending:
+            fd, parts = pending.pop()
             try:
-                mode = path.lstat().st_mode
-            except OSError:
-                return "an entry vanished while it was read"
-            relative = path.relative_to(folder).as_posix()
-            if stat.S_ISLNK(mode):
-                return f"holds a symbolic link ({relative}): links are never followed; copy the file in instead"
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                return f"holds {relative}, which is not a regular file"
-        if seen > limit:
-            return f"holds more than {limit:,} entries"
+                with os.scandir(fd) as entries:
+                    names = []
+                    for entry in entries:
+                        seen += 1
+                        if seen > limit:
+                            return f"holds more than {limit:,} entries"
+                        names.append(entry.name)
+                for name in sorted(names):
+                    relative = "/".join(parts + (os.fsdecode(name),))
+                    try:
+                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        return "an entry vanished while it was read"
+                    if stat.S_ISLNK(info.st_mode):
+                        return (f"holds a symbolic link ({relative}): links are never followed; "
+                                "copy the file in instead")
+                    if stat.S_ISREG(info.st_mode):
+                        if info.st_nlink > 1:
+                            return f"holds {relative}, {HARD_LINK}"
+                    elif stat.S_ISDIR(info.st_mode):
+                        if len(parts) + 1 >= max_depth:
+                            return f"nests folders more than {max_depth} levels deep"
+                        try:
+                            pending.append((os.open(name, flags, dir_fd=fd), parts + (os.fsdecode(name),)))
+                        except OSError:
+                            return f"holds {relative}, which cannot be opened as a folder"
+                    else:
+                        return f"holds {relative}, which is not a regular file"
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _ in pending:
+            os.close(fd)
     return None
+
+
+def _classify(entry: Path, candidates: dict[str, list[tuple[str, Path]]], conflicts: dict[str, str],
+              refused: dict[str, str], skipped: list[tuple[str, str]]) -> None:
+    """Sort one entry of the submissions folder into ``candidates``, ``conflicts``, ``refused`` or
+    ``skipped`` (the caller guards it: whatever it raises is that student's row)."""
+    name = entry.name
+    info = entry.lstat()
+    mode = info.st_mode
+    if name.startswith("."):
+        skipped.append((name, "hidden entry"))
+    elif stat.S_ISLNK(mode):
+        if entry.suffix.lower() == ".ipynb" or "." not in name:
+            refused[normalise_name(Path(name).stem if entry.suffix.lower() == ".ipynb" else name)] = \
+                "a symbolic link: links are never followed; copy the notebook in instead"
+        else:
+            skipped.append((name, "symbolic link (copy the file in instead)"))
+    elif stat.S_ISREG(mode):
+        if entry.suffix == ".ipynb" and info.st_nlink > 1:
+            refused[normalise_name(entry.stem)] = HARD_LINK
+        elif entry.suffix == ".ipynb":
+            candidates.setdefault(normalise_name(entry.stem), []).append((name, entry))
+        elif entry.suffix.lower() == ".ipynb":
+            skipped.append((name, f"extension {entry.suffix!r}: rename it to .ipynb"))
+        else:
+            skipped.append((name, "not a notebook (.ipynb)"))
+    elif stat.S_ISDIR(mode):
+        if entry.suffix.lower() == ".ipynb":
+            skipped.append((name, "a folder named like a notebook"))
+            return
+        student = normalise_name(name)
+        problem = _regular_tree(entry)
+        if problem:
+            refused[student] = f"folder {name}/ {problem}"
+            return
+        notebooks = sorted(p for p in entry.iterdir() if p.suffix == ".ipynb" and not p.is_dir())
+        if not notebooks:
+            skipped.append((name, "folder without a notebook"))
+        elif len(notebooks) > 1:
+            conflicts[student] = f"folder {name}/ holds {len(notebooks)} notebooks: " + \
+                ", ".join(p.name for p in notebooks)
+        else:
+            candidates.setdefault(student, []).append((f"{name}/{notebooks[0].name}", notebooks[0]))
+    else:
+        skipped.append((name, "not a file or folder"))
 
 
 def find_submissions(directory: str | os.PathLike) -> Roster:
@@ -173,41 +259,12 @@ def find_submissions(directory: str | os.PathLike) -> Roster:
     refused: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
     for entry in sorted(directory.iterdir()):
-        name = entry.name
-        mode = entry.lstat().st_mode
-        if name.startswith("."):
-            skipped.append((name, "hidden entry"))
-        elif stat.S_ISLNK(mode):
-            if entry.suffix.lower() == ".ipynb" or "." not in name:
-                refused[normalise_name(Path(name).stem if entry.suffix.lower() == ".ipynb" else name)] = \
-                    "a symbolic link: links are never followed; copy the notebook in instead"
-            else:
-                skipped.append((name, "symbolic link (copy the file in instead)"))
-        elif stat.S_ISREG(mode):
-            if entry.suffix == ".ipynb":
-                candidates.setdefault(normalise_name(entry.stem), []).append((name, entry))
-            elif entry.suffix.lower() == ".ipynb":
-                skipped.append((name, f"extension {entry.suffix!r}: rename it to .ipynb"))
-            else:
-                skipped.append((name, "not a notebook (.ipynb)"))
-        elif stat.S_ISDIR(mode):
-            if entry.suffix.lower() == ".ipynb":
-                skipped.append((name, "a folder named like a notebook"))
-                continue
-            student = normalise_name(name)
-            problem = _regular_tree(entry)
-            notebooks = sorted(p for p in entry.iterdir() if p.suffix == ".ipynb" and not p.is_dir())
-            if problem:
-                refused[student] = f"folder {name}/ {problem}"
-            elif not notebooks:
-                skipped.append((name, "folder without a notebook"))
-            elif len(notebooks) > 1:
-                conflicts[student] = f"folder {name}/ holds {len(notebooks)} notebooks: " + \
-                    ", ".join(p.name for p in notebooks)
-            else:
-                candidates.setdefault(student, []).append((f"{name}/{notebooks[0].name}", notebooks[0]))
-        else:
-            skipped.append((name, "not a file or folder"))
+        try:
+            _classify(entry, candidates, conflicts, refused, skipped)
+        except Exception as exc:  # noqa: BLE001 - one entry's failure is its own row, the rest are graded
+            name = entry.name
+            student = normalise_name(Path(name).stem if name.lower().endswith(".ipynb") else name)
+            refused[student] = f"could not be read ({type(exc).__name__}); the rest of the class was graded"
     submissions = {}
     for student, found in candidates.items():
         if student in refused:

@@ -60,7 +60,8 @@ def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike
     Raises
     ------
     UnsafeFile
-        If any component is a link, the file is not a regular file, or it is larger than ``limit``.
+        If any component is a link, the file is a hard link (more than one name), is not a
+        regular file, or is larger than ``limit``.
     """
     path = Path(path)
     if base is None:
@@ -70,6 +71,8 @@ def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile("not a regular file")
+        if info.st_nlink > 1:  # a hard link shares another file's contents: refused like a symbolic link
+            raise UnsafeFile("a hard link (links are never followed)")
         if info.st_size > limit:
             raise UnsafeFile(f"larger than {limit:,} bytes")
         chunks, size = [], 0
