@@ -175,7 +175,7 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
     monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: calls.append("data"))
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
-    def fake_run(command, *, work, read_only, env, limits, unsafe):
+    def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
         code = nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source
         student = code.splitlines()[0].split("=")[1].strip().strip("'")
         with lock:

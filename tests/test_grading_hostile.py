@@ -43,7 +43,7 @@ def fake(tmp_path, monkeypatch):
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
     write = {}
 
-    def fake_run(command, *, work, read_only, env, limits, unsafe):
+    def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
         student = json.loads(nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source.split(" = ", 1)[1])
         if student in write:
             write[student](work / "answers")

@@ -385,3 +385,69 @@ print('planted')
         assert sorted(p.name for p in answers_dir.iterdir()) == ["answers.json"]
     from course_utils.grading import batch
     assert batch._load_answers(answers_dir) == ({}, [])
+
+
+# ------------------------------------------------------------------- round 4: the copy back is bounded
+
+EMPTY_FOLDERS = """
+import os, errno
+os.makedirs('/grading/answers', exist_ok=True)
+open('/grading/answers/answers.json', 'w').write('{}')
+open('/grading/junk.bin', 'w').write('x' * 1000)
+made = 0
+try:
+    for i in range(60_000):
+        os.mkdir(f'/grading/d{i}')
+        made += 1
+except OSError as exc:
+    print('stopped', errno.errorcode[exc.errno])
+print('made', made)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the tmpfs of /grading (and its inode limit) needs root")
+def test_empty_folders_are_bounded_in_the_sandbox_and_never_copied_back(tmp_path):
+    """The attack: a million empty folders (no tmpfs blocks) became a million inodes on the host."""
+    if not _can_mount_tmpfs(tmp_path):
+        pytest.fail("running as root but no tmpfs can be mounted: the size limits cannot be checked")
+    work = tmp_path / "work"
+    work.mkdir()
+    result = sandbox.run([sys.executable, "-c", EMPTY_FOLDERS], work=work, keep=["answers/answers.json"],
+                         limits=sandbox.Limits(wall_seconds=60, work_inodes=5_000))
+    assert "stopped ENOSPC" in result.output, result.output
+    assert int(result.output.split("made ")[1].split()[0]) < 5_000, result.output
+    assert [p.relative_to(work).as_posix() for p in sorted(work.rglob("*"))] == ["answers", "answers/answers.json"]
+
+
+def test_the_copy_back_keeps_only_what_the_scorer_reads_and_never_a_link(tmp_path):
+    source = tmp_path / "source"
+    (source / "answers").mkdir(parents=True)
+    (source / "answers" / "answers.json").write_text("{}")
+    (tmp_path / "private").write_text("secret")
+    os.link(tmp_path / "private", source / "answers" / "run.json")
+    (source / "answers" / "model.keras").symlink_to(tmp_path / "private")
+    (source / "other.txt").write_text("not read by the scorer")
+    sandbox._copy_back(source, tmp_path / "kept", 1 << 20, ["answers/answers.json", "answers/run.json",
+                                                            "answers/model.keras", "../private", "/etc/passwd"])
+    assert [p.relative_to(tmp_path / "kept").as_posix() for p in sorted((tmp_path / "kept").rglob("*"))] == \
+        ["answers", "answers/answers.json"]
+
+
+def test_without_a_list_the_copy_back_stops_at_its_limits(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    for i in range(300):
+        (source / f"d{i:03}").mkdir()
+    deep = source / "a"
+    for _ in range(12):
+        deep = deep / "b"
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("too deep")
+    (source / "f.txt").write_text("kept")
+    notes = sandbox._copy_back(source, tmp_path / "kept", 1 << 20, max_entries=200)
+    assert notes == ["copy back from /grading stopped after 200 entries"]
+    assert len(list((tmp_path / "kept").rglob("*"))) <= 200
+    notes = sandbox._copy_back(source, tmp_path / "kept2", 1 << 20)
+    assert notes == [] and (tmp_path / "kept2" / "f.txt").read_text() == "kept"
+    assert not list((tmp_path / "kept2").rglob("deep.txt")), f"deeper than {sandbox.COPY_DEPTH} levels is left"
+    assert not (tmp_path / "kept2" / "d000").exists(), "an empty folder is never made on the host"

@@ -43,6 +43,8 @@ RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
 MODELCHECK_MEMORY = 2 << 30  # bytes for checking and scoring an exported model
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
 NOTEBOOK_DEPTH = 64  # JSON nesting of a notebook
+#: What the scorer reads from a sandbox's folder: all that is copied back from it.
+SCORED_FILES = ("answers/answers.json", "answers/run.json", "answers/model.keras")
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
 FLAGS = {
@@ -426,7 +428,7 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         run = sandbox.run([sys.executable, "-m", "course_utils.grading.harness", f"{inside}/{notebook}",
                            f"{inside}/challenge.json", f"{inside}/answers"], work=work,
                           read_only={"/opt/course": ctx.pristine, "/data": ctx.data}, env=env,
-                          limits=ctx.limits, unsafe=ctx.unsafe)
+                          limits=ctx.limits, unsafe=ctx.unsafe, keep=SCORED_FILES)
         answers, errors = _load_answers(work / "answers")
         if ctx.challenge.model_check is not None:
             answers.update(_check_model(work / "answers", folder, ctx))

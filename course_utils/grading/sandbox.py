@@ -59,6 +59,7 @@ class Limits:
     cpus: float = 1.0  # CPU time per wall second (control group)
     tmp_bytes: int = 512 << 20  # size of /tmp and of /dev/shm (each)
     work_bytes: int = 1 << 30  # size of /grading (a tmpfs of its own, as root)
+    work_inodes: int = 20_000  # files and folders /grading may hold (empty folders use no blocks)
     cgroup: bool = True  # one control group per sandbox where one can be made
 
 
@@ -160,8 +161,11 @@ def sandbox_uid() -> Iterator[int]:
 
 
 @contextmanager
-def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
-    """Mount a tmpfs of ``size`` bytes on ``folder``, keeping what it holds (as root; else a note)."""
+def sized_folder(folder: Path, size: int, notes: list[str], *, inodes: int = Limits.work_inodes,
+                 keep: Sequence[str] | None = None) -> Iterator[None]:
+    """Mount a tmpfs of ``size`` bytes and ``inodes`` entries on ``folder``, keeping what it holds
+    (as root; else a note). Afterwards only ``keep`` (paths relative to ``folder``; ``None``: a
+    bounded copy of its regular files, see :func:`_copy_back`) is copied back to the host."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         notes.append("/grading has no size limit (not root: no tmpfs of its own)")
         yield
@@ -169,8 +173,8 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
     staging = folder.parent / f".{folder.name}.staging"
     os.rename(folder, staging)
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755,nosuid,nodev", "tmpfs",
-                              str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes},mode=0755,nosuid,nodev",
+                              "tmpfs", str(folder)], capture_output=True, text=True)
     if mounted.returncode != 0:
         folder.rmdir()
         os.rename(staging, folder)
@@ -184,7 +188,7 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
     finally:
         kept = folder.parent / f".{folder.name}.kept"
         try:
-            _copy_regular(folder, kept, size)  # what the caller reads afterwards
+            notes.extend(_copy_back(folder, kept, size, keep))  # what the caller reads afterwards
         finally:
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
             shutil.rmtree(folder, ignore_errors=True)
@@ -194,44 +198,117 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
                 folder.mkdir(exist_ok=True)
 
 
-def _copy_regular(source: Path, target: Path, budget: int, max_entries: int = 10_000) -> None:
-    """Copy the regular files and folders of ``source`` (a sandbox's) to ``target``: no link, FIFO
-    or device is opened or copied (a FIFO would block the grader), at most ``budget`` bytes."""
+#: Bounds of the copy back from a sandbox's folder when the caller names no files.
+COPY_ENTRIES, COPY_FILES, COPY_DEPTH = 10_000, 256, 8
+
+
+def _copy_one(source_fd: int, target: Path, budget: int) -> int:
+    """Copy the open regular file ``source_fd`` to ``target`` if it is a single-link regular file of
+    at most ``budget`` bytes; the bytes copied (0 if refused)."""
     import stat
 
+    info = os.fstat(source_fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > budget:
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    with open(target, "wb") as out:
+        while copied < info.st_size:  # never more than it had when it was looked at
+            chunk = os.read(source_fd, min(1 << 20, info.st_size - copied))
+            if not chunk:
+                break
+            out.write(chunk)
+            copied += len(chunk)
+    return copied
+
+
+def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | None = None, *,
+               max_entries: int = COPY_ENTRIES, max_files: int = COPY_FILES, max_depth: int = COPY_DEPTH) -> list[str]:
+    """Copy what a sandbox left in ``source`` to ``target``, within limits; returns notes on what was left.
+
+    With ``keep``, only those relative paths (the files the scorer reads) are copied: nothing else
+    of the sandbox's folder is even listed. Without, regular files are copied folder by folder,
+    at most ``max_entries`` entries looked at, ``max_files`` files, ``max_depth`` levels. Either
+    way: no link (symbolic or hard), FIFO or device is copied (a FIFO would block the grader),
+    every path is opened without following links, and at most ``budget`` bytes are copied.
+    A million empty folders cost the host nothing: at most ``max_entries`` are looked at.
+    """
+    from .safefiles import UnsafeFile, _open_nofollow
+
     target.mkdir()
-    entries = 0
-    for root, dirs, files in os.walk(source, followlinks=False):
-        relative = Path(root).relative_to(source)
-        for name in sorted(dirs):
-            if not os.path.islink(os.path.join(root, name)):
-                (target / relative / name).mkdir()
-        for name in sorted(files):
-            entries += 1
-            if entries > max_entries:
-                return
-            path = os.path.join(root, name)
+    notes: list[str] = []
+    if keep is not None:
+        for relative in keep:
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError:
-                continue  # a link, or gone
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
-                    continue
-                budget -= info.st_size
-                with open(target / relative / name, "wb") as out:
-                    shutil.copyfileobj(handle, out)
+                fd = _open_nofollow(source, relative)
+            except UnsafeFile:
+                continue  # absent, a link, or not reachable: the scorer reads it as no answer
+            try:
+                budget -= _copy_one(fd, target / relative, budget)
+            finally:
+                os.close(fd)
+        return notes
+    import stat
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    pending = [(os.open(source, flags), Path())]
+    entries = files = 0
+    try:
+        while pending:
+            fd, relative = pending.pop(0)
+            try:
+                with os.scandir(fd) as listing:
+                    names = []
+                    for entry in listing:
+                        entries += 1
+                        if entries > max_entries:
+                            notes.append(f"copy back from /grading stopped after {max_entries:,} entries")
+                            return notes
+                        names.append(entry.name)
+                for name in sorted(names):
+                    try:
+                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(info.st_mode):
+                        if len(relative.parts) + 1 < max_depth:
+                            try:
+                                pending.append((os.open(name, flags, dir_fd=fd), relative / name))
+                            except OSError:
+                                pass
+                    elif stat.S_ISREG(info.st_mode):
+                        files += 1
+                        if files > max_files:
+                            notes.append(f"copy back from /grading stopped after {max_files:,} files")
+                            return notes
+                        try:
+                            child = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                            | getattr(os, "O_CLOEXEC", 0), dir_fd=fd)
+                        except OSError:
+                            continue
+                        try:
+                            budget -= _copy_one(child, target / relative / name, budget)
+                        finally:
+                            os.close(child)
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _ in pending:
+            os.close(fd)
+    return notes
 
 
 def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.PathLike] = {},
-        env: Mapping[str, str] = {}, limits: Limits = Limits(), unsafe: bool = False) -> RunResult:
+        env: Mapping[str, str] = {}, limits: Limits = Limits(), unsafe: bool = False,
+        keep: Sequence[str] | None = None) -> RunResult:
     """Run ``command`` in a fresh sandbox whose only writable folder is ``work`` (seen as ``/grading``).
 
     ``read_only`` maps paths inside the sandbox to folders or files outside. ``unsafe=True``
     runs the command as a plain child process (trusted code only). The whole process tree is
     killed at ``limits.wall_seconds``; its output is kept up to ``limits.output_bytes``. The
     result's ``notes`` say which protections could not be had here (e.g. no control group).
+    ``keep`` names the files of ``work`` (relative paths) the caller reads afterwards: as root,
+    only those come back from the sandbox's own tmpfs (``None``: a bounded copy of everything).
     """
     work = Path(work)
     notes: list[str] = []
@@ -239,7 +316,8 @@ def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.
         return _run(list(command), work, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), **env},
                     work, limits, None, notes)
     bwrap = check_available()
-    with sandbox_uid() as uid, sized_folder(work, limits.work_bytes, notes):
+    with sandbox_uid() as uid, sized_folder(work, limits.work_bytes, notes, inodes=limits.work_inodes,
+                                                      keep=keep):
         if os.geteuid() == 0:
             os.chown(work, uid, uid)
             for path in work.rglob("*"):
