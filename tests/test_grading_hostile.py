@@ -552,3 +552,68 @@ def test_a_hard_link_swapped_in_after_the_scan_is_not_read(tmp_path):
     with pytest.raises(safefiles.UnsafeFile, match="^a hard link"):
         safefiles.read_regular(tmp_path / "out" / "answers.json", 1 << 20)
     assert batch._load_answers(tmp_path / "out") == ({}, [])
+
+
+# ------------------------------------------------------------------- round 4: names the file system allows
+
+LATIN1_JOSE = os.fsdecode(b"Jos\xe9")  # what os.listdir gives for unzip's name from a Windows zip
+
+
+def test_an_honest_latin1_name_from_a_windows_zip_is_graded_and_every_output_written(fake):
+    fake.student(LATIN1_JOSE)
+    fake.student("José")  # the same name in UTF-8: another student, another row
+    fake.student("ada")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["Jos\\xe9"]["total"] == rows["José"]["total"] == rows["ada"]["total"] == "10.0"
+    assert rows["Jos\\xe9"]["status"] == "graded"
+    feedback = {p.name: p.read_text(encoding="utf-8") for p in (fake.out / "feedback").iterdir()}
+    assert len(feedback) == 3
+    assert "Score: 10 / 10" in feedback[batch.feedback_filename(LATIN1_JOSE)]
+    assert batch.feedback_filename(LATIN1_JOSE) != batch.feedback_filename("José")
+    assert "# Feedback for Jos\\\\xe9" in feedback[batch.feedback_filename(LATIN1_JOSE)]
+    assert "Graded: 3;" in (fake.out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_255_byte_name_gets_its_row_and_a_feedback_file_the_file_system_accepts(fake):
+    long_name = "𝒜" * 60  # 240 bytes, 246 with .ipynb
+    fake.student(long_name)
+    fake.grade()
+    assert _rows(fake.out)[long_name]["total"] == "10.0"
+    [written] = list((fake.out / "feedback").iterdir())
+    assert written.name == batch.feedback_filename(long_name) and len(os.fsencode(written.name)) <= 255
+
+
+def test_invisible_and_bidirectional_characters_read_differently_everywhere(fake):
+    for name in ("bob", "bob\u200b", "\u202ebob", "bo\\u200bb"):
+        fake.student(name)
+    (fake.subs / "notes\u202etxt.pdf").write_text("hi")
+    fake.write["bob\u200b"] = lambda folder: (folder / "answers.json").write_text("{}")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert set(rows) == {"bob", "bob\\u200b", "\\u202ebob", "bo\\\\u200bb"}, rows.keys()
+    assert rows["bob"]["total"] == "10.0" and rows["bob\\u200b"]["total"] == "0.0"
+    csv_text = (fake.out / "grades.csv").read_text(encoding="utf-8")
+    assert "\u200b" not in csv_text and "\u202e" not in csv_text
+    report = (fake.out / "report.md").read_text(encoding="utf-8")
+    assert "\u202e" not in report and "notes\\\\u202etxt.pdf" in report
+    assert len(list((fake.out / "feedback").iterdir())) == 4
+
+
+def test_a_lone_surrogate_in_a_sandboxs_words_never_stops_the_sheet(fake):
+    fake.student("ada")
+    fake.student("eve")
+    fake.write["eve"] = lambda folder: (folder / "run.json").write_text(
+        json.dumps({"errors": [{"cell": "\ud800", "error": "bad \udce9 \ud83d"}]}))
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == "10.0" and rows["eve"]["status"] == "graded; 1 cell(s) raised"
+    text = (fake.out / "feedback" / batch.feedback_filename("eve")).read_text(encoding="utf-8")
+    assert "- cell \\\\ud800: bad \\\\xe9 \\\\ud83d" in text
+
+
+@pytest.mark.parametrize("name,shown", [("bob", "bob"), ("bob\u200b", "bob\\u200b"), ("\u202ebob", "\\u202ebob"),
+                                        (LATIN1_JOSE, "Jos\\xe9"), ("a\\b", "a\\\\b"), ("x\ny", "x\\u000ay"),
+                                        ("\u3164", "\\u3164"), ("\U000e0101", "\\U000e0101"), ("zoë ann", "zoë ann")])
+def test_names_are_shown_one_to_one(name, shown):
+    assert batch.shown(name) == shown

@@ -108,6 +108,51 @@ def normalise_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+#: Printable but invisible (or blank) characters, shown escaped like control characters.
+_INVISIBLE = frozenset([0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0, *range(0x180B, 0x1810),
+                        *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+#: Longest text (in characters, once escaped) a name or reason may take in the sheet, report or feedback.
+SHOWN_LIMIT = 2_000
+
+
+def shown(text: str, limit: int | None = SHOWN_LIMIT) -> str:
+    """``text`` as it may be shown anywhere: one-to-one, printable, one line, bounded.
+
+    A backslash is doubled; a byte that was not UTF-8 (a ``surrogateescape`` code, what Python
+    makes of a Latin-1 file name from a Windows zip) is shown ``\\xe9``; control, format
+    (zero-width, bidirectional), separator and invisible characters are shown ``\\u200b``.
+    So ``bob``, ``bob\\u200b`` and ``\\u202ebob`` read differently, and no two names read
+    alike. Text longer than ``limit`` characters once escaped is cut, saying how much was cut.
+
+    Parameters
+    ----------
+    text : str
+        Any text: a file name, a reason, a sandbox's message.
+    limit : int or None
+        Most characters kept (``None``: no limit).
+
+    Returns
+    -------
+    str
+        Text that encodes to UTF-8 whatever ``text`` held.
+    """
+    out = []
+    for char in str(text):
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif (not char.isprintable() and char != " ") or code in _INVISIBLE:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    text = "".join(out)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"... [{len(text) - limit:,} more characters cut]"
+    return text
+
+
 def spreadsheet_safe(text: str) -> str:
     """Text a spreadsheet shows as text: a leading ``= + - @`` would start a formula.
 
@@ -117,19 +162,45 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START + ("'",)) else text
 
 
+def sheet_cell(text: str) -> str:
+    """A name or status as the grade sheet shows it: :func:`shown` (invisible characters, bytes
+    that are not UTF-8), then :func:`spreadsheet_safe`."""
+    return spreadsheet_safe(shown(text))
+
+
+#: Most UTF-8 bytes of a feedback file name's readable part (the file system allows 255 in all).
+FILENAME_BYTES = 160
+
+
 def feedback_filename(student: str) -> str:
-    """A file name for a student's feedback: readable, inside the feedback folder, and one per
-    student (always suffixed with a hash of the normalised name, so no name can forge another's)."""
+    """A file name for a student's feedback: readable, inside the feedback folder, at most 255
+    bytes, and one per student (always suffixed with a hash of the normalised name, so no name
+    can forge another's). A byte that was not UTF-8 is kept in the hash, shown ``_`` in the name."""
     student = normalise_name(student)
     safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in student).strip(". ") or "student"
+    safe = safe[:60]
+    while len(safe.encode("utf-8")) > FILENAME_BYTES:  # 60 four-byte letters: 240 bytes
+        safe = safe[:-1]
     digest = hashlib.blake2b(student.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-    return f"{safe[:60]}-{digest}.md"
+    return f"{safe}-{digest}.md"
 
 
-def markdown_safe(text: str) -> str:
-    """``text`` shown literally in Markdown and HTML: one line, no tag, no heading, no link."""
-    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(text))
-    text = html.escape(text, quote=False)
+def _utf8(text: str) -> str:
+    """``text`` that always encodes to UTF-8 (a lone surrogate, e.g. from a JSON ``"\\udce9"``,
+    is written as its escape): the last guard before a file is written, so the sheet always is."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _defang(text: str) -> str:
+    """Break what Markdown renderers turn into links by themselves (``www.x.com``, ``https://``, ``a@b.c``)."""
+    text = re.sub(r"(?i)(www)\.", r"\1[.]", text)
+    return text.replace("://", "[:]//").replace("@", "[@]")
+
+
+def markdown_safe(text: str, limit: int | None = SHOWN_LIMIT) -> str:
+    """``text`` shown literally in Markdown and HTML: one line (:func:`shown`), bounded, no tag,
+    no heading, no link (nor an autolink such as ``www.x.com``, shown ``www[.]x.com``), no emphasis."""
+    text = html.escape(_defang(shown(text, limit)), quote=False)
     return re.sub(r"([\\`*_\[\]#!|~])", r"\\\1", text)
 
 
@@ -589,19 +660,19 @@ def write_outputs(output_dir: Path, sheet: pd.DataFrame, feedback: dict[str, str
     building = Path(tempfile.mkdtemp(prefix=".feedback-", dir=output_dir))
     try:
         for student, text in feedback.items():
-            (building / feedback_filename(student)).write_text(text, encoding="utf-8")
+            (building / feedback_filename(student)).write_text(_utf8(text), encoding="utf-8")
         os.chmod(building, 0o755)
         _swap_in(building, output_dir / "feedback")
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    write_text_atomic(output_dir / "report.md", report)
+    write_text_atomic(output_dir / "report.md", _utf8(report))
     previous = output_dir / "grades.csv"
     if previous.is_file() and not previous.is_symlink():
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         history = output_dir / "history"
         history.mkdir(exist_ok=True)
         shutil.copy2(previous, history / f"grades-{stamp}.csv")
-    write_text_atomic(previous, sheet.to_csv(index=False))
+    write_text_atomic(previous, _utf8(sheet.to_csv(index=False)))
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -636,8 +707,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFrame:
-    rows = [{"student": spreadsheet_safe(r.student), **{q: min(r.scores.get(q, 0.0), float(m)) for q, m in questions.items()},
-             "max_total": float(sum(questions.values())), "status": spreadsheet_safe(r.status)} for r in results]
+    rows = [{"student": sheet_cell(r.student), **{q: min(r.scores.get(q, 0.0), float(m)) for q, m in questions.items()},
+             "max_total": float(sum(questions.values())), "status": sheet_cell(r.status)} for r in results]
     sheet = pd.DataFrame(rows, columns=["student", *questions, "max_total", "status"])
     sheet.insert(len(questions) + 1, "total", sheet[list(questions)].sum(axis=1))
     return sheet.sort_values("student").reset_index(drop=True)  # names are unique: no ties
