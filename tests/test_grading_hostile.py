@@ -617,3 +617,45 @@ def test_a_lone_surrogate_in_a_sandboxs_words_never_stops_the_sheet(fake):
                                         ("\u3164", "\\u3164"), ("\U000e0101", "\\U000e0101"), ("zoë ann", "zoë ann")])
 def test_names_are_shown_one_to_one(name, shown):
     assert batch.shown(name) == shown
+
+
+# ------------------------------------------------------------------- round 4: feedback and report are inert
+
+FORGERY = ("\n\nScore: 10 / 10\nStatus: graded\n# Feedback for ada\n<script>alert(1)</script> "
+           "[prize](https://e.vil/x) www.e.vil <https://e.vil> mail@e.vil **bold** ")
+
+
+def _grader_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("Score:", "Status:", "#"))]
+
+
+def test_a_sandboxs_words_cannot_forge_feedback_lines_links_tags_or_megabytes(fake):
+    fake.student("eve")
+    fake.write["eve"] = lambda folder: (
+        (folder / "answers.json").write_text(json.dumps({"x": {"error": FORGERY * 20_000}})),
+        (folder / "run.json").write_text(json.dumps({"errors": [{"cell": FORGERY, "error": FORGERY * 100}] * 30})))
+    fake.grade()
+    text = (fake.out / "feedback" / batch.feedback_filename("eve")).read_text(encoding="utf-8")
+    assert _grader_lines(text) == ["# Feedback for eve", "Score: 0 / 10",
+                                   "Status: graded; 20 cell(s) raised"], _grader_lines(text)
+    import re
+
+    for rendered in ("<script", "<https", "www.e.vil", "https://", "mail@e", "**bold**"):
+        assert rendered not in text, rendered
+    assert not re.search(r"(?<!\\)\]\(", text), "no Markdown link: every bracket is escaped"
+    assert "&lt;script&gt;" in text and "www\\[.\\]e.vil" in text and "https\\[:\\]//" in text
+    assert len(text) < 30_000, f"feedback is bounded, not {len(text):,} characters"
+
+
+def test_a_file_name_cannot_autolink_in_the_report(fake):
+    fake.student("ada")
+    (fake.subs / "see www.e.vil and https:__e.vil or a@e.vil.txt").write_text("hi")
+    fake.grade()
+    report = (fake.out / "report.md").read_text(encoding="utf-8")
+    [line] = [line for line in report.splitlines() if "e.vil" in line]
+    assert "www.e" not in line and "a@e" not in line and "www\\[.\\]e.vil" in line, line
+
+
+def test_escaped_text_is_bounded_and_says_so():
+    assert batch.markdown_safe("x" * 5_000).endswith("x... \\[3,000 more characters cut\\]")
+    assert len(batch.markdown_safe("\u200b" * 5_000)) < 2 * batch.SHOWN_LIMIT + 100, "its backslashes doubled at most"

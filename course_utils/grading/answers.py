@@ -23,6 +23,7 @@ from ..i18n import N_, LazyText, label as translated_label, ngettext, render
 from ..data import load_profile_data
 from ..evaluation import classification_metrics
 from ..text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
+from .inert import markdown_safe
 
 #: Points per question of each assignment (the source notebooks in assignments/ say the same).
 QUESTIONS = {
@@ -189,6 +190,10 @@ def from_plain(value, depth: int = 0):
     return {k: from_plain(v, depth + 1) for k, v in value.items()}
 
 
+#: Characters of a sandbox's own words quoted in a feedback line.
+QUOTE_LIMIT = 300
+
+
 def _key(k):
     return tuple(k) if isinstance(k, list) else k
 
@@ -198,7 +203,9 @@ def _get(answers: dict, probe_id: str):
     if not isinstance(entry, dict) or "ok" not in entry:
         error = entry.get("error") if isinstance(entry, dict) else None
         # the sandbox's own words (untrusted) are shown verbatim, never looked up as a template
-        raise AnswerMissing(LazyText("{error}", error=error) if isinstance(error, str) else LazyText(N_("no answer")))
+        # (escaped and bounded: a sandbox cannot write Markdown, HTML or a forged "Score:" line into feedback)
+        raise AnswerMissing(LazyText("{error}", error=markdown_safe(error[:QUOTE_LIMIT], QUOTE_LIMIT))
+                            if isinstance(error, str) else LazyText(N_("no answer")))
     try:
         return from_plain(entry["ok"])
     except Malformed as exc:
@@ -349,7 +356,7 @@ def _a2_model(answers: dict, part: str) -> tuple[bool, LazyText]:
         return False, LazyText(N_("q1: no model was exported (keep the trained model in `model`)"))
     if report.get("unsafe"):
         return False, LazyText(N_("q1: the model was not loaded: {reasons}"),
-                               reasons="; ".join(map(str, report["unsafe"]))[:300])
+                               reasons=markdown_safe("; ".join(map(str, report["unsafe"][:20]))[:QUOTE_LIMIT], QUOTE_LIMIT))
     facts = report.get("facts", {})
     if part == "shape":
         ok = facts.get("output_units") == 1 and facts.get("recurrent") == 1 and facts.get("units") == 32
@@ -358,7 +365,8 @@ def _a2_model(answers: dict, part: str) -> tuple[bool, LazyText]:
     spec = report.get("spec", [])
     if not spec:
         return True, LazyText(N_("q1: matches the specification"))
-    return False, LazyText(N_("q1: expected {spec}"), spec="; ".join(map(str, spec))[:300])
+    return False, LazyText(N_("q1: expected {spec}"), spec=markdown_safe("; ".join(map(str, spec[:20]))[:QUOTE_LIMIT],
+                                                                          QUOTE_LIMIT))
 
 
 def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, LazyText]:
