@@ -6,13 +6,16 @@ writable folder (``/work``), a private ``/tmp``, no network, its own PID namespa
 it starts outlives it, and it sees no other process), and limits on address space, CPU time,
 processes and file size. The repository, the submissions folder, ``grades/``, other
 students and the batch's ``/proc`` are simply not there. As root it also drops to a user of
-its own (one uid per concurrent sandbox, from ``SANDBOX_UIDS``), so the process limit counts
-only its own processes, and runs in a control group of its own (``cgroups``): memory of all
+its own (one uid per concurrent sandbox on the machine, from ``SANDBOX_UIDS``, held by a lock file
+under ``/run`` that every grader shares), so the process limit counts only its own processes;
+that uid's keyrings are emptied before and after, and the sandbox starts in a new, empty session
+keyring (never the grader's). It runs in a control group of its own (``cgroups``): memory of all
 its processes and of its tmpfs together, processes and CPU, accounted per sandbox. ``/tmp``,
 ``/dev/shm`` and (as root) ``/grading`` have a size.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import resource
@@ -20,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,10 +33,15 @@ from . import cgroups
 
 WORK = "/grading"  # not /work: the venv may live under /work
 NOBODY = 65534
-#: Users the sandboxes run as when started as root: one per concurrent sandbox, none in use elsewhere.
+#: Users the sandboxes run as when started as root: one per concurrent sandbox on the machine, none
+#: in use elsewhere. Which are taken is known from lock files in ``UID_LOCKS``, shared by every grader.
 SANDBOX_UIDS = range(2_000_000, 2_000_064)
-_free_uids = list(SANDBOX_UIDS)
-_uid_lock = threading.Lock()
+UID_LOCKS = Path("/run/course-grading/sandbox-uids")
+#: ``keyctl(2)`` operations and special keyring ids (``linux/keyctl.h``), and the syscall's number.
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+_KEYCTL_SYSCALL = {"x86_64": 250, "amd64": 250, "aarch64": 219, "arm64": 219, "i686": 288, "i386": 288,
+                   "riscv64": 219, "ppc64le": 271, "s390x": 280}
 #: Where ``make setup`` and the README tell people to get the sandbox from.
 HOW_TO_GET_IT = ("Grade on Linux with bubblewrap installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`), "
                  "or in containers: otter-grader's Docker mode (`otter grade`) or Gradescope with the "
@@ -133,6 +140,7 @@ def _limit(limits: Limits, group: cgroups.Cgroup | None = None):
     """In the child, before it execs bubblewrap: enter the control group, set resource limits
     (both are inherited by everything it starts)."""
     def apply() -> None:
+        _new_session_keyring()
         if group is not None:
             group.enter()
         for name, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
@@ -143,21 +151,110 @@ def _limit(limits: Limits, group: cgroups.Cgroup | None = None):
     return apply
 
 
+def _keyctl():
+    """``keyctl(2)`` through libc's ``syscall``, resolved once (before any fork), or ``None``."""
+    import ctypes
+
+    number = _KEYCTL_SYSCALL.get(platform.machine().lower())
+    if number is None or platform.system() != "Linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syscall = libc.syscall
+    except (OSError, AttributeError):
+        return None
+    syscall.restype = ctypes.c_long
+
+    def keyctl(operation: int, *args) -> int:
+        return syscall(ctypes.c_long(number), ctypes.c_long(operation), *(ctypes.c_long(a) for a in args))
+    return keyctl
+
+
+_KEYCTL = _keyctl()
+
+def clear_keyrings(uid: int) -> str | None:
+    """Empty the user and user-session keyrings of ``uid`` (needs root), which the kernel keeps
+    for the uid, not for a process, and would hand to the next sandbox given that uid.
+
+    A forked child becomes ``uid`` (no exec: the host's Python may not be reachable by that user)
+    and clears both with ``keyctl(KEYCTL_CLEAR)``.
+
+    Returns
+    -------
+    str or None
+        ``None`` when both are empty now, else why not (a note for the report).
+    """
+    if _KEYCTL is None:
+        return f"keyrings of the sandbox's user not cleared (no keyctl on {platform.system()} {platform.machine()})"
+    pid = os.fork()
+    if pid == 0:  # the child: syscalls only, then _exit
+        code = 3
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            code = 0 if all(_KEYCTL(KEYCTL_CLEAR, keyring) == 0
+                            for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING)) else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        return "keyrings of the sandbox's user not cleared (" + \
+            ("keyctl refused" if code == 4 else f"the clearing process ended with {code}") + ")"
+    return None
+
+
+def _claim_uid(lock_dir: Path) -> tuple[int, int]:
+    """The lowest uid of ``SANDBOX_UIDS`` no sandbox on this machine holds, and the descriptor
+    whose lock (``flock``, released when it is closed or the process dies) holds it."""
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for uid in SANDBOX_UIDS:
+        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        return uid, fd
+    raise RuntimeError(f"more than {len(SANDBOX_UIDS)} sandboxes at once on this machine (every grader's together, "
+                       f"see {lock_dir}); grade with fewer workers or wait for the other batch")
+
+
 @contextmanager
-def sandbox_uid() -> Iterator[int]:
-    """A user id no other running sandbox has (as root), so that per-user limits are its own."""
+def sandbox_uid(lock_dir: Path | None = None, notes: list[str] | None = None) -> Iterator[int]:
+    """A user id no other running sandbox on this machine has (as root; else this process's own).
+
+    The uid is held by a lock file in ``lock_dir`` (default ``UID_LOCKS``), so two graders at once
+    (two courses on one server) never share a uid, nor its process limit. Its keyrings are
+    emptied before it is handed out and after it is given back (notes say where that failed).
+    """
     if os.geteuid() != 0:
         yield os.getuid()
         return
-    with _uid_lock:
-        if not _free_uids:
-            raise RuntimeError(f"more than {len(SANDBOX_UIDS)} sandboxes at once; grade with fewer workers")
-        uid = _free_uids.pop(0)
+    uid, fd = _claim_uid(UID_LOCKS if lock_dir is None else Path(lock_dir))
     try:
+        why = clear_keyrings(uid)
+        if why and notes is not None:
+            notes.append(why)
         yield uid
     finally:
-        with _uid_lock:
-            _free_uids.append(uid)
+        try:
+            clear_keyrings(uid)
+        finally:
+            os.close(fd)  # gives the uid back
+
+
+def _new_session_keyring() -> None:
+    """Join a new, empty session keyring (in the sandbox's child, before it execs): the sandbox
+    never possesses the grader's session keyring, nor its keys. Where keyctl fails (a seccomp
+    filter that refuses it, as container runtimes have), the sandbox inherits that filter and
+    cannot reach any keyring either."""
+    if _KEYCTL is not None:
+        _KEYCTL(KEYCTL_JOIN_SESSION_KEYRING, 0)
 
 
 @contextmanager
@@ -316,7 +413,7 @@ def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.
         return _run(list(command), work, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), **env},
                     work, limits, None, notes)
     bwrap = check_available()
-    with sandbox_uid() as uid, sized_folder(work, limits.work_bytes, notes, inodes=limits.work_inodes,
+    with sandbox_uid(notes=notes) as uid, sized_folder(work, limits.work_bytes, notes, inodes=limits.work_inodes,
                                                       keep=keep):
         if os.geteuid() == 0:
             os.chown(work, uid, uid)
