@@ -31,6 +31,45 @@ QUESTIONS = {
     "a2_recurrent_classifier": {"q1": 3, "q2": 4},
     "a3_metrics_report": {"q1": 5, "q2": 3, "q3": 2},
 }
+#: The assignments' source notebooks (otter format), where each question's ``points:`` is written.
+ASSIGNMENTS_SOURCE = Path(__file__).resolve().parents[2] / "assignments"
+
+
+def source_points(assignment: str, source_dir: str | Path = ASSIGNMENTS_SOURCE) -> dict[str, float]:
+    """Each question's points as the assignment's source notebook says (otter's ``# BEGIN QUESTION``
+    cells: ``name:`` and ``points:``), to check :data:`QUESTIONS` against: points are defined once.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment's name, e.g. ``"a3_metrics_report"``.
+    source_dir : str or Path
+        The folder holding ``<assignment>.ipynb``.
+
+    Returns
+    -------
+    dict
+        Question name -> points, in the notebook's order.
+
+    Raises
+    ------
+    ValueError
+        If a question cell has no name or no number of points.
+    """
+    notebook = json.loads((Path(source_dir) / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    points: dict[str, float] = {}
+    for cell in notebook.get("cells", []):
+        text = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+        if cell.get("cell_type") != "raw" or not text.lstrip().startswith("# BEGIN QUESTION"):
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
+        name, value = fields.get("name", "").strip(), fields.get("points", "").strip()
+        if not name or not value:
+            raise ValueError(f"{assignment}: a question cell without a name or points: {text[:80]!r}")
+        points[name] = float(value) if "." in value else int(value)
+    return points
+
+
 #: The assignments whose notebooks read the IMDB reviews (the others get an empty /data).
 READS_DATA = frozenset({"a1_data_preparation", "a2_recurrent_classifier"})
 
@@ -131,17 +170,24 @@ def _frame(value) -> dict:
     return {"index": [str(i) for i in index], "columns": list(columns), "data": values}
 
 
+#: Most bars per axes a figure summary may list.
+FIGURE_BARS = 1_000
+
+
 def _figure(value) -> list[dict]:
     if not isinstance(value, list) or not value:
         raise Malformed(N_("a figure without axes"))
     axes = []
     for ax in value:
-        if not isinstance(ax, dict) or set(ax) != {"xlabel", "ylabel", "bars"}:
+        if not isinstance(ax, dict) or set(ax) - {"heights"} != {"xlabel", "ylabel", "bars"}:
             raise Malformed(N_("a figure's axes without exactly xlabel, ylabel and bars"))
         if not (isinstance(ax["xlabel"], str) and isinstance(ax["ylabel"], str)) or isinstance(ax["bars"], bool) \
                 or not isinstance(ax["bars"], int) or ax["bars"] < 0:
             raise Malformed(N_("a figure's axes with labels that are not text or a bar count that is not a count"))
-        axes.append(dict(ax))
+        heights = ax.get("heights", [])
+        if not isinstance(heights, list) or len(heights) > FIGURE_BARS:
+            raise Malformed(N_("not plain data ({kind})"), kind="heights")
+        axes.append({**ax, "heights": [number(h) for h in heights]})
     return axes
 
 
@@ -407,13 +453,10 @@ def a3_secret_data(rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.n
 
 
 def _a3(rng: np.random.Generator) -> Challenge:
+    # Every point is earned on inputs drawn with the secret: the notebook's public example typed in,
+    # or a dictionary with the right keys and made-up values, scores nothing.
     probes, checks = [], []
-    small = ([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6])
-    probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small[0]}, {"$array": small[1]}]})
-    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(w)
-    checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(["q1ex"], [A3_METRICS], same=keys, label=N_("q1 keys"))))
-    checks.append(Check("q1", 1, N_("compute_metrics: the small example"), _judge_all(
-        ["q1ex"], [0.5], same=lambda g, w: _numeric_close(g["accuracy"], w), label=N_("q1 example"))))
+    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(A3_METRICS)
     cases = []
     for i in range(5):
         y, s = rng.integers(0, 2, 300), rng.random(300)
@@ -426,6 +469,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
                        "kwargs": {"threshold": t}})
     close = lambda keys: (lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys))
     random_ids = [c[0] for c in cases[:5]]
+    checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(
+        random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
+        same=lambda g, w: keys(g, w) and close(["accuracy"])(g, w), label=N_("q1 keys"))))
     checks.append(Check("q1", 2, N_("compute_metrics matches the reference on new data"), _judge_all(
         random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
         same=close(["accuracy", "precision", "recall", "f1"]), label=N_("q1 hidden"))))
@@ -437,16 +483,45 @@ def _a3(rng: np.random.Generator) -> Challenge:
         "y_true": {"$array": y_true.tolist()}, "scores": {k: {"$array": v.tolist()} for k, v in scores.items()}}}
     probes.append({"id": "report", "value": "report"})
     checks.append(Check("q2", 1, N_("report: one row per model, METRICS as columns"), _judge_all(
-        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label=N_("q2 shape"))))
+        ["report"], [None], same=lambda g, _: _a3_shape(g, scores) and _a3_values(g, y_true, scores, every=False),
+        label=N_("q2 shape"))))
     checks.append(Check("q2", 2, N_("report: the values"), _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
                                                                    label=N_("q2 values"))))
     probes.append({"id": "fig", "value": "fig"})
-    checks.append(Check("q3", 1, N_("fig is a figure"), _judge_all(["fig"], [None], same=lambda g, _: "$figure" in g and len(g["$figure"]) >= 1,
-                                                               label=N_("q3 figure"))))
+    # the notebook's small example, with labels and scores drawn with the secret (drawn last: the
+    # inputs above stay as they were)
+    small_y, small_s = np.array([1, 0] + rng.integers(0, 2, 6).tolist()), np.round(rng.random(8), 3)
+    probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small_y.tolist()},
+                                                                     {"$array": small_s.tolist()}]})
+    checks.insert(1, Check("q1", 1, N_("compute_metrics: the small example"), _judge_all(
+        ["q1ex"], [classification_metrics(small_y, small_s)["accuracy"]],
+        same=lambda g, w: _numeric_close(g["accuracy"], w), label=N_("q1 example"))))
+    # A figure is judged on its data: its bars must be the report's metrics on the secret data
+    # (a summary typed into answers.json, or bars of made-up heights, scores nothing).
+    metrics = [classification_metrics(y_true, scores[name])[m] for name in scores for m in A3_METRICS]
+    checks.append(Check("q3", 1, N_("fig is a figure"), _judge_all(["fig"], [None], same=lambda g, _: (
+        "$figure" in g and len(g["$figure"]) >= 1 and _bars_show(g["$figure"][0], metrics)), label=N_("q3 figure"))))
     checks.append(Check("q3", 1, N_("fig: every bar and both axis labels"), _judge_all(["fig"], [None], same=lambda g, _: (
-        g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
-        label=N_("q3 bars"))))
+        g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]
+        and _bars_show(g["$figure"][0], metrics)), label=N_("q3 bars"))))
     return Challenge("a3_metrics_report", probes, checks, rebind=rebind)
+
+
+def _bars_show(axes: dict, values: list[float], tolerance: float = 1e-6) -> bool:
+    """Whether the bars of ``axes`` (their heights, as the harness read them) show every one of
+    ``values``: each value matched by a bar of its own."""
+    heights = sorted(axes.get("heights", []))
+    if len(heights) < len(values):
+        return False
+    used = [False] * len(heights)
+    for value in sorted(values):
+        for i, height in enumerate(heights):
+            if not used[i] and abs(height - value) <= tolerance:
+                used[i] = True
+                break
+        else:
+            return False
+    return True
 
 
 def _a3_shape(answer, scores: dict) -> bool:
@@ -457,19 +532,19 @@ def _a3_shape(answer, scores: dict) -> bool:
     return sorted(frame["index"]) == sorted(scores) and frame["columns"] == A3_METRICS
 
 
-def _a3_values(answer: dict, y_true, scores) -> bool:
+def _a3_values(answer: dict, y_true, scores, every: bool = True) -> bool:
     """Every model's row holds the reference metrics (rows matched by name): a table missing a
-    model, or with no rows, fails."""
+    model, or with no rows, fails. ``every=False``: at least one row does (the table was computed)."""
     if not isinstance(answer, dict) or "$frame" not in answer:
         return False
     frame = answer["$frame"]
     if sorted(frame["index"]) != sorted(scores) or sorted(frame["columns"]) != sorted(A3_METRICS):
         return False
+    matches = []
     for row, name in zip(frame["data"], frame["index"]):
         expected = classification_metrics(y_true, scores[name])
-        if not all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])):
-            return False
-    return True
+        matches.append(all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])))
+    return bool(matches) and (all(matches) if every else any(matches))
 
 
 BUILDERS = {"a1_data_preparation": _a1, "a2_recurrent_classifier": _a2, "a3_metrics_report": _a3}
