@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_utils.grading import __main__ as cli
@@ -309,9 +310,13 @@ def test_malformed_answers_are_refused_with_a_reason(value, why):
 
 
 def test_numbers_must_be_numbers():
-    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, "0.5"] for k in answers.A3_METRICS]}}})["q1"] == 1, \
-        "the keys are right (1 point); '0.5' as text is not the accuracy 0.5"
-    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, 0.5] for k in answers.A3_METRICS]}}})["q1"] == 2
+    from course_utils.evaluation import classification_metrics
+
+    [probe] = [p for p in answers.challenge("a3_metrics_report", 7).probes if p["id"] == "q1ex"]
+    right = classification_metrics(*(np.asarray(a["$array"]) for a in probe["args"]))["accuracy"]
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, str(right)] for k in answers.A3_METRICS]}}})[
+        "q1"] == 0, "the accuracy as text is not the accuracy"
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, right] for k in answers.A3_METRICS]}}})["q1"] == 1
     with pytest.raises(answers.Malformed):
         answers.number(True)
 
