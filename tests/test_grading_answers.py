@@ -134,9 +134,9 @@ def _lost(full, points):
 @pytest.mark.parametrize("mistake,lost", [
     # no NFKC and curly apostrophes kept: the example passes, odd hidden strings do not
     (dict(clean=lambda r: " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?", re.sub(r"<[^>]{0,40}>", " ", r.lower())))),
-     {"q1": 1, "q2": 1, "q3": 1, "q5": 1}),  # and everything built on it
+     {"q1": 1, "q2": 2, "q3": 2, "q5": 2}),  # and everything built on it (its words are not the training reviews')
     (dict(build_vocabulary=lambda texts, size: _build_vocabulary(texts, size + 1)), {"q2": 1}),  # one word too many
-    (dict(word_index="from test"), {"q2": 1, "q3": 1}),  # the right size, the wrong reviews
+    (dict(word_index="from test"), {"q2": 2, "q3": 2}),  # the right size, the wrong reviews: its words are wrong
     (dict(encode=lambda review, index: [index.get(w, 0) for w in _clean(review).split()]), {"q3": 2}),  # unknown -> 0
     (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, "pre", truncating)), {"q4": 2}),
     (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, padding, "post")), {"q4": 3}),
@@ -313,3 +313,19 @@ def test_a_question_whose_points_disagree_with_the_source_is_found(tmp_path):
             cell["source"] = "# BEGIN QUESTION\nname: q3\npoints: 4"
     (tmp_path / f"{A3}.ipynb").write_text(json.dumps(source), encoding="utf-8")
     assert answers.source_points(A3, tmp_path) == {"q1": 5, "q2": 3, "q3": 4} != answers.QUESTIONS[A3]
+
+
+def test_an_a1_submission_that_computes_nothing_scores_nothing(fake_reviews, tmp_path):
+    """The notebook's public examples typed in, a word_index of the right size and made-up words,
+    a plausible int and share: 0 of 12 (it earned 5 before)."""
+    def typed_in_clean(review):
+        return "great movie don't miss it"  # the public example's answer
+
+    def cells(ns):
+        ns.update(word_index={"<pad>": 0, "<oov>": 1, **{f"w{i}": i for i in range(2, 5000)}}, maxlen_90=230,
+                  share_truncated=0.1)
+    student = {"clean": typed_in_clean, "build_vocabulary": lambda texts, size: {"<pad>": 0, "<oov>": 1},
+               "encode": lambda review, index: [] if not review else [1],
+               "pad": lambda seqs, maxlen, padding="pre", truncating="pre": [[0, 1, 2], [3, 4, 5]], "_cells": cells}
+    points, lines = _grade(A1, student, tmp_path)
+    assert sum(points.values()) == 0, "\n".join(lines)

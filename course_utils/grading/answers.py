@@ -316,9 +316,10 @@ def _a1(rng: np.random.Generator) -> Challenge:
         probes.extend({"id": i, **c} for i, c in zip(ids, calls))
         return ids
 
-    example = "Great<br /><br />MOVIE!!! Don't miss it."
-    ids = add("q1ex", [{"call": "clean", "args": [example]}])
-    checks.append(Check("q1", 1, N_("clean: the example"), _judge_all(ids, [standardize(example)], label=N_("q1 example"))))
+    # Every point is earned on inputs drawn with the secret (the notebook's public examples typed in,
+    # or a made-up word_index of the right size, score nothing). The examples are drawn last, so the
+    # other inputs stay as they were; their checks are inserted at their place.
+    first_checks: list[Check] = []
     texts = [train[i] for i in rng.choice(len(train), 12, replace=False)] + [_random_text(rng) for _ in range(12)]
     ids = add("q1", [{"call": "clean", "args": [t]} for t in texts])
     checks.append(Check("q1", 1, N_("clean: new reviews and odd strings"),
@@ -326,8 +327,8 @@ def _a1(rng: np.random.Generator) -> Challenge:
 
     ids = add("q2idx", [{"value": "word_index"}])
     checks.append(Check("q2", 1, N_("word_index: reserved indices and size"), _judge_all(
-        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words),
-        label=N_("q2 reserved"))))
+        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words)
+        and set(got) == set(vocab.words), label=N_("q2 reserved"))))
     checks.append(Check("q2", 1, N_("word_index: from the training reviews, in frequency order"), _judge_all(
         ids, [list(vocab.words)], same=lambda got, want: list(got) == want and
         [got[w] for w in want] == list(range(len(want))), label=N_("q2 training only"))))
@@ -339,17 +340,13 @@ def _a1(rng: np.random.Generator) -> Challenge:
         ids, [list(Vocabulary.build(new_texts, max_size=size).words)], same=lambda got, want: list(got) == want,
         label=N_("q2 new texts"))))
 
-    ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
-                       {"call": "encode", "args": ["zzqxv", {"$var": "word_index"}]}])
-    checks.append(Check("q3", 1, N_("encode: unknown words and empty text"), _judge_all(ids, [[], [1]], label=N_("q3 example"))))
+    q3_at = len(checks)
     sample = [test[i] for i in rng.choice(len(test), 15, replace=False)] + [_random_text(rng) for _ in range(5)]
     ids = add("q3", [{"call": "encode", "args": [t, {"$var": "word_index"}]} for t in sample])
     checks.append(Check("q3", 1, N_("encode: new reviews"), _judge_all(
         ids, [vocab.encode(t) for t in sample], same=lambda got, want: list(map(int, got)) == want, label=N_("q3 hidden"))))
 
-    ids = add("q4ex", [{"call": "pad", "args": [[[1, 2], [1, 2, 3, 4, 5]], 3]}])
-    checks.append(Check("q4", 1, N_("pad: the example"), _judge_all(
-        ids, [np.array([[0, 1, 2], [3, 4, 5]])], same=lambda g, w: np.array_equal(np.asarray(g), w), label=N_("q4 example"))))
+    q4_at = len(checks)
     seqs = [[int(v) for v in rng.integers(1, 50, size=rng.integers(0, 20))] for _ in range(40)]
     maxlen = int(rng.integers(5, 15))
     modes = [(p, t) for p in ("pre", "post") for t in ("pre", "post")]
@@ -361,19 +358,40 @@ def _a1(rng: np.random.Generator) -> Challenge:
     ids_train = vocab.encode_many(train)
     p90 = length_percentiles(ids_train, [90])[90]
     ids = add("q5", [{"value": "maxlen_90"}, {"value": "share_truncated"}])
-    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"), lambda a: _q5_types(a, ids)))
+    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"),
+                        lambda a, q5=tuple(ids): _q5_types(a, list(q5), p90)))
     checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: values"), _judge_all(
         ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label=N_("q5 values"))))
+    # the examples, drawn with the secret
+    word = lambda: "".join(rng.choice(list(string.ascii_letters), size=int(rng.integers(3, 8))))  # noqa: E731
+    example = f"{word()}<br /><br />{word().upper()}!!! Don't {word()} it."
+    ids = add("q1ex", [{"call": "clean", "args": [example]}])
+    first_checks.append(Check("q1", 1, N_("clean: the example"), _judge_all(ids, [standardize(example)],
+                                                                           label=N_("q1 example"))))
+    known = [vocab.words[int(i)] for i in rng.integers(2, len(vocab.words), size=3)]
+    unknown = "zzq" + "".join(rng.choice(list("xvjkq"), size=5))
+    phrase = " ".join([known[0], unknown, *known[1:]])
+    ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
+                       {"call": "encode", "args": [phrase, {"$var": "word_index"}]}])
+    checks.insert(q3_at, Check("q3", 1, N_("encode: unknown words and empty text"), _judge_all(
+        ids, [[], vocab.encode(phrase)], same=lambda got, want: list(map(int, got)) == want, label=N_("q3 example"))))
+    short = [[int(v) for v in rng.integers(1, 50, size=2)], [int(v) for v in rng.integers(1, 50, size=5)]]
+    ids = add("q4ex", [{"call": "pad", "args": [short, 3]}])
+    checks.insert(q4_at + 1, Check("q4", 1, N_("pad: the example"), _judge_all(
+        ids, [pad_sequences(short, 3)], same=lambda g, w: np.array_equal(np.asarray(g), w), label=N_("q4 example"))))
     rebind = {"after": r"^\s*train_texts\s*=", "values": {"train_texts": train, "test_texts": test}}
-    return Challenge("a1_data_preparation", probes, checks, rebind=rebind)
+    return Challenge("a1_data_preparation", probes, first_checks + checks, rebind=rebind)
 
 
-def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
+def _q5_types(answers: dict, ids: list[str], p90: int) -> tuple[bool, str]:
+    """Types and range, on the secret training reviews: ``maxlen_90`` must be their 90th percentile
+    (an int and a share typed in score nothing)."""
     try:
         maxlen, share = _get(answers, ids[0]), _get(answers, ids[1])
     except AnswerMissing as exc:
         return False, LazyText("q5: {reason}", reason=exc.text)  # layout only
-    ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2
+    ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2 \
+        and maxlen == p90
     return ok, LazyText(N_("q5 types") if ok else N_("q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"))
 
 
