@@ -664,3 +664,12 @@ def test_a_file_name_cannot_autolink_in_the_report(fake):
 def test_escaped_text_is_bounded_and_says_so():
     assert batch.markdown_safe("x" * 5_000).endswith("x... \\[3,000 more characters cut\\]")
     assert len(batch.markdown_safe("\u200b" * 5_000)) < 2 * batch.SHOWN_LIMIT + 100, "its backslashes doubled at most"
+
+
+def test_an_answers_file_over_the_limit_is_never_parsed(tmp_path, monkeypatch):
+    """Two concurrent 48 MiB answers files grew the grader to 4.6 GiB, outside any cgroup."""
+    (tmp_path / "answers.json").write_bytes(b"[" + b"{}," * ((batch.ANSWERS_LIMIT // 3) + 1) + b"{}]")
+    parsed = []
+    monkeypatch.setattr(safefiles, "loads_bounded", lambda *a, **k: parsed.append(1) or {})
+    assert batch._load_answers(tmp_path) == ({}, []) and parsed == [], "refused by its size, before parsing"
+    assert batch.ANSWERS_LIMIT <= 8 << 20

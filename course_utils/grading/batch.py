@@ -37,7 +37,9 @@ from .assign import EDITION_KEY, student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
-ANSWERS_LIMIT = 50 << 20  # bytes of answers.json read back from a sandbox
+#: Bytes of answers.json read back from a sandbox: honest answers take about 100 kB (a1's word_index);
+#: parsing 8 MiB of ``[{}, {}, ...]`` grows the grader by about 230 MiB (48 MiB: 1.2 GiB, per worker).
+ANSWERS_LIMIT = 8 << 20
 RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
 MODELCHECK_MEMORY = 2 << 30  # bytes for checking and scoring an exported model
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
