@@ -134,9 +134,9 @@ def _lost(full, points):
 @pytest.mark.parametrize("mistake,lost", [
     # no NFKC and curly apostrophes kept: the example passes, odd hidden strings do not
     (dict(clean=lambda r: " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?", re.sub(r"<[^>]{0,40}>", " ", r.lower())))),
-     {"q1": 1, "q2": 1, "q3": 1, "q5": 1}),  # and everything built on it
+     {"q1": 1, "q2": 2, "q3": 2, "q5": 2}),  # and everything built on it (its words are not the training reviews')
     (dict(build_vocabulary=lambda texts, size: _build_vocabulary(texts, size + 1)), {"q2": 1}),  # one word too many
-    (dict(word_index="from test"), {"q2": 1, "q3": 1}),  # the right size, the wrong reviews
+    (dict(word_index="from test"), {"q2": 2, "q3": 2}),  # the right size, the wrong reviews: its words are wrong
     (dict(encode=lambda review, index: [index.get(w, 0) for w in _clean(review).split()]), {"q3": 2}),  # unknown -> 0
     (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, "pre", truncating)), {"q4": 2}),
     (dict(pad=lambda s, m, padding="pre", truncating="pre": _pad(s, m, padding, "post")), {"q4": 3}),
@@ -191,11 +191,13 @@ def test_a3_solution_earns_every_point_and_planted_mistakes_lose_theirs(tmp_path
     points, lines = _grade(A3, _a3_student(), tmp_path)
     assert points == {"q1": 5, "q2": 3, "q3": 2}, "\n".join(lines)
     swapped = _grade(A3, _a3_student(lambda y, s, threshold=0.5: _metrics(y, s, threshold, swap=True)), tmp_path)[0]
-    assert _lost(full, swapped) == {"q1": 2, "q2": 2}  # hidden data and the report's values
+    # hidden data, and the whole report: no row is right, so not even its shape earns a point (the
+    # bars show the same numbers, precision and recall swapped: the figure keeps its points)
+    assert _lost(full, swapped) == {"q1": 2, "q2": 3}
     fixed = _grade(A3, _a3_student(lambda y, s, threshold=0.5: _metrics(y, s, threshold, ignore_threshold=True)),
                    tmp_path)[0]
     assert _lost(full, fixed) == {"q1": 1}  # only the kappa at other thresholds
-    assert _lost(full, _grade(A3, _a3_student(bars=False), tmp_path)[0]) == {"q3": 1}
+    assert _lost(full, _grade(A3, _a3_student(bars=False), tmp_path)[0]) == {"q3": 2}, "an empty figure shows nothing"
     assert _lost(full, _grade(A3, _a3_student(xlabel=""), tmp_path)[0]) == {"q3": 1}
     plt.close("all")
 
@@ -213,7 +215,8 @@ def test_a3_report_rows_and_values_are_matched_by_name_but_columns_must_be_in_or
 def test_a3_report_is_graded_on_data_drawn_with_the_secret(tmp_path):
     """A report right for the notebook's example data (e.g. copied from a classmate's output) is
     wrong for the data the grader puts in its place."""
-    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(copied=True), tmp_path)[0]) == {"q2": 2}
+    # nothing of q2 or q3: the table and its bars are the example's numbers, not the secret data's
+    assert _lost(answers.QUESTIONS[A3], _grade(A3, _a3_student(copied=True), tmp_path)[0]) == {"q2": 3, "q3": 2}
     one, other = answers.challenge(A3, 1).rebind, answers.challenge(A3, 2).rebind
     assert one["values"]["y_true"] != other["values"]["y_true"]
     y_example, _ = answers.a3_data()
@@ -244,3 +247,85 @@ def test_the_same_seed_gives_the_same_challenge_and_another_seed_another():
     assert [c.name for c in one.checks] == [c.name for c in other.checks]
     with pytest.raises(ValueError, match="Unknown assignment 'a9'; choose one of"):
         answers.challenge("a9")
+
+
+# ----------------------------------------------------------------------------- points only for work
+
+def _forged_figure(namespace: dict, bars: int = 15) -> dict:
+    """What a student who computes nothing writes as ``fig``: the harness's summary, typed in."""
+    namespace["fig"] = {"$figure": [{"xlabel": "model", "ylabel": "score", "bars": bars}]}
+    real = harness.to_plain
+    return {"to_plain": lambda value, depth=0: value if isinstance(value, dict) and "$figure" in value
+            else real(value, depth)}
+
+
+def test_an_a3_submission_that_computes_nothing_scores_nothing(tmp_path, monkeypatch):
+    """Typed-in public examples (the small example's answer for every call), the right labels on a
+    table of zeros, and a figure summary forged in the answers: 0 of 10 (it earned 5 before)."""
+    def typed_in(y, s, threshold=0.5):
+        return {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5, "cohen_kappa": 0.0}
+
+    def cells(ns):
+        ns["report"] = pd.DataFrame(0.0, index=["bag_of_words", "lstm", "bigru"], columns=answers.A3_METRICS)
+        patch = _forged_figure(ns)
+        monkeypatch.setattr(harness, "to_plain", patch["to_plain"])
+    points, lines = _grade(A3, {"compute_metrics": typed_in, "_cells": cells}, tmp_path)
+    assert points == {"q1": 0, "q2": 0, "q3": 0}, "\n".join(lines)
+
+
+def test_an_a3_figure_is_judged_on_its_bars_heights(tmp_path):
+    honest = _a3_student()
+
+    def flat(ns):  # the right report, and a figure with the right bars and labels, all of one height
+        honest["_cells"](ns)
+        fig, ax = plt.subplots()
+        ax.bar(range(15), [0.5] * 15)
+        ax.set_xlabel("model")
+        ax.set_ylabel("score")
+        ns["fig"] = fig
+    points, lines = _grade(A3, {**honest, "_cells": flat}, tmp_path)
+    assert points == {"q1": 5, "q2": 3, "q3": 0}, "\n".join(lines)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("assignment", sorted(answers.QUESTIONS))
+def test_points_are_defined_once_the_grader_agrees_with_the_assignment_source(assignment):
+    """Each question's points as the otter ``points:`` of the source notebook (and its Spanish
+    edition) says: a point changed in one place only fails here."""
+    assert answers.source_points(assignment) == answers.QUESTIONS[assignment]
+    assert answers.source_points(assignment, answers.ASSIGNMENTS_SOURCE / "es") == answers.QUESTIONS[assignment]
+
+
+@pytest.mark.parametrize("assignment", [A1, A3])
+def test_the_checks_add_up_to_each_questions_points(assignment, fake_reviews):
+    checks: dict[str, float] = {}
+    for check in answers.challenge(assignment, 5).checks:
+        checks[check.question] = checks.get(check.question, 0) + check.points
+    assert checks == answers.QUESTIONS[assignment]
+
+
+def test_a_question_whose_points_disagree_with_the_source_is_found(tmp_path):
+    import json
+
+    source = json.loads((answers.ASSIGNMENTS_SOURCE / f"{A3}.ipynb").read_text(encoding="utf-8"))
+    for cell in source["cells"]:
+        if cell["cell_type"] == "raw" and "".join(cell["source"]).startswith("# BEGIN QUESTION\nname: q3"):
+            cell["source"] = "# BEGIN QUESTION\nname: q3\npoints: 4"
+    (tmp_path / f"{A3}.ipynb").write_text(json.dumps(source), encoding="utf-8")
+    assert answers.source_points(A3, tmp_path) == {"q1": 5, "q2": 3, "q3": 4} != answers.QUESTIONS[A3]
+
+
+def test_an_a1_submission_that_computes_nothing_scores_nothing(fake_reviews, tmp_path):
+    """The notebook's public examples typed in, a word_index of the right size and made-up words,
+    a plausible int and share: 0 of 12 (it earned 5 before)."""
+    def typed_in_clean(review):
+        return "great movie don't miss it"  # the public example's answer
+
+    def cells(ns):
+        ns.update(word_index={"<pad>": 0, "<oov>": 1, **{f"w{i}": i for i in range(2, 5000)}}, maxlen_90=230,
+                  share_truncated=0.1)
+    student = {"clean": typed_in_clean, "build_vocabulary": lambda texts, size: {"<pad>": 0, "<oov>": 1},
+               "encode": lambda review, index: [] if not review else [1],
+               "pad": lambda seqs, maxlen, padding="pre", truncating="pre": [[0, 1, 2], [3, 4, 5]], "_cells": cells}
+    points, lines = _grade(A1, student, tmp_path)
+    assert sum(points.values()) == 0, "\n".join(lines)

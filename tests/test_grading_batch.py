@@ -175,7 +175,7 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
     monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: calls.append("data"))
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
-    def fake_run(command, *, work, read_only, env, limits, unsafe):
+    def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
         code = nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source
         student = code.splitlines()[0].split("=")[1].strip().strip("'")
         with lock:
@@ -439,7 +439,7 @@ def test_answer_files_have_their_own_size_limits_and_odd_content_reads_as_nothin
     assert batch._load_answers(out) == ({}, []), "one byte over is not"
     assert batch.RUN_LIMIT != 1 << 20
     monkeypatch.undo()
-    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT) == (50 << 20, 1 << 20)
+    assert (batch.ANSWERS_LIMIT, batch.RUN_LIMIT) == (8 << 20, 1 << 20)
 
 
 def test_sheet_and_feedback_count_a_missing_question_as_zero_and_keep_their_columns_when_empty():

@@ -115,7 +115,7 @@ def test_feedback_is_in_the_submissions_language_and_hostile_metadata_gets_engli
     monkeypatch.setattr(batch, "student_folder", lambda *a: public)
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
-    def fake_run(command, *, work, read_only, env, limits, unsafe):
+    def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
         (work / "answers" / "answers.json").write_text(json.dumps({"x": {"ok": 1}}))
         (work / "answers" / "run.json").write_text(json.dumps(
             {"errors": [{"cell": 3, "error": "NameError: name 'f' is not defined"}]}))

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_utils.grading import __main__ as cli
@@ -43,7 +44,7 @@ def fake(tmp_path, monkeypatch):
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
     write = {}
 
-    def fake_run(command, *, work, read_only, env, limits, unsafe):
+    def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
         student = json.loads(nbformat.read(work / "a3_metrics_report.ipynb", 4).cells[0].source.split(" = ", 1)[1])
         if student in write:
             write[student](work / "answers")
@@ -309,9 +310,13 @@ def test_malformed_answers_are_refused_with_a_reason(value, why):
 
 
 def test_numbers_must_be_numbers():
-    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, "0.5"] for k in answers.A3_METRICS]}}})["q1"] == 1, \
-        "the keys are right (1 point); '0.5' as text is not the accuracy 0.5"
-    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, 0.5] for k in answers.A3_METRICS]}}})["q1"] == 2
+    from course_utils.evaluation import classification_metrics
+
+    [probe] = [p for p in answers.challenge("a3_metrics_report", 7).probes if p["id"] == "q1ex"]
+    right = classification_metrics(*(np.asarray(a["$array"]) for a in probe["args"]))["accuracy"]
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, str(right)] for k in answers.A3_METRICS]}}})[
+        "q1"] == 0, "the accuracy as text is not the accuracy"
+    assert _points("a3_metrics_report", {"q1ex": {"ok": {"$dict": [[k, right] for k in answers.A3_METRICS]}}})["q1"] == 1
     with pytest.raises(answers.Malformed):
         answers.number(True)
 
@@ -390,3 +395,281 @@ def test_the_command_line_refuses_workers_that_do_not_fit_the_memory(fake, capsy
     assert code == 1
     assert "3 workers × 4096 MiB per sandbox = 12288 MiB, more than this machine's 8192 MiB" in capsys.readouterr().err
     assert not fake.out.exists(), "refused before anything is written"
+
+
+# ------------------------------------------------------------------- round 4: bounded work on untrusted bytes
+
+_LINEAR_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (60, 60))  # a watchdog, not a timing: the quadratic scan needs weeks
+from course_utils.grading import safefiles
+attack = b'"' + b'\\\\"' * (10 << 20)  # an unterminated string of escaped quotes, 20 MiB
+print(safefiles.json_depth(attack), safefiles.json_depth(b'[' + attack + b']'), safefiles.json_depth(b'[[' * 9))
+"""
+
+
+def test_an_unterminated_string_of_escaped_quotes_is_scanned_in_one_pass():
+    """The 180 kB notebook that froze every worker for 206 s, at the 20 MiB notebook limit."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LINEAR_CHILD], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(batch.__file__).parents[2])})
+    assert done.returncode == 0, f"the scan did not finish within 60 CPU seconds ({done.returncode}): {done.stderr[-300:]}"
+    assert done.stdout.split() == ["0", "1", "18"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_the_depth_scan_agrees_across_chunk_boundaries(chunk):
+    cases = {b'{"a": "[[[[[[", "b": [1, {"c": "\\"]]"}]}': 3, b'["\\\\", [["\\\\\\"[", []]]]': 4,
+             b'[["\\\\\\\\"], "]]]"]': 2, b'"\\\\"[[': 2, b'"[[': 0, b'': 0, b'[{}]': 2}
+    for data, depth in cases.items():
+        assert safefiles.json_depth(data, chunk) == depth, (data, chunk)
+
+
+def test_the_depth_scan_reads_a_bounded_window_at_a_time(monkeypatch):
+    seen = []
+    real = safefiles.np.frombuffer
+    monkeypatch.setattr(safefiles.np, "frombuffer", lambda buf, **kw: seen.append(len(buf)) or real(buf, **kw))
+    assert safefiles.json_depth(b"[" * (3 * safefiles.SCAN_CHUNK + 7)) == 3 * safefiles.SCAN_CHUNK + 7
+    assert max(seen) <= safefiles.SCAN_CHUNK and len(seen) == 4
+
+
+def _deep_folder(top: Path, levels: int) -> None:
+    """``top/d/d/.../d`` ``levels`` deep, made relative to each parent (the path itself may not fit PATH_MAX)."""
+    top.mkdir(parents=True)
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(levels):
+            os.mkdir("d", dir_fd=fd)
+            child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+
+
+def _remove_deep_folder(top: Path, levels: int) -> None:
+    """Undo :func:`_deep_folder` from the bottom up (``shutil.rmtree`` recurses, and pytest's own
+    clean-up of old temporary folders would meet a ``RecursionError`` in a later session)."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    for _ in range(levels - 1):
+        fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+    for fd in reversed(fds):
+        os.rmdir("d", dir_fd=fd)
+        os.close(fd)
+    top.rmdir()
+
+
+def test_a_folder_1100_levels_deep_is_its_students_row_and_everyone_else_is_graded(fake):
+    fake.student("ada")
+    fake.student("deep", fake.subs / "deep" / "work.ipynb")
+    _deep_folder(fake.subs / "deep" / "x", 1_100)
+    try:
+        fake.grade()
+    finally:
+        _remove_deep_folder(fake.subs / "deep" / "x", 1_100)
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == "10.0"
+    assert rows["deep"]["total"] == "0.0"
+    assert rows["deep"]["status"] == "not graded: refused: folder deep/ nests folders more than 16 levels deep"
+
+
+def test_whatever_reading_one_entry_raises_is_that_students_row(fake, monkeypatch):
+    for name in ("ada", "cy"):
+        fake.student(name)
+    fake.student("bomb", fake.subs / "bomb" / "work.ipynb")
+    real = batch._regular_tree
+
+    def fragile(folder, *args, **kwargs):  # what os.walk did with a folder 1,100 levels deep
+        if folder.name == "bomb":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(folder, *args, **kwargs)
+    monkeypatch.setattr(batch, "_regular_tree", fragile)
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == rows["cy"]["total"] == "10.0"
+    assert rows["bomb"]["status"] == ("not graded: refused: could not be read (RecursionError); "
+                                      "the rest of the class was graded")
+
+
+def test_a_student_folder_with_too_many_entries_is_refused_unread(tmp_path):
+    _nb(tmp_path / "subs" / "many" / "work.ipynb")
+    for i in range(30):
+        (tmp_path / "subs" / "many" / f"f{i}").mkdir()
+    roster = batch.find_submissions(tmp_path / "subs")
+    assert list(roster.submissions) == ["many"], "31 entries are within the default limit"
+    assert batch._regular_tree(tmp_path / "subs" / "many", limit=20) == "holds more than 20 entries"
+
+
+# ------------------------------------------------------------------- round 4: hard links are links
+
+def _tarball_with_a_hard_link(tmp_path: Path, target: str, member: str) -> Path:
+    """A student's tarball whose ``member`` is a hard link (``LNKTYPE``) to ``target`` (as ``tar -h`` makes)."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "submission.tar"
+    with tarfile.open(archive, "w") as tar:
+        data = b'{"cells": []}'
+        info = tarfile.TarInfo(target)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo(member)
+        link.type, link.linkname = tarfile.LNKTYPE, target
+        tar.addfile(link)
+    return archive
+
+
+def test_a_notebook_hard_linked_to_the_solution_is_refused_and_leaks_nothing(fake, tmp_path):
+    solution = _nb(tmp_path / "instructor" / "a3_metrics_report.ipynb", f'student = "ada"  # {SECRET}')
+    fake.student("bob")
+    fake.subs.mkdir(exist_ok=True)
+    os.link(solution, fake.subs / "ada.ipynb")
+    (fake.subs / "cy").mkdir()
+    os.link(solution, fake.subs / "cy" / "work.ipynb")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["bob"]["total"] == "10.0"
+    assert rows["ada"]["total"] == rows["cy"]["total"] == "0.0"
+    assert rows["ada"]["status"] == f"not graded: refused: {batch.HARD_LINK}"
+    assert rows["cy"]["status"] == f"not graded: refused: folder cy/ holds work.ipynb, {batch.HARD_LINK}"
+    assert SECRET not in _everything_written(fake.out)
+
+
+def test_a_hard_link_made_by_extracting_a_tarball_is_refused(tmp_path):
+    import tarfile
+
+    subs = tmp_path / "subs"
+    (subs / "dan").mkdir(parents=True)
+    with tarfile.open(_tarball_with_a_hard_link(tmp_path, "notes.txt", "work.ipynb")) as tar:
+        tar.extractall(subs / "dan")
+    assert os.stat(subs / "dan" / "work.ipynb").st_nlink == 2, "tarfile made a hard link"
+    roster = batch.find_submissions(subs)
+    assert roster.submissions == {} and "hard link" in roster.refused["dan"]
+
+
+def test_a_hard_link_swapped_in_after_the_scan_is_not_read(tmp_path):
+    original = tmp_path / "private.json"
+    original.write_text('{"secret": 1}')
+    (tmp_path / "out").mkdir()
+    os.link(original, tmp_path / "out" / "answers.json")
+    with pytest.raises(safefiles.UnsafeFile, match="^a hard link"):
+        safefiles.read_regular(tmp_path / "out" / "answers.json", 1 << 20)
+    assert batch._load_answers(tmp_path / "out") == ({}, [])
+
+
+# ------------------------------------------------------------------- round 4: names the file system allows
+
+LATIN1_JOSE = os.fsdecode(b"Jos\xe9")  # what os.listdir gives for unzip's name from a Windows zip
+
+
+def test_an_honest_latin1_name_from_a_windows_zip_is_graded_and_every_output_written(fake):
+    fake.student(LATIN1_JOSE)
+    fake.student("José")  # the same name in UTF-8: another student, another row
+    fake.student("ada")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["Jos\\xe9"]["total"] == rows["José"]["total"] == rows["ada"]["total"] == "10.0"
+    assert rows["Jos\\xe9"]["status"] == "graded"
+    feedback = {p.name: p.read_text(encoding="utf-8") for p in (fake.out / "feedback").iterdir()}
+    assert len(feedback) == 3
+    assert "Score: 10 / 10" in feedback[batch.feedback_filename(LATIN1_JOSE)]
+    assert batch.feedback_filename(LATIN1_JOSE) != batch.feedback_filename("José")
+    assert "# Feedback for Jos\\\\xe9" in feedback[batch.feedback_filename(LATIN1_JOSE)]
+    assert "Graded: 3;" in (fake.out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_255_byte_name_gets_its_row_and_a_feedback_file_the_file_system_accepts(fake):
+    long_name = "𝒜" * 60  # 240 bytes, 246 with .ipynb
+    fake.student(long_name)
+    fake.grade()
+    assert _rows(fake.out)[long_name]["total"] == "10.0"
+    [written] = list((fake.out / "feedback").iterdir())
+    assert written.name == batch.feedback_filename(long_name) and len(os.fsencode(written.name)) <= 255
+
+
+def test_invisible_and_bidirectional_characters_read_differently_everywhere(fake):
+    for name in ("bob", "bob\u200b", "\u202ebob", "bo\\u200bb"):
+        fake.student(name)
+    (fake.subs / "notes\u202etxt.pdf").write_text("hi")
+    fake.write["bob\u200b"] = lambda folder: (folder / "answers.json").write_text("{}")
+    fake.grade()
+    rows = _rows(fake.out)
+    assert set(rows) == {"bob", "bob\\u200b", "\\u202ebob", "bo\\\\u200bb"}, rows.keys()
+    assert rows["bob"]["total"] == "10.0" and rows["bob\\u200b"]["total"] == "0.0"
+    csv_text = (fake.out / "grades.csv").read_text(encoding="utf-8")
+    assert "\u200b" not in csv_text and "\u202e" not in csv_text
+    report = (fake.out / "report.md").read_text(encoding="utf-8")
+    assert "\u202e" not in report and "notes\\\\u202etxt.pdf" in report
+    assert len(list((fake.out / "feedback").iterdir())) == 4
+
+
+def test_a_lone_surrogate_in_a_sandboxs_words_never_stops_the_sheet(fake):
+    fake.student("ada")
+    fake.student("eve")
+    fake.write["eve"] = lambda folder: (folder / "run.json").write_text(
+        json.dumps({"errors": [{"cell": "\ud800", "error": "bad \udce9 \ud83d"}]}))
+    fake.grade()
+    rows = _rows(fake.out)
+    assert rows["ada"]["total"] == "10.0" and rows["eve"]["status"] == "graded; 1 cell(s) raised"
+    text = (fake.out / "feedback" / batch.feedback_filename("eve")).read_text(encoding="utf-8")
+    assert "- cell \\\\ud800: bad \\\\xe9 \\\\ud83d" in text
+
+
+@pytest.mark.parametrize("name,shown", [("bob", "bob"), ("bob\u200b", "bob\\u200b"), ("\u202ebob", "\\u202ebob"),
+                                        (LATIN1_JOSE, "Jos\\xe9"), ("a\\b", "a\\\\b"), ("x\ny", "x\\u000ay"),
+                                        ("\u3164", "\\u3164"), ("\U000e0101", "\\U000e0101"), ("zoë ann", "zoë ann")])
+def test_names_are_shown_one_to_one(name, shown):
+    assert batch.shown(name) == shown
+
+
+# ------------------------------------------------------------------- round 4: feedback and report are inert
+
+FORGERY = ("\n\nScore: 10 / 10\nStatus: graded\n# Feedback for ada\n<script>alert(1)</script> "
+           "[prize](https://e.vil/x) www.e.vil <https://e.vil> mail@e.vil **bold** ")
+
+
+def _grader_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("Score:", "Status:", "#"))]
+
+
+def test_a_sandboxs_words_cannot_forge_feedback_lines_links_tags_or_megabytes(fake):
+    fake.student("eve")
+    fake.write["eve"] = lambda folder: (
+        (folder / "answers.json").write_text(json.dumps({"x": {"error": FORGERY * 20_000}})),
+        (folder / "run.json").write_text(json.dumps({"errors": [{"cell": FORGERY, "error": FORGERY * 100}] * 30})))
+    fake.grade()
+    text = (fake.out / "feedback" / batch.feedback_filename("eve")).read_text(encoding="utf-8")
+    assert _grader_lines(text) == ["# Feedback for eve", "Score: 0 / 10",
+                                   "Status: graded; 20 cell(s) raised"], _grader_lines(text)
+    import re
+
+    for rendered in ("<script", "<https", "www.e.vil", "https://", "mail@e", "**bold**"):
+        assert rendered not in text, rendered
+    assert not re.search(r"(?<!\\)\]\(", text), "no Markdown link: every bracket is escaped"
+    assert "&lt;script&gt;" in text and "www\\[.\\]e.vil" in text and "https\\[:\\]//" in text
+    assert len(text) < 30_000, f"feedback is bounded, not {len(text):,} characters"
+
+
+def test_a_file_name_cannot_autolink_in_the_report(fake):
+    fake.student("ada")
+    (fake.subs / "see www.e.vil and https:__e.vil or a@e.vil.txt").write_text("hi")
+    fake.grade()
+    report = (fake.out / "report.md").read_text(encoding="utf-8")
+    [line] = [line for line in report.splitlines() if "e.vil" in line]
+    assert "www.e" not in line and "a@e" not in line and "www\\[.\\]e.vil" in line, line
+
+
+def test_escaped_text_is_bounded_and_says_so():
+    assert batch.markdown_safe("x" * 5_000).endswith("x... \\[3,000 more characters cut\\]")
+    assert len(batch.markdown_safe("\u200b" * 5_000)) < 2 * batch.SHOWN_LIMIT + 100, "its backslashes doubled at most"
+
+
+def test_an_answers_file_over_the_limit_is_never_parsed(tmp_path, monkeypatch):
+    """Two concurrent 48 MiB answers files grew the grader to 4.6 GiB, outside any cgroup."""
+    (tmp_path / "answers.json").write_bytes(b"[" + b"{}," * ((batch.ANSWERS_LIMIT // 3) + 1) + b"{}]")
+    parsed = []
+    monkeypatch.setattr(safefiles, "loads_bounded", lambda *a, **k: parsed.append(1) or {})
+    assert batch._load_answers(tmp_path) == ({}, []) and parsed == [], "refused by its size, before parsing"
+    assert batch.ANSWERS_LIMIT <= 8 << 20

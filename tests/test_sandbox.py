@@ -385,3 +385,158 @@ print('planted')
         assert sorted(p.name for p in answers_dir.iterdir()) == ["answers.json"]
     from course_utils.grading import batch
     assert batch._load_answers(answers_dir) == ({}, [])
+
+
+# ------------------------------------------------------------------- round 4: the copy back is bounded
+
+EMPTY_FOLDERS = """
+import os, errno
+os.makedirs('/grading/answers', exist_ok=True)
+open('/grading/answers/answers.json', 'w').write('{}')
+open('/grading/junk.bin', 'w').write('x' * 1000)
+made = 0
+try:
+    for i in range(60_000):
+        os.mkdir(f'/grading/d{i}')
+        made += 1
+except OSError as exc:
+    print('stopped', errno.errorcode[exc.errno])
+print('made', made)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the tmpfs of /grading (and its inode limit) needs root")
+def test_empty_folders_are_bounded_in_the_sandbox_and_never_copied_back(tmp_path):
+    """The attack: a million empty folders (no tmpfs blocks) became a million inodes on the host."""
+    if not _can_mount_tmpfs(tmp_path):
+        pytest.fail("running as root but no tmpfs can be mounted: the size limits cannot be checked")
+    work = tmp_path / "work"
+    work.mkdir()
+    result = sandbox.run([sys.executable, "-c", EMPTY_FOLDERS], work=work, keep=["answers/answers.json"],
+                         limits=sandbox.Limits(wall_seconds=60, work_inodes=5_000))
+    assert "stopped ENOSPC" in result.output, result.output
+    assert int(result.output.split("made ")[1].split()[0]) < 5_000, result.output
+    assert [p.relative_to(work).as_posix() for p in sorted(work.rglob("*"))] == ["answers", "answers/answers.json"]
+
+
+def test_the_copy_back_keeps_only_what_the_scorer_reads_and_never_a_link(tmp_path):
+    source = tmp_path / "source"
+    (source / "answers").mkdir(parents=True)
+    (source / "answers" / "answers.json").write_text("{}")
+    (tmp_path / "private").write_text("secret")
+    os.link(tmp_path / "private", source / "answers" / "run.json")
+    (source / "answers" / "model.keras").symlink_to(tmp_path / "private")
+    (source / "other.txt").write_text("not read by the scorer")
+    sandbox._copy_back(source, tmp_path / "kept", 1 << 20, ["answers/answers.json", "answers/run.json",
+                                                            "answers/model.keras", "../private", "/etc/passwd"])
+    assert [p.relative_to(tmp_path / "kept").as_posix() for p in sorted((tmp_path / "kept").rglob("*"))] == \
+        ["answers", "answers/answers.json"]
+
+
+def test_without_a_list_the_copy_back_stops_at_its_limits(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    for i in range(300):
+        (source / f"d{i:03}").mkdir()
+    deep = source / "a"
+    for _ in range(12):
+        deep = deep / "b"
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("too deep")
+    (source / "f.txt").write_text("kept")
+    notes = sandbox._copy_back(source, tmp_path / "kept", 1 << 20, max_entries=200)
+    assert notes == ["copy back from /grading stopped after 200 entries"]
+    assert len(list((tmp_path / "kept").rglob("*"))) <= 200
+    notes = sandbox._copy_back(source, tmp_path / "kept2", 1 << 20)
+    assert notes == [] and (tmp_path / "kept2" / "f.txt").read_text() == "kept"
+    assert not list((tmp_path / "kept2").rglob("deep.txt")), f"deeper than {sandbox.COPY_DEPTH} levels is left"
+    assert not (tmp_path / "kept2" / "d000").exists(), "an empty folder is never made on the host"
+
+
+# ------------------------------------------------------------------- round 4: no kernel state shared
+
+KEYS = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+def search(keyring, description):
+    found = libc.syscall(KEYCTL, 10, keyring, b"user", description.encode(), 0)  # KEYCTL_SEARCH
+    return "found" if found >= 0 else os.strerror(ctypes.get_errno())
+def session():
+    return libc.syscall(KEYCTL, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session keyring
+"""
+
+PLANT = KEYS + """
+print(os.getuid(), libc.syscall(ADD_KEY, b"user", b"planted", b"from-student-1", 14, -4) >= 0)  # the user keyring
+print(search(-4, "planted"))
+"""
+
+LOOK = KEYS + """
+print(os.getuid(), search(-4, "planted"), search(-3, "grader-secret"), session() == int(sys.argv[1]))
+"""
+
+GRADER = KEYS + """
+from pathlib import Path
+from course_utils.grading import sandbox
+libc.syscall(KEYCTL, 1, 0)  # the grader runs in a session keyring of its own (a login or systemd session)
+mine = session()
+assert libc.syscall(ADD_KEY, b"user", b"grader-secret", b"TOP-SECRET", 10, -3) >= 0
+print("grader", search(-3, "grader-secret"))
+sandbox.SANDBOX_UIDS = range(int(sys.argv[2]), int(sys.argv[2]) + 1)  # one uid: the next sandbox gets the same
+sandbox.UID_LOCKS = Path(sys.argv[3])
+for step, code in (("plant", sys.argv[4]), ("look", sys.argv[5])):
+    work = Path(sys.argv[1]) / step
+    work.mkdir()
+    result = sandbox.run([sys.executable, "-c", code, str(mine)], work=work, limits=sandbox.Limits(wall_seconds=60))
+    print(step, result.output.strip().replace("\\n", " | "))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="uids of their own (and their keyrings) need root; unprivileged "
+                    "bubblewrap has a user namespace, whose keyrings are its own")
+def test_keyrings_are_private_to_each_sandbox_and_never_the_graders(tmp_path):
+    """The attacks: a sandbox read the instructor's key from the grader's session keyring, and a key
+    planted in a uid's user keyring was read by the next student given that uid."""
+    uid = sandbox.SANDBOX_UIDS[-1] + 1_000  # kept apart from any other grader on this machine
+    done = subprocess.run([sys.executable, "-c", GRADER, str(tmp_path), str(uid), str(tmp_path / "locks"), PLANT, LOOK],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(sandbox.__file__).parents[2])})
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert lines["grader"] == "found"
+    assert lines["plant"] == f"{uid} True | found", "the first sandbox planted a key in its user keyring"
+    looked = lines["look"].split()
+    assert looked[0] == str(uid), "the second sandbox ran as the same uid"
+    assert " ".join(looked[1:]) == "Required key not available Required key not available False", (
+        "the planted key is gone, the grader's secret is out of reach, the session keyring is another")
+
+
+HOLD = """
+import sys
+from pathlib import Path
+from course_utils.grading import sandbox
+with sandbox.sandbox_uid(Path(sys.argv[1])) as uid:
+    print(uid, flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="uids are allocated as root only (unprivileged: the user's own)")
+def test_two_graders_at_once_never_share_a_sandbox_uid(tmp_path):
+    """The attack: with two graders at once, a thread bomb in one zeroed an honest student of the
+    other (both ran as the first uid of their own pool, so one process limit counted both)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(sandbox.__file__).parents[2])}
+    graders, uids = [], []
+    try:
+        for _ in range(2):  # the second starts while the first holds its uid
+            graders.append(subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, text=True, env=env))
+            uids.append(int(graders[-1].stdout.readline()))
+        assert uids == [sandbox.SANDBOX_UIDS[0], sandbox.SANDBOX_UIDS[1]], uids
+    finally:
+        for g in graders:
+            g.communicate("\n", timeout=60)
+    again = subprocess.run([sys.executable, "-c", HOLD, str(tmp_path)], input="\n", capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert int(again.stdout) == sandbox.SANDBOX_UIDS[0], "a uid given back is handed out again"

@@ -23,6 +23,7 @@ from ..i18n import N_, LazyText, label as translated_label, ngettext, render
 from ..data import load_profile_data
 from ..evaluation import classification_metrics
 from ..text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
+from .inert import markdown_safe
 
 #: Points per question of each assignment (the source notebooks in assignments/ say the same).
 QUESTIONS = {
@@ -30,6 +31,45 @@ QUESTIONS = {
     "a2_recurrent_classifier": {"q1": 3, "q2": 4},
     "a3_metrics_report": {"q1": 5, "q2": 3, "q3": 2},
 }
+#: The assignments' source notebooks (otter format), where each question's ``points:`` is written.
+ASSIGNMENTS_SOURCE = Path(__file__).resolve().parents[2] / "assignments"
+
+
+def source_points(assignment: str, source_dir: str | Path = ASSIGNMENTS_SOURCE) -> dict[str, float]:
+    """Each question's points as the assignment's source notebook says (otter's ``# BEGIN QUESTION``
+    cells: ``name:`` and ``points:``), to check :data:`QUESTIONS` against: points are defined once.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment's name, e.g. ``"a3_metrics_report"``.
+    source_dir : str or Path
+        The folder holding ``<assignment>.ipynb``.
+
+    Returns
+    -------
+    dict
+        Question name -> points, in the notebook's order.
+
+    Raises
+    ------
+    ValueError
+        If a question cell has no name or no number of points.
+    """
+    notebook = json.loads((Path(source_dir) / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    points: dict[str, float] = {}
+    for cell in notebook.get("cells", []):
+        text = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+        if cell.get("cell_type") != "raw" or not text.lstrip().startswith("# BEGIN QUESTION"):
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
+        name, value = fields.get("name", "").strip(), fields.get("points", "").strip()
+        if not name or not value:
+            raise ValueError(f"{assignment}: a question cell without a name or points: {text[:80]!r}")
+        points[name] = float(value) if "." in value else int(value)
+    return points
+
+
 #: The assignments whose notebooks read the IMDB reviews (the others get an empty /data).
 READS_DATA = frozenset({"a1_data_preparation", "a2_recurrent_classifier"})
 
@@ -130,17 +170,24 @@ def _frame(value) -> dict:
     return {"index": [str(i) for i in index], "columns": list(columns), "data": values}
 
 
+#: Most bars per axes a figure summary may list.
+FIGURE_BARS = 1_000
+
+
 def _figure(value) -> list[dict]:
     if not isinstance(value, list) or not value:
         raise Malformed(N_("a figure without axes"))
     axes = []
     for ax in value:
-        if not isinstance(ax, dict) or set(ax) != {"xlabel", "ylabel", "bars"}:
+        if not isinstance(ax, dict) or set(ax) - {"heights"} != {"xlabel", "ylabel", "bars"}:
             raise Malformed(N_("a figure's axes without exactly xlabel, ylabel and bars"))
         if not (isinstance(ax["xlabel"], str) and isinstance(ax["ylabel"], str)) or isinstance(ax["bars"], bool) \
                 or not isinstance(ax["bars"], int) or ax["bars"] < 0:
             raise Malformed(N_("a figure's axes with labels that are not text or a bar count that is not a count"))
-        axes.append(dict(ax))
+        heights = ax.get("heights", [])
+        if not isinstance(heights, list) or len(heights) > FIGURE_BARS:
+            raise Malformed(N_("not plain data ({kind})"), kind="heights")
+        axes.append({**ax, "heights": [number(h) for h in heights]})
     return axes
 
 
@@ -189,6 +236,10 @@ def from_plain(value, depth: int = 0):
     return {k: from_plain(v, depth + 1) for k, v in value.items()}
 
 
+#: Characters of a sandbox's own words quoted in a feedback line.
+QUOTE_LIMIT = 300
+
+
 def _key(k):
     return tuple(k) if isinstance(k, list) else k
 
@@ -198,7 +249,9 @@ def _get(answers: dict, probe_id: str):
     if not isinstance(entry, dict) or "ok" not in entry:
         error = entry.get("error") if isinstance(entry, dict) else None
         # the sandbox's own words (untrusted) are shown verbatim, never looked up as a template
-        raise AnswerMissing(LazyText("{error}", error=error) if isinstance(error, str) else LazyText(N_("no answer")))
+        # (escaped and bounded: a sandbox cannot write Markdown, HTML or a forged "Score:" line into feedback)
+        raise AnswerMissing(LazyText("{error}", error=markdown_safe(error[:QUOTE_LIMIT], QUOTE_LIMIT))
+                            if isinstance(error, str) else LazyText(N_("no answer")))
     try:
         return from_plain(entry["ok"])
     except Malformed as exc:
@@ -263,9 +316,10 @@ def _a1(rng: np.random.Generator) -> Challenge:
         probes.extend({"id": i, **c} for i, c in zip(ids, calls))
         return ids
 
-    example = "Great<br /><br />MOVIE!!! Don't miss it."
-    ids = add("q1ex", [{"call": "clean", "args": [example]}])
-    checks.append(Check("q1", 1, N_("clean: the example"), _judge_all(ids, [standardize(example)], label=N_("q1 example"))))
+    # Every point is earned on inputs drawn with the secret (the notebook's public examples typed in,
+    # or a made-up word_index of the right size, score nothing). The examples are drawn last, so the
+    # other inputs stay as they were; their checks are inserted at their place.
+    first_checks: list[Check] = []
     texts = [train[i] for i in rng.choice(len(train), 12, replace=False)] + [_random_text(rng) for _ in range(12)]
     ids = add("q1", [{"call": "clean", "args": [t]} for t in texts])
     checks.append(Check("q1", 1, N_("clean: new reviews and odd strings"),
@@ -273,8 +327,8 @@ def _a1(rng: np.random.Generator) -> Challenge:
 
     ids = add("q2idx", [{"value": "word_index"}])
     checks.append(Check("q2", 1, N_("word_index: reserved indices and size"), _judge_all(
-        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words),
-        label=N_("q2 reserved"))))
+        ids, [None], same=lambda got, _: got.get("<pad>") == 0 and got.get("<oov>") == 1 and len(got) == len(vocab.words)
+        and set(got) == set(vocab.words), label=N_("q2 reserved"))))
     checks.append(Check("q2", 1, N_("word_index: from the training reviews, in frequency order"), _judge_all(
         ids, [list(vocab.words)], same=lambda got, want: list(got) == want and
         [got[w] for w in want] == list(range(len(want))), label=N_("q2 training only"))))
@@ -286,17 +340,13 @@ def _a1(rng: np.random.Generator) -> Challenge:
         ids, [list(Vocabulary.build(new_texts, max_size=size).words)], same=lambda got, want: list(got) == want,
         label=N_("q2 new texts"))))
 
-    ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
-                       {"call": "encode", "args": ["zzqxv", {"$var": "word_index"}]}])
-    checks.append(Check("q3", 1, N_("encode: unknown words and empty text"), _judge_all(ids, [[], [1]], label=N_("q3 example"))))
+    q3_at = len(checks)
     sample = [test[i] for i in rng.choice(len(test), 15, replace=False)] + [_random_text(rng) for _ in range(5)]
     ids = add("q3", [{"call": "encode", "args": [t, {"$var": "word_index"}]} for t in sample])
     checks.append(Check("q3", 1, N_("encode: new reviews"), _judge_all(
         ids, [vocab.encode(t) for t in sample], same=lambda got, want: list(map(int, got)) == want, label=N_("q3 hidden"))))
 
-    ids = add("q4ex", [{"call": "pad", "args": [[[1, 2], [1, 2, 3, 4, 5]], 3]}])
-    checks.append(Check("q4", 1, N_("pad: the example"), _judge_all(
-        ids, [np.array([[0, 1, 2], [3, 4, 5]])], same=lambda g, w: np.array_equal(np.asarray(g), w), label=N_("q4 example"))))
+    q4_at = len(checks)
     seqs = [[int(v) for v in rng.integers(1, 50, size=rng.integers(0, 20))] for _ in range(40)]
     maxlen = int(rng.integers(5, 15))
     modes = [(p, t) for p in ("pre", "post") for t in ("pre", "post")]
@@ -308,19 +358,40 @@ def _a1(rng: np.random.Generator) -> Challenge:
     ids_train = vocab.encode_many(train)
     p90 = length_percentiles(ids_train, [90])[90]
     ids = add("q5", [{"value": "maxlen_90"}, {"value": "share_truncated"}])
-    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"), lambda a: _q5_types(a, ids)))
+    checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"),
+                        lambda a, q5=tuple(ids): _q5_types(a, list(q5), p90)))
     checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: values"), _judge_all(
         ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label=N_("q5 values"))))
+    # the examples, drawn with the secret
+    word = lambda: "".join(rng.choice(list(string.ascii_letters), size=int(rng.integers(3, 8))))  # noqa: E731
+    example = f"{word()}<br /><br />{word().upper()}!!! Don't {word()} it."
+    ids = add("q1ex", [{"call": "clean", "args": [example]}])
+    first_checks.append(Check("q1", 1, N_("clean: the example"), _judge_all(ids, [standardize(example)],
+                                                                           label=N_("q1 example"))))
+    known = [vocab.words[int(i)] for i in rng.integers(2, len(vocab.words), size=3)]
+    unknown = "zzq" + "".join(rng.choice(list("xvjkq"), size=5))
+    phrase = " ".join([known[0], unknown, *known[1:]])
+    ids = add("q3ex", [{"call": "encode", "args": ["", {"$var": "word_index"}]},
+                       {"call": "encode", "args": [phrase, {"$var": "word_index"}]}])
+    checks.insert(q3_at, Check("q3", 1, N_("encode: unknown words and empty text"), _judge_all(
+        ids, [[], vocab.encode(phrase)], same=lambda got, want: list(map(int, got)) == want, label=N_("q3 example"))))
+    short = [[int(v) for v in rng.integers(1, 50, size=2)], [int(v) for v in rng.integers(1, 50, size=5)]]
+    ids = add("q4ex", [{"call": "pad", "args": [short, 3]}])
+    checks.insert(q4_at + 1, Check("q4", 1, N_("pad: the example"), _judge_all(
+        ids, [pad_sequences(short, 3)], same=lambda g, w: np.array_equal(np.asarray(g), w), label=N_("q4 example"))))
     rebind = {"after": r"^\s*train_texts\s*=", "values": {"train_texts": train, "test_texts": test}}
-    return Challenge("a1_data_preparation", probes, checks, rebind=rebind)
+    return Challenge("a1_data_preparation", probes, first_checks + checks, rebind=rebind)
 
 
-def _q5_types(answers: dict, ids: list[str]) -> tuple[bool, str]:
+def _q5_types(answers: dict, ids: list[str], p90: int) -> tuple[bool, str]:
+    """Types and range, on the secret training reviews: ``maxlen_90`` must be their 90th percentile
+    (an int and a share typed in score nothing)."""
     try:
         maxlen, share = _get(answers, ids[0]), _get(answers, ids[1])
     except AnswerMissing as exc:
         return False, LazyText("q5: {reason}", reason=exc.text)  # layout only
-    ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2
+    ok = isinstance(maxlen, int) and not isinstance(maxlen, bool) and isinstance(share, float) and 0 < share < 0.2 \
+        and maxlen == p90
     return ok, LazyText(N_("q5 types") if ok else N_("q5: maxlen_90 must be an int and share_truncated a float in (0, 0.2)"))
 
 
@@ -349,7 +420,7 @@ def _a2_model(answers: dict, part: str) -> tuple[bool, LazyText]:
         return False, LazyText(N_("q1: no model was exported (keep the trained model in `model`)"))
     if report.get("unsafe"):
         return False, LazyText(N_("q1: the model was not loaded: {reasons}"),
-                               reasons="; ".join(map(str, report["unsafe"]))[:300])
+                               reasons=markdown_safe("; ".join(map(str, report["unsafe"][:20]))[:QUOTE_LIMIT], QUOTE_LIMIT))
     facts = report.get("facts", {})
     if part == "shape":
         ok = facts.get("output_units") == 1 and facts.get("recurrent") == 1 and facts.get("units") == 32
@@ -358,7 +429,8 @@ def _a2_model(answers: dict, part: str) -> tuple[bool, LazyText]:
     spec = report.get("spec", [])
     if not spec:
         return True, LazyText(N_("q1: matches the specification"))
-    return False, LazyText(N_("q1: expected {spec}"), spec="; ".join(map(str, spec))[:300])
+    return False, LazyText(N_("q1: expected {spec}"), spec=markdown_safe("; ".join(map(str, spec[:20]))[:QUOTE_LIMIT],
+                                                                          QUOTE_LIMIT))
 
 
 def _a2_accuracy(answers: dict, y: np.ndarray, threshold: float) -> tuple[bool, LazyText]:
@@ -399,13 +471,10 @@ def a3_secret_data(rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.n
 
 
 def _a3(rng: np.random.Generator) -> Challenge:
+    # Every point is earned on inputs drawn with the secret: the notebook's public example typed in,
+    # or a dictionary with the right keys and made-up values, scores nothing.
     probes, checks = [], []
-    small = ([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6])
-    probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small[0]}, {"$array": small[1]}]})
-    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(w)
-    checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(["q1ex"], [A3_METRICS], same=keys, label=N_("q1 keys"))))
-    checks.append(Check("q1", 1, N_("compute_metrics: the small example"), _judge_all(
-        ["q1ex"], [0.5], same=lambda g, w: _numeric_close(g["accuracy"], w), label=N_("q1 example"))))
+    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(A3_METRICS)
     cases = []
     for i in range(5):
         y, s = rng.integers(0, 2, 300), rng.random(300)
@@ -418,6 +487,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
                        "kwargs": {"threshold": t}})
     close = lambda keys: (lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys))
     random_ids = [c[0] for c in cases[:5]]
+    checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(
+        random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
+        same=lambda g, w: keys(g, w) and close(["accuracy"])(g, w), label=N_("q1 keys"))))
     checks.append(Check("q1", 2, N_("compute_metrics matches the reference on new data"), _judge_all(
         random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],
         same=close(["accuracy", "precision", "recall", "f1"]), label=N_("q1 hidden"))))
@@ -429,16 +501,45 @@ def _a3(rng: np.random.Generator) -> Challenge:
         "y_true": {"$array": y_true.tolist()}, "scores": {k: {"$array": v.tolist()} for k, v in scores.items()}}}
     probes.append({"id": "report", "value": "report"})
     checks.append(Check("q2", 1, N_("report: one row per model, METRICS as columns"), _judge_all(
-        ["report"], [None], same=lambda g, _: _a3_shape(g, scores), label=N_("q2 shape"))))
+        ["report"], [None], same=lambda g, _: _a3_shape(g, scores) and _a3_values(g, y_true, scores, every=False),
+        label=N_("q2 shape"))))
     checks.append(Check("q2", 2, N_("report: the values"), _judge_all(["report"], [None], same=lambda g, _: _a3_values(g, y_true, scores),
                                                                    label=N_("q2 values"))))
     probes.append({"id": "fig", "value": "fig"})
-    checks.append(Check("q3", 1, N_("fig is a figure"), _judge_all(["fig"], [None], same=lambda g, _: "$figure" in g and len(g["$figure"]) >= 1,
-                                                               label=N_("q3 figure"))))
+    # the notebook's small example, with labels and scores drawn with the secret (drawn last: the
+    # inputs above stay as they were)
+    small_y, small_s = np.array([1, 0] + rng.integers(0, 2, 6).tolist()), np.round(rng.random(8), 3)
+    probes.append({"id": "q1ex", "call": "compute_metrics", "args": [{"$array": small_y.tolist()},
+                                                                     {"$array": small_s.tolist()}]})
+    checks.insert(1, Check("q1", 1, N_("compute_metrics: the small example"), _judge_all(
+        ["q1ex"], [classification_metrics(small_y, small_s)["accuracy"]],
+        same=lambda g, w: _numeric_close(g["accuracy"], w), label=N_("q1 example"))))
+    # A figure is judged on its data: its bars must be the report's metrics on the secret data
+    # (a summary typed into answers.json, or bars of made-up heights, scores nothing).
+    metrics = [classification_metrics(y_true, scores[name])[m] for name in scores for m in A3_METRICS]
+    checks.append(Check("q3", 1, N_("fig is a figure"), _judge_all(["fig"], [None], same=lambda g, _: (
+        "$figure" in g and len(g["$figure"]) >= 1 and _bars_show(g["$figure"][0], metrics)), label=N_("q3 figure"))))
     checks.append(Check("q3", 1, N_("fig: every bar and both axis labels"), _judge_all(["fig"], [None], same=lambda g, _: (
-        g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]),
-        label=N_("q3 bars"))))
+        g["$figure"][0]["bars"] >= len(scores) * len(A3_METRICS) and g["$figure"][0]["xlabel"] and g["$figure"][0]["ylabel"]
+        and _bars_show(g["$figure"][0], metrics)), label=N_("q3 bars"))))
     return Challenge("a3_metrics_report", probes, checks, rebind=rebind)
+
+
+def _bars_show(axes: dict, values: list[float], tolerance: float = 1e-6) -> bool:
+    """Whether the bars of ``axes`` (their heights, as the harness read them) show every one of
+    ``values``: each value matched by a bar of its own."""
+    heights = sorted(axes.get("heights", []))
+    if len(heights) < len(values):
+        return False
+    used = [False] * len(heights)
+    for value in sorted(values):
+        for i, height in enumerate(heights):
+            if not used[i] and abs(height - value) <= tolerance:
+                used[i] = True
+                break
+        else:
+            return False
+    return True
 
 
 def _a3_shape(answer, scores: dict) -> bool:
@@ -449,19 +550,19 @@ def _a3_shape(answer, scores: dict) -> bool:
     return sorted(frame["index"]) == sorted(scores) and frame["columns"] == A3_METRICS
 
 
-def _a3_values(answer: dict, y_true, scores) -> bool:
+def _a3_values(answer: dict, y_true, scores, every: bool = True) -> bool:
     """Every model's row holds the reference metrics (rows matched by name): a table missing a
-    model, or with no rows, fails."""
+    model, or with no rows, fails. ``every=False``: at least one row does (the table was computed)."""
     if not isinstance(answer, dict) or "$frame" not in answer:
         return False
     frame = answer["$frame"]
     if sorted(frame["index"]) != sorted(scores) or sorted(frame["columns"]) != sorted(A3_METRICS):
         return False
+    matches = []
     for row, name in zip(frame["data"], frame["index"]):
         expected = classification_metrics(y_true, scores[name])
-        if not all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])):
-            return False
-    return True
+        matches.append(all(_numeric_close(v, expected[c]) for v, c in zip(row, frame["columns"])))
+    return bool(matches) and (all(matches) if every else any(matches))
 
 
 BUILDERS = {"a1_data_preparation": _a1, "a2_recurrent_classifier": _a2, "a3_metrics_report": _a3}

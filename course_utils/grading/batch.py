@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import html
 import os
-import re
 import secrets
 import shutil
 import stat
@@ -34,15 +32,20 @@ from ..i18n import gettext as _
 from ..progress import progress_bar
 from . import answers as reference_answers
 from . import safefiles, sandbox
+from .inert import SHOWN_LIMIT, markdown_safe, shown  # noqa: F401 - part of this module's interface
 from .assign import EDITION_KEY, student_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
-ANSWERS_LIMIT = 50 << 20  # bytes of answers.json read back from a sandbox
+#: Bytes of answers.json read back from a sandbox: honest answers take about 100 kB (a1's word_index);
+#: parsing 8 MiB of ``[{}, {}, ...]`` grows the grader by about 230 MiB (48 MiB: 1.2 GiB, per worker).
+ANSWERS_LIMIT = 8 << 20
 RUN_LIMIT = 1 << 20  # bytes of run.json (the cells' errors)
 MODELCHECK_MEMORY = 2 << 30  # bytes for checking and scoring an exported model
 FLAG_SCAN_LIMIT = 1 << 20  # characters of code scanned for flags
 NOTEBOOK_DEPTH = 64  # JSON nesting of a notebook
+#: What the scorer reads from a sandbox's folder: all that is copied back from it.
+SCORED_FILES = ("answers/answers.json", "answers/run.json", "answers/model.keras")
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
 FLAGS = {
@@ -115,41 +118,140 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START + ("'",)) else text
 
 
+def sheet_cell(text: str) -> str:
+    """A name or status as the grade sheet shows it: :func:`shown` (invisible characters, bytes
+    that are not UTF-8), then :func:`spreadsheet_safe`."""
+    return spreadsheet_safe(shown(text))
+
+
+#: Most UTF-8 bytes of a feedback file name's readable part (the file system allows 255 in all).
+FILENAME_BYTES = 160
+
+
 def feedback_filename(student: str) -> str:
-    """A file name for a student's feedback: readable, inside the feedback folder, and one per
-    student (always suffixed with a hash of the normalised name, so no name can forge another's)."""
+    """A file name for a student's feedback: readable, inside the feedback folder, at most 255
+    bytes, and one per student (always suffixed with a hash of the normalised name, so no name
+    can forge another's). A byte that was not UTF-8 is kept in the hash, shown ``_`` in the name."""
     student = normalise_name(student)
     safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in student).strip(". ") or "student"
+    safe = safe[:60]
+    while len(safe.encode("utf-8")) > FILENAME_BYTES:  # 60 four-byte letters: 240 bytes
+        safe = safe[:-1]
     digest = hashlib.blake2b(student.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-    return f"{safe[:60]}-{digest}.md"
+    return f"{safe}-{digest}.md"
 
 
-def markdown_safe(text: str) -> str:
-    """``text`` shown literally in Markdown and HTML: one line, no tag, no heading, no link."""
-    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(text))
-    text = html.escape(text, quote=False)
-    return re.sub(r"([\\`*_\[\]#!|~])", r"\\\1", text)
+def _utf8(text: str) -> str:
+    """``text`` that always encodes to UTF-8 (a lone surrogate, e.g. from a JSON ``"\\udce9"``,
+    is written as its escape): the last guard before a file is written, so the sheet always is."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _regular_tree(folder: Path, limit: int = 10_000) -> str | None:
-    """Why ``folder`` cannot be graded (a link or special file anywhere in it), or ``None``."""
+#: A student folder nested deeper than this, or holding more entries, is refused unread.
+TREE_DEPTH = 16
+TREE_ENTRIES = 10_000
+HARD_LINK = ("a hard link (it shares its contents with another file, perhaps someone else's): "
+             "hard links are refused like symbolic links; copy the file in instead")
+
+
+def _regular_tree(folder: Path, limit: int = TREE_ENTRIES, max_depth: int = TREE_DEPTH) -> str | None:
+    """Why ``folder`` cannot be graded (a link, a hard link or a special file anywhere in it, too
+    deep, too many entries), or ``None``.
+
+    Iterative (a folder 1,100 levels deep is one refusal, not a ``RecursionError``), every folder
+    opened relative to its parent's descriptor without following links (no path grows past
+    ``PATH_MAX``), and bounded: at most ``limit`` entries and ``max_depth`` levels are looked at.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        top = os.open(folder, flags)
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror})"
+    pending: list[tuple[int, tuple[str, ...]]] = [(top, ())]
     seen = 0
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        for name in sorted(dirs + files):
-            seen += 1
-            path = Path(root, name)
+    try:
+        while pending:
+            fd, parts = pending.pop()
             try:
-                mode = path.lstat().st_mode
-            except OSError:
-                return "an entry vanished while it was read"
-            relative = path.relative_to(folder).as_posix()
-            if stat.S_ISLNK(mode):
-                return f"holds a symbolic link ({relative}): links are never followed; copy the file in instead"
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                return f"holds {relative}, which is not a regular file"
-        if seen > limit:
-            return f"holds more than {limit:,} entries"
+                with os.scandir(fd) as entries:
+                    names = []
+                    for entry in entries:
+                        seen += 1
+                        if seen > limit:
+                            return f"holds more than {limit:,} entries"
+                        names.append(entry.name)
+                for name in sorted(names):
+                    relative = "/".join(parts + (os.fsdecode(name),))
+                    try:
+                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        return "an entry vanished while it was read"
+                    if stat.S_ISLNK(info.st_mode):
+                        return (f"holds a symbolic link ({relative}): links are never followed; "
+                                "copy the file in instead")
+                    if stat.S_ISREG(info.st_mode):
+                        if info.st_nlink > 1:
+                            return f"holds {relative}, {HARD_LINK}"
+                    elif stat.S_ISDIR(info.st_mode):
+                        if len(parts) + 1 >= max_depth:
+                            return f"nests folders more than {max_depth} levels deep"
+                        try:
+                            pending.append((os.open(name, flags, dir_fd=fd), parts + (os.fsdecode(name),)))
+                        except OSError:
+                            return f"holds {relative}, which cannot be opened as a folder"
+                    else:
+                        return f"holds {relative}, which is not a regular file"
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _ in pending:
+            os.close(fd)
     return None
+
+
+def _classify(entry: Path, candidates: dict[str, list[tuple[str, Path]]], conflicts: dict[str, str],
+              refused: dict[str, str], skipped: list[tuple[str, str]]) -> None:
+    """Sort one entry of the submissions folder into ``candidates``, ``conflicts``, ``refused`` or
+    ``skipped`` (the caller guards it: whatever it raises is that student's row)."""
+    name = entry.name
+    info = entry.lstat()
+    mode = info.st_mode
+    if name.startswith("."):
+        skipped.append((name, "hidden entry"))
+    elif stat.S_ISLNK(mode):
+        if entry.suffix.lower() == ".ipynb" or "." not in name:
+            refused[normalise_name(Path(name).stem if entry.suffix.lower() == ".ipynb" else name)] = \
+                "a symbolic link: links are never followed; copy the notebook in instead"
+        else:
+            skipped.append((name, "symbolic link (copy the file in instead)"))
+    elif stat.S_ISREG(mode):
+        if entry.suffix == ".ipynb" and info.st_nlink > 1:
+            refused[normalise_name(entry.stem)] = HARD_LINK
+        elif entry.suffix == ".ipynb":
+            candidates.setdefault(normalise_name(entry.stem), []).append((name, entry))
+        elif entry.suffix.lower() == ".ipynb":
+            skipped.append((name, f"extension {entry.suffix!r}: rename it to .ipynb"))
+        else:
+            skipped.append((name, "not a notebook (.ipynb)"))
+    elif stat.S_ISDIR(mode):
+        if entry.suffix.lower() == ".ipynb":
+            skipped.append((name, "a folder named like a notebook"))
+            return
+        student = normalise_name(name)
+        problem = _regular_tree(entry)
+        if problem:
+            refused[student] = f"folder {name}/ {problem}"
+            return
+        notebooks = sorted(p for p in entry.iterdir() if p.suffix == ".ipynb" and not p.is_dir())
+        if not notebooks:
+            skipped.append((name, "folder without a notebook"))
+        elif len(notebooks) > 1:
+            conflicts[student] = f"folder {name}/ holds {len(notebooks)} notebooks: " + \
+                ", ".join(p.name for p in notebooks)
+        else:
+            candidates.setdefault(student, []).append((f"{name}/{notebooks[0].name}", notebooks[0]))
+    else:
+        skipped.append((name, "not a file or folder"))
 
 
 def find_submissions(directory: str | os.PathLike) -> Roster:
@@ -173,41 +275,12 @@ def find_submissions(directory: str | os.PathLike) -> Roster:
     refused: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
     for entry in sorted(directory.iterdir()):
-        name = entry.name
-        mode = entry.lstat().st_mode
-        if name.startswith("."):
-            skipped.append((name, "hidden entry"))
-        elif stat.S_ISLNK(mode):
-            if entry.suffix.lower() == ".ipynb" or "." not in name:
-                refused[normalise_name(Path(name).stem if entry.suffix.lower() == ".ipynb" else name)] = \
-                    "a symbolic link: links are never followed; copy the notebook in instead"
-            else:
-                skipped.append((name, "symbolic link (copy the file in instead)"))
-        elif stat.S_ISREG(mode):
-            if entry.suffix == ".ipynb":
-                candidates.setdefault(normalise_name(entry.stem), []).append((name, entry))
-            elif entry.suffix.lower() == ".ipynb":
-                skipped.append((name, f"extension {entry.suffix!r}: rename it to .ipynb"))
-            else:
-                skipped.append((name, "not a notebook (.ipynb)"))
-        elif stat.S_ISDIR(mode):
-            if entry.suffix.lower() == ".ipynb":
-                skipped.append((name, "a folder named like a notebook"))
-                continue
-            student = normalise_name(name)
-            problem = _regular_tree(entry)
-            notebooks = sorted(p for p in entry.iterdir() if p.suffix == ".ipynb" and not p.is_dir())
-            if problem:
-                refused[student] = f"folder {name}/ {problem}"
-            elif not notebooks:
-                skipped.append((name, "folder without a notebook"))
-            elif len(notebooks) > 1:
-                conflicts[student] = f"folder {name}/ holds {len(notebooks)} notebooks: " + \
-                    ", ".join(p.name for p in notebooks)
-            else:
-                candidates.setdefault(student, []).append((f"{name}/{notebooks[0].name}", notebooks[0]))
-        else:
-            skipped.append((name, "not a file or folder"))
+        try:
+            _classify(entry, candidates, conflicts, refused, skipped)
+        except Exception as exc:  # noqa: BLE001 - one entry's failure is its own row, the rest are graded
+            name = entry.name
+            student = normalise_name(Path(name).stem if name.lower().endswith(".ipynb") else name)
+            refused[student] = f"could not be read ({type(exc).__name__}); the rest of the class was graded"
     submissions = {}
     for student, found in candidates.items():
         if student in refused:
@@ -369,7 +442,7 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
         run = sandbox.run([sys.executable, "-m", "course_utils.grading.harness", f"{inside}/{notebook}",
                            f"{inside}/challenge.json", f"{inside}/answers"], work=work,
                           read_only={"/opt/course": ctx.pristine, "/data": ctx.data}, env=env,
-                          limits=ctx.limits, unsafe=ctx.unsafe)
+                          limits=ctx.limits, unsafe=ctx.unsafe, keep=SCORED_FILES)
         answers, errors = _load_answers(work / "answers")
         if ctx.challenge.model_check is not None:
             answers.update(_check_model(work / "answers", folder, ctx))
@@ -530,19 +603,19 @@ def write_outputs(output_dir: Path, sheet: pd.DataFrame, feedback: dict[str, str
     building = Path(tempfile.mkdtemp(prefix=".feedback-", dir=output_dir))
     try:
         for student, text in feedback.items():
-            (building / feedback_filename(student)).write_text(text, encoding="utf-8")
+            (building / feedback_filename(student)).write_text(_utf8(text), encoding="utf-8")
         os.chmod(building, 0o755)
         _swap_in(building, output_dir / "feedback")
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    write_text_atomic(output_dir / "report.md", report)
+    write_text_atomic(output_dir / "report.md", _utf8(report))
     previous = output_dir / "grades.csv"
     if previous.is_file() and not previous.is_symlink():
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         history = output_dir / "history"
         history.mkdir(exist_ok=True)
         shutil.copy2(previous, history / f"grades-{stamp}.csv")
-    write_text_atomic(previous, sheet.to_csv(index=False))
+    write_text_atomic(previous, _utf8(sheet.to_csv(index=False)))
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -577,8 +650,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFrame:
-    rows = [{"student": spreadsheet_safe(r.student), **{q: min(r.scores.get(q, 0.0), float(m)) for q, m in questions.items()},
-             "max_total": float(sum(questions.values())), "status": spreadsheet_safe(r.status)} for r in results]
+    rows = [{"student": sheet_cell(r.student), **{q: min(r.scores.get(q, 0.0), float(m)) for q, m in questions.items()},
+             "max_total": float(sum(questions.values())), "status": sheet_cell(r.status)} for r in results]
     sheet = pd.DataFrame(rows, columns=["student", *questions, "max_total", "status"])
     sheet.insert(len(questions) + 1, "total", sheet[list(questions)].sum(axis=1))
     return sheet.sort_values("student").reset_index(drop=True)  # names are unique: no ties

@@ -41,7 +41,10 @@ def to_plain(value, depth: int = 0):
                            "data": to_plain(value.to_numpy().tolist(), depth + 1)}}
     if module.startswith("matplotlib") and hasattr(value, "axes"):
         return {"$figure": [{"xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
-                             "bars": sum(1 for p in ax.patches if p.get_height() > 0)} for ax in value.axes]}
+                             "bars": sum(1 for p in ax.patches if p.get_height() > 0),
+                             "heights": [float(p.get_height()) for p in ax.patches
+                                         if hasattr(p, "get_height") and np.isfinite(p.get_height())][:1_000]}
+                            for ax in value.axes]}
     return {"$type": f"{module}.{type(value).__name__}"}
 
 

@@ -213,7 +213,8 @@ def evaluate(answers_dir: Path, x: np.ndarray, *, vocab_size: int, maxlen: int, 
            "CUDA_VISIBLE_DEVICES": ""}
     run = sandbox.run([sys.executable, "-m", "course_utils.grading.modelcheck", f"{inside}/model.keras",
                        f"{inside}/heldout.npy", inside, str(vocab_size), str(maxlen)], work=work,
-                      read_only={"/opt/course": pristine}, env=env, limits=limits, unsafe=unsafe)
+                      read_only={"/opt/course": pristine}, env=env, limits=limits, unsafe=unsafe,
+                      keep=("check.json", "scores.npy"))
     try:
         report = read_json("check.json", 1 << 20, base=work)
         report = report if isinstance(report, dict) else {}

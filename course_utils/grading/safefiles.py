@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from pathlib import Path
 
@@ -14,7 +13,10 @@ import numpy as np
 
 #: JSON nested deeper than this is refused before it is parsed (Python's parser recurses).
 MAX_JSON_DEPTH = 32
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+#: Bytes :func:`json_depth` looks at per step: its memory stays a few MiB whatever the input's size.
+SCAN_CHUNK = 1 << 20
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
 
 
 class UnsafeFile(ValueError):
@@ -58,7 +60,8 @@ def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike
     Raises
     ------
     UnsafeFile
-        If any component is a link, the file is not a regular file, or it is larger than ``limit``.
+        If any component is a link, the file is a hard link (more than one name), is not a
+        regular file, or is larger than ``limit``.
     """
     path = Path(path)
     if base is None:
@@ -68,6 +71,8 @@ def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile("not a regular file")
+        if info.st_nlink > 1:  # a hard link shares another file's contents: refused like a symbolic link
+            raise UnsafeFile("a hard link (links are never followed)")
         if info.st_size > limit:
             raise UnsafeFile(f"larger than {limit:,} bytes")
         chunks, size = [], 0
@@ -84,13 +89,54 @@ def read_regular(path: str | os.PathLike, limit: int, *, base: str | os.PathLike
         os.close(fd)
 
 
-def json_depth(data: bytes) -> int:
-    """How deeply ``data`` nests arrays and objects (strings are skipped): linear time, no recursion."""
-    bare = np.frombuffer(_STRING.sub(b"", data), dtype=np.uint8)
-    steps = np.zeros(bare.shape, dtype=np.int64)
-    steps[(bare == ord("[")) | (bare == ord("{"))] = 1
-    steps[(bare == ord("]")) | (bare == ord("}"))] = -1
-    return int(np.cumsum(steps).max()) if steps.size else 0
+def json_depth(data: bytes, chunk: int = SCAN_CHUNK) -> int:
+    """How deeply ``data`` nests arrays and objects, brackets inside strings not counted.
+
+    One pass over the bytes, ``chunk`` bytes at a time (vectorised), carrying three numbers from
+    chunk to chunk: whether a string is open, whether the chunk ended on an odd run of
+    backslashes, and the depth. Time is linear in ``len(data)`` and memory bounded by ``chunk``,
+    whatever the bytes are (an unterminated ``"\\"\\"\\"...`` made the old regex quadratic: a
+    180 kB file held the grader's GIL for minutes). An unterminated string hides the brackets
+    after it, which is safe: a parser stops there too.
+
+    Parameters
+    ----------
+    data : bytes
+        The untrusted JSON text.
+    chunk : int
+        Bytes examined per step.
+
+    Returns
+    -------
+    int
+        The deepest nesting reached (0 for a scalar or empty input).
+    """
+    in_string, odd_backslashes, depth, deepest = 0, False, 0, 0
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        part = np.frombuffer(view[start:start + chunk], dtype=np.uint8)
+        index = np.arange(part.size, dtype=np.int64)
+        backslash = part == _BACKSLASH
+        # the last non-backslash at or before each byte: the length of the backslash run before it
+        last_other = np.maximum.accumulate(np.where(backslash, -1, index))
+        run_before = np.empty(part.size, dtype=np.int64)
+        run_before[0] = int(odd_backslashes)
+        run_before[1:] = index[:-1] - last_other[:-1]
+        # a run that began in an earlier chunk: only its parity matters
+        run_before[1:] += (last_other[:-1] == -1) * int(odd_backslashes)
+        quote = (part == _QUOTE) & (run_before % 2 == 0)
+        inside = (np.cumsum(quote, dtype=np.int64) + in_string) % 2 == 1
+        steps = np.zeros(part.size, dtype=np.int64)
+        outside = ~inside
+        steps[outside & ((part == _OPEN[0]) | (part == _OPEN[1]))] = 1
+        steps[outside & ((part == _CLOSE[0]) | (part == _CLOSE[1]))] = -1
+        levels = np.cumsum(steps) + depth
+        deepest = max(deepest, int(levels.max()))
+        depth = int(levels[-1])
+        in_string = int(inside[-1])
+        trailing = part.size - 1 - int(last_other[-1])  # backslashes the chunk ends with
+        odd_backslashes = bool((trailing + (odd_backslashes if last_other[-1] == -1 else 0)) % 2)
+    return deepest
 
 
 def loads_bounded(data: bytes, max_depth: int = MAX_JSON_DEPTH):

@@ -6,13 +6,16 @@ writable folder (``/work``), a private ``/tmp``, no network, its own PID namespa
 it starts outlives it, and it sees no other process), and limits on address space, CPU time,
 processes and file size. The repository, the submissions folder, ``grades/``, other
 students and the batch's ``/proc`` are simply not there. As root it also drops to a user of
-its own (one uid per concurrent sandbox, from ``SANDBOX_UIDS``), so the process limit counts
-only its own processes, and runs in a control group of its own (``cgroups``): memory of all
+its own (one uid per concurrent sandbox on the machine, from ``SANDBOX_UIDS``, held by a lock file
+under ``/run`` that every grader shares), so the process limit counts only its own processes;
+that uid's keyrings are emptied before and after, and the sandbox starts in a new, empty session
+keyring (never the grader's). It runs in a control group of its own (``cgroups``): memory of all
 its processes and of its tmpfs together, processes and CPU, accounted per sandbox. ``/tmp``,
 ``/dev/shm`` and (as root) ``/grading`` have a size.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import resource
@@ -20,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,10 +33,15 @@ from . import cgroups
 
 WORK = "/grading"  # not /work: the venv may live under /work
 NOBODY = 65534
-#: Users the sandboxes run as when started as root: one per concurrent sandbox, none in use elsewhere.
+#: Users the sandboxes run as when started as root: one per concurrent sandbox on the machine, none
+#: in use elsewhere. Which are taken is known from lock files in ``UID_LOCKS``, shared by every grader.
 SANDBOX_UIDS = range(2_000_000, 2_000_064)
-_free_uids = list(SANDBOX_UIDS)
-_uid_lock = threading.Lock()
+UID_LOCKS = Path("/run/course-grading/sandbox-uids")
+#: ``keyctl(2)`` operations and special keyring ids (``linux/keyctl.h``), and the syscall's number.
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+_KEYCTL_SYSCALL = {"x86_64": 250, "amd64": 250, "aarch64": 219, "arm64": 219, "i686": 288, "i386": 288,
+                   "riscv64": 219, "ppc64le": 271, "s390x": 280}
 #: Where ``make setup`` and the README tell people to get the sandbox from.
 HOW_TO_GET_IT = ("Grade on Linux with bubblewrap installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`), "
                  "or in containers: otter-grader's Docker mode (`otter grade`) or Gradescope with the "
@@ -59,6 +66,7 @@ class Limits:
     cpus: float = 1.0  # CPU time per wall second (control group)
     tmp_bytes: int = 512 << 20  # size of /tmp and of /dev/shm (each)
     work_bytes: int = 1 << 30  # size of /grading (a tmpfs of its own, as root)
+    work_inodes: int = 20_000  # files and folders /grading may hold (empty folders use no blocks)
     cgroup: bool = True  # one control group per sandbox where one can be made
 
 
@@ -132,6 +140,7 @@ def _limit(limits: Limits, group: cgroups.Cgroup | None = None):
     """In the child, before it execs bubblewrap: enter the control group, set resource limits
     (both are inherited by everything it starts)."""
     def apply() -> None:
+        _new_session_keyring()
         if group is not None:
             group.enter()
         for name, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
@@ -142,26 +151,118 @@ def _limit(limits: Limits, group: cgroups.Cgroup | None = None):
     return apply
 
 
+def _keyctl():
+    """``keyctl(2)`` through libc's ``syscall``, resolved once (before any fork), or ``None``."""
+    import ctypes
+
+    number = _KEYCTL_SYSCALL.get(platform.machine().lower())
+    if number is None or platform.system() != "Linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syscall = libc.syscall
+    except (OSError, AttributeError):
+        return None
+    syscall.restype = ctypes.c_long
+
+    def keyctl(operation: int, *args) -> int:
+        return syscall(ctypes.c_long(number), ctypes.c_long(operation), *(ctypes.c_long(a) for a in args))
+    return keyctl
+
+
+_KEYCTL = _keyctl()
+
+def clear_keyrings(uid: int) -> str | None:
+    """Empty the user and user-session keyrings of ``uid`` (needs root), which the kernel keeps
+    for the uid, not for a process, and would hand to the next sandbox given that uid.
+
+    A forked child becomes ``uid`` (no exec: the host's Python may not be reachable by that user)
+    and clears both with ``keyctl(KEYCTL_CLEAR)``.
+
+    Returns
+    -------
+    str or None
+        ``None`` when both are empty now, else why not (a note for the report).
+    """
+    if _KEYCTL is None:
+        return f"keyrings of the sandbox's user not cleared (no keyctl on {platform.system()} {platform.machine()})"
+    pid = os.fork()
+    if pid == 0:  # the child: syscalls only, then _exit
+        code = 3
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            code = 0 if all(_KEYCTL(KEYCTL_CLEAR, keyring) == 0
+                            for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING)) else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        return "keyrings of the sandbox's user not cleared (" + \
+            ("keyctl refused" if code == 4 else f"the clearing process ended with {code}") + ")"
+    return None
+
+
+def _claim_uid(lock_dir: Path) -> tuple[int, int]:
+    """The lowest uid of ``SANDBOX_UIDS`` no sandbox on this machine holds, and the descriptor
+    whose lock (``flock``, released when it is closed or the process dies) holds it."""
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for uid in SANDBOX_UIDS:
+        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        return uid, fd
+    raise RuntimeError(f"more than {len(SANDBOX_UIDS)} sandboxes at once on this machine (every grader's together, "
+                       f"see {lock_dir}); grade with fewer workers or wait for the other batch")
+
+
 @contextmanager
-def sandbox_uid() -> Iterator[int]:
-    """A user id no other running sandbox has (as root), so that per-user limits are its own."""
+def sandbox_uid(lock_dir: Path | None = None, notes: list[str] | None = None) -> Iterator[int]:
+    """A user id no other running sandbox on this machine has (as root; else this process's own).
+
+    The uid is held by a lock file in ``lock_dir`` (default ``UID_LOCKS``), so two graders at once
+    (two courses on one server) never share a uid, nor its process limit. Its keyrings are
+    emptied before it is handed out and after it is given back (notes say where that failed).
+    """
     if os.geteuid() != 0:
         yield os.getuid()
         return
-    with _uid_lock:
-        if not _free_uids:
-            raise RuntimeError(f"more than {len(SANDBOX_UIDS)} sandboxes at once; grade with fewer workers")
-        uid = _free_uids.pop(0)
+    uid, fd = _claim_uid(UID_LOCKS if lock_dir is None else Path(lock_dir))
     try:
+        why = clear_keyrings(uid)
+        if why and notes is not None:
+            notes.append(why)
         yield uid
     finally:
-        with _uid_lock:
-            _free_uids.append(uid)
+        try:
+            clear_keyrings(uid)
+        finally:
+            os.close(fd)  # gives the uid back
+
+
+def _new_session_keyring() -> None:
+    """Join a new, empty session keyring (in the sandbox's child, before it execs): the sandbox
+    never possesses the grader's session keyring, nor its keys. Where keyctl fails (a seccomp
+    filter that refuses it, as container runtimes have), the sandbox inherits that filter and
+    cannot reach any keyring either."""
+    if _KEYCTL is not None:
+        _KEYCTL(KEYCTL_JOIN_SESSION_KEYRING, 0)
 
 
 @contextmanager
-def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
-    """Mount a tmpfs of ``size`` bytes on ``folder``, keeping what it holds (as root; else a note)."""
+def sized_folder(folder: Path, size: int, notes: list[str], *, inodes: int = Limits.work_inodes,
+                 keep: Sequence[str] | None = None) -> Iterator[None]:
+    """Mount a tmpfs of ``size`` bytes and ``inodes`` entries on ``folder``, keeping what it holds
+    (as root; else a note). Afterwards only ``keep`` (paths relative to ``folder``; ``None``: a
+    bounded copy of its regular files, see :func:`_copy_back`) is copied back to the host."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         notes.append("/grading has no size limit (not root: no tmpfs of its own)")
         yield
@@ -169,8 +270,8 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
     staging = folder.parent / f".{folder.name}.staging"
     os.rename(folder, staging)
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755,nosuid,nodev", "tmpfs",
-                              str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes},mode=0755,nosuid,nodev",
+                              "tmpfs", str(folder)], capture_output=True, text=True)
     if mounted.returncode != 0:
         folder.rmdir()
         os.rename(staging, folder)
@@ -184,7 +285,7 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
     finally:
         kept = folder.parent / f".{folder.name}.kept"
         try:
-            _copy_regular(folder, kept, size)  # what the caller reads afterwards
+            notes.extend(_copy_back(folder, kept, size, keep))  # what the caller reads afterwards
         finally:
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
             shutil.rmtree(folder, ignore_errors=True)
@@ -194,44 +295,117 @@ def sized_folder(folder: Path, size: int, notes: list[str]) -> Iterator[None]:
                 folder.mkdir(exist_ok=True)
 
 
-def _copy_regular(source: Path, target: Path, budget: int, max_entries: int = 10_000) -> None:
-    """Copy the regular files and folders of ``source`` (a sandbox's) to ``target``: no link, FIFO
-    or device is opened or copied (a FIFO would block the grader), at most ``budget`` bytes."""
+#: Bounds of the copy back from a sandbox's folder when the caller names no files.
+COPY_ENTRIES, COPY_FILES, COPY_DEPTH = 10_000, 256, 8
+
+
+def _copy_one(source_fd: int, target: Path, budget: int) -> int:
+    """Copy the open regular file ``source_fd`` to ``target`` if it is a single-link regular file of
+    at most ``budget`` bytes; the bytes copied (0 if refused)."""
     import stat
 
+    info = os.fstat(source_fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > budget:
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    with open(target, "wb") as out:
+        while copied < info.st_size:  # never more than it had when it was looked at
+            chunk = os.read(source_fd, min(1 << 20, info.st_size - copied))
+            if not chunk:
+                break
+            out.write(chunk)
+            copied += len(chunk)
+    return copied
+
+
+def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | None = None, *,
+               max_entries: int = COPY_ENTRIES, max_files: int = COPY_FILES, max_depth: int = COPY_DEPTH) -> list[str]:
+    """Copy what a sandbox left in ``source`` to ``target``, within limits; returns notes on what was left.
+
+    With ``keep``, only those relative paths (the files the scorer reads) are copied: nothing else
+    of the sandbox's folder is even listed. Without, regular files are copied folder by folder,
+    at most ``max_entries`` entries looked at, ``max_files`` files, ``max_depth`` levels. Either
+    way: no link (symbolic or hard), FIFO or device is copied (a FIFO would block the grader),
+    every path is opened without following links, and at most ``budget`` bytes are copied.
+    A million empty folders cost the host nothing: at most ``max_entries`` are looked at.
+    """
+    from .safefiles import UnsafeFile, _open_nofollow
+
     target.mkdir()
-    entries = 0
-    for root, dirs, files in os.walk(source, followlinks=False):
-        relative = Path(root).relative_to(source)
-        for name in sorted(dirs):
-            if not os.path.islink(os.path.join(root, name)):
-                (target / relative / name).mkdir()
-        for name in sorted(files):
-            entries += 1
-            if entries > max_entries:
-                return
-            path = os.path.join(root, name)
+    notes: list[str] = []
+    if keep is not None:
+        for relative in keep:
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError:
-                continue  # a link, or gone
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
-                    continue
-                budget -= info.st_size
-                with open(target / relative / name, "wb") as out:
-                    shutil.copyfileobj(handle, out)
+                fd = _open_nofollow(source, relative)
+            except UnsafeFile:
+                continue  # absent, a link, or not reachable: the scorer reads it as no answer
+            try:
+                budget -= _copy_one(fd, target / relative, budget)
+            finally:
+                os.close(fd)
+        return notes
+    import stat
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    pending = [(os.open(source, flags), Path())]
+    entries = files = 0
+    try:
+        while pending:
+            fd, relative = pending.pop(0)
+            try:
+                with os.scandir(fd) as listing:
+                    names = []
+                    for entry in listing:
+                        entries += 1
+                        if entries > max_entries:
+                            notes.append(f"copy back from /grading stopped after {max_entries:,} entries")
+                            return notes
+                        names.append(entry.name)
+                for name in sorted(names):
+                    try:
+                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(info.st_mode):
+                        if len(relative.parts) + 1 < max_depth:
+                            try:
+                                pending.append((os.open(name, flags, dir_fd=fd), relative / name))
+                            except OSError:
+                                pass
+                    elif stat.S_ISREG(info.st_mode):
+                        files += 1
+                        if files > max_files:
+                            notes.append(f"copy back from /grading stopped after {max_files:,} files")
+                            return notes
+                        try:
+                            child = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                            | getattr(os, "O_CLOEXEC", 0), dir_fd=fd)
+                        except OSError:
+                            continue
+                        try:
+                            budget -= _copy_one(child, target / relative / name, budget)
+                        finally:
+                            os.close(child)
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _ in pending:
+            os.close(fd)
+    return notes
 
 
 def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.PathLike] = {},
-        env: Mapping[str, str] = {}, limits: Limits = Limits(), unsafe: bool = False) -> RunResult:
+        env: Mapping[str, str] = {}, limits: Limits = Limits(), unsafe: bool = False,
+        keep: Sequence[str] | None = None) -> RunResult:
     """Run ``command`` in a fresh sandbox whose only writable folder is ``work`` (seen as ``/grading``).
 
     ``read_only`` maps paths inside the sandbox to folders or files outside. ``unsafe=True``
     runs the command as a plain child process (trusted code only). The whole process tree is
     killed at ``limits.wall_seconds``; its output is kept up to ``limits.output_bytes``. The
     result's ``notes`` say which protections could not be had here (e.g. no control group).
+    ``keep`` names the files of ``work`` (relative paths) the caller reads afterwards: as root,
+    only those come back from the sandbox's own tmpfs (``None``: a bounded copy of everything).
     """
     work = Path(work)
     notes: list[str] = []
@@ -239,7 +413,8 @@ def run(command: Sequence[str], *, work: Path, read_only: Mapping[str, str | os.
         return _run(list(command), work, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), **env},
                     work, limits, None, notes)
     bwrap = check_available()
-    with sandbox_uid() as uid, sized_folder(work, limits.work_bytes, notes):
+    with sandbox_uid(notes=notes) as uid, sized_folder(work, limits.work_bytes, notes, inodes=limits.work_inodes,
+                                                      keep=keep):
         if os.geteuid() == 0:
             os.chown(work, uid, uid)
             for path in work.rglob("*"):
