@@ -131,7 +131,9 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full", train_size=None, test_size=None, vocab_size=20000, maxlen=512,
         embedding_dim=64, epochs=6, batch_size=128, rnn_units=64, bigru_epochs=8, learning_rate=2e-3,
-        dense_epochs=8,
+        # From GloVe's start the Dense needs a larger step: at 1e-3 it was still near chance after 3
+        # epochs (validation accuracy 0.831 after 8); at 1e-2, 0.889 after 7 (same seed and split).
+        dense_epochs=8, dense_learning_rate=1e-2,
     ),
 }
 

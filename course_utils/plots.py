@@ -335,7 +335,10 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
     for (name, y), style in zip(ys.items(), curve_styles(len(ys))):
         ax.plot(x, y, marker="o", label=name, **style)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    values = np.asarray(x, dtype=float)
+    try:
+        values = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):  # categories such as length bins ("0–99"): matplotlib ticks each
+        values = np.array([])
     if values.size and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
         integer_ticks(ax, "x")  # token counts, positions, ranks: never a tick at 2.5
     if len(ys) > 1:

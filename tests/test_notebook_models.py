@@ -139,6 +139,12 @@ def test_every_training_notebook_shows_its_model_and_calls_no_builder():
     assert "keras.Sequential(" in both and "keras.Model(inputs, outputs" in both
 
 
+def test_no_notebook_of_either_edition_shows_the_retired_mask_free_layers():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("*/*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"LengthAware|LeftAlignTokens", text), path.name
+
+
 def _fit_cell_callbacks() -> list:
     nb = nbformat.read(NOTEBOOKS / "03_dense_baseline.ipynb", as_version=4)
     [cell] = [c.source for c in nb.cells if "fit" in c.metadata.get("tags", [])]

@@ -259,3 +259,10 @@ def test_class_colours_differ_on_the_blue_yellow_axis_colour_blind_readers_see()
     bars = plots.class_balance({"train": frame}).axes[0].patches
     assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in bars} == {
         plots.PALETTE["negative"].lower(), plots.PALETTE["positive"].lower()}
+
+
+def test_a_series_plot_over_categories_keeps_them_as_ticks():
+    """Accuracy by length bin (notebook 04) has text on its x axis: no integer locator, no error."""
+    fig = plots.series_plot(["0–99", "100–199", "200+"], {"a": [0.7, 0.8, 0.9]}, xlabel="x", ylabel="y", title="t")
+    fig.canvas.draw()
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0–99", "100–199", "200+"]

@@ -231,7 +231,7 @@ def test_validate_compares_a_model_output_tables_shape_not_its_values():
 #: Calls whose result a trained model decides: its verdicts, its errors, a ranking, a search's
 #: best-first order, the words its fine-tuned embedding puts together.
 MODEL_DECIDED = re.compile(r"\.predict\(|misclassified\(|predict_reviews\(|failing_examples\(|"
-                           r"compare_tuners\(|nearest_neighbors\(|sort_values\([^)]*\"accuracy\"")
+                           r"compare_tuners\(|nearest_neighbors\(|\.examples\[|sort_values\([^)]*\"accuracy\"")
 
 
 def _cells_showing_model_output_raw(notebook: nbformat.NotebookNode) -> list[str]:
