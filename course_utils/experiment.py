@@ -125,6 +125,10 @@ def _save_record(model: keras.Model, encoded: EncodedData, profile: Profile, out
     return record
 
 
+#: The stored key of a model trained by a plain ``model.fit`` in a notebook (never a training key).
+FIT_IN_NOTEBOOK = "fit-in-notebook"
+
+
 def record_fit(model: keras.Model, history: keras.callbacks.History,
                callbacks: Sequence[keras.callbacks.Callback], encoded: EncodedData, profile: Profile,
                output_dir: str | os.PathLike, *, validation_size: int, notebook: str = "") -> Experiment:
@@ -176,6 +180,10 @@ def record_fit(model: keras.Model, history: keras.callbacks.History,
     result.save(output_dir / "histories" / f"{model.name}.json")
     scores = predict_scores(model, encoded.x_test)
     record = _save_record(model, encoded, profile, output_dir, result, scores, notebook)
+    # Stored for later notebooks (load_trained: 09's behavioural checks), under a key no training
+    # key equals: a plain fit in a cell trains every time it runs, so it is never reused.
+    reuse.StoredModel(output_dir, model.name).save(model, FIT_IN_NOTEBOOK, trained=record.created,
+                                                   notebook=notebook)
     keras.utils.set_random_seed(_next_model_seed(profile.seed, model.name))
     return Experiment(model, encoded, result, scores, record)
 

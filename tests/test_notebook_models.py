@@ -207,3 +207,23 @@ def test_fit_and_predict_never_send_an_empty_review(monkeypatch):
     assert seen and all(keras_cudnn_mask_is_valid(batch) for batch in seen)
     assert scores[[3, 17, 30]].tolist() == [batching.EMPTY_REVIEW_SCORE] * 3
     assert np.allclose(scores[:3], keras.ops.convert_to_numpy(model(x[:3, -4:])).ravel(), atol=1e-6)
+
+
+def test_a_plain_fit_is_recorded_and_stored_for_later_notebooks_but_never_reused(tmp_path):
+    """03 trains with model.fit in a cell; 09's behavioural checks load that model (load_trained)."""
+    from course_utils import experiment
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, V, (60, MAXLEN)).astype("int32")
+    y = rng.integers(0, 2, 60)
+    enc = SimpleNamespace(x_train=x, y_train=y, x_test=x[:20], y_test=y[:20], maxlen=MAXLEN,
+                          vocab=[f"w{i}" for i in range(V)])
+    model = models.build_dense(V, MAXLEN, embedding_dim=D, hidden_units=2, name="dense")
+    callbacks = [*training.course_callbacks(), training.EpochLog(verbose=False)]
+    history = model.fit(x[:40], y[:40], validation_data=(x[40:], y[40:]), epochs=2, callbacks=callbacks, verbose=0)
+    done = experiment.record_fit(model, history, callbacks, enc, P, tmp_path, validation_size=20, notebook="03")
+    assert done.training.epochs == 2 and len(done.scores) == 20 and (tmp_path / "histories" / "dense.json").is_file()
+    assert experiment.load_trained(tmp_path, "dense") is not None
+    from course_utils import reuse
+    assert reuse.StoredModel(tmp_path, "dense").matches(reuse.training_key(model, x, y, {})) is None
+    with pytest.raises(ValueError, match="EarlyStopping and the training.EpochLog"):
+        experiment.record_fit(model, history, callbacks[:1], enc, P, tmp_path, validation_size=20)
