@@ -26,7 +26,7 @@ DESCRIPTIONS = {
     "bigru_2x": "stacked bidirectional GRU (2 layers)",
     "lstm": "LSTM, GloVe fine-tuned",
     "bigru_learned": "bidirectional GRU, embedding learned from scratch",
-    "dense": "Dense (embedding + pooling)",
+    "dense": "Dense (GloVe embedding fine-tuned, pooling)",
     "glove_frozen": "bidirectional GRU, GloVe frozen",
     "simplernn": "SimpleRNN",
     "majority": "majority class",
