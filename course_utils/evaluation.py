@@ -75,19 +75,19 @@ class MetricsRecord:
     roc_auc: float
     notebook: str = ""
     backend: str = ""
-    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_scores(cls, model: str, profile: str, y_true, y_score, *, params: int, epochs: int,
-                    train_seconds: float, **kwargs) -> "MetricsRecord":
+                    train_seconds: float, **kwargs) -> MetricsRecord:
         """Compute the metrics from scores and fill a record."""
         return cls(model=model, profile=profile, params=int(params), epochs=int(epochs),
                    train_seconds=float(train_seconds),
                    **classification_metrics(y_true, y_score), **kwargs)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MetricsRecord":
+    def from_dict(cls, data: dict) -> MetricsRecord:
         """Validate and build a record from parsed JSON."""
         names = {f.name for f in fields(cls)}
         required = {"model", "profile", "params", "epochs", "train_seconds", *METRIC_NAMES}

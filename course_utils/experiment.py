@@ -5,7 +5,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -208,7 +208,7 @@ def _digest(data) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _reused(store: "reuse.StoredModel", entry: dict, history_path: Path, encoded: EncodedData):
+def _reused(store: reuse.StoredModel, entry: dict, history_path: Path, encoded: EncodedData):
     """The stored model, its history and its test scores, if all are there and intact."""
     from .evaluation import load_scores
 
@@ -219,7 +219,7 @@ def _reused(store: "reuse.StoredModel", entry: dict, history_path: Path, encoded
     return store.load(), TrainingResult.load(history_path), saved[1]
 
 
-def reused_notice(name: str, entry: dict, store: "reuse.StoredModel") -> str:
+def reused_notice(name: str, entry: dict, store: reuse.StoredModel) -> str:
     """What a notebook says when it loads a model instead of training it."""
     values = dict(name=name, path=store.model_path.relative_to(store.output_dir).as_posix(),
                   trained=entry.get("trained"))

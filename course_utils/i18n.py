@@ -29,7 +29,7 @@ English keeps the notation of the English prose: ``25,000``, ``0.903``, ``90.3%`
 Sentences: ``_("{n} training reviews").format(n=fmt_int(n))`` looks the template up in
 ``course_utils/locales/<edition>/LC_MESSAGES/course_utils.po`` (read with Babel, once); an
 untranslated or fuzzy entry falls back to the English template, as gettext does (the edition's
-tests make sure there is none). ``python -m course_utils.workbook.edition update es`` extracts
+tests make sure there is none). ``python -m course_tools.edition update es`` extracts
 the ``_()`` and ``ngettext()`` calls into that catalogue.
 
 Labels (a column name, a verdict, a figure's word) are marked with ``N_("accuracy")`` and looked
@@ -144,7 +144,7 @@ def fmt_percent(x: float, decimals: int = 1, *, edition: str | None = None) -> s
     return number + (NBSP + "%" if edition == "es" else "%")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_catalogue(edition: str, locales_dir: Path = LOCALES_DIR) -> Catalog | None:
     """The edition's catalogue of sentence templates (None for English, the source)."""
     _check(edition, "edition")
@@ -153,7 +153,7 @@ def load_catalogue(edition: str, locales_dir: Path = LOCALES_DIR) -> Catalog | N
     path = Path(locales_dir) / edition / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.exists():
         raise FileNotFoundError(f"The '{edition}' edition's catalogue {path} is missing: reinstall the "
-                                "course package, or run `python -m course_utils.workbook.edition update "
+                                "course package, or run `python -m course_tools.edition update "
                                 f"{edition}` in the repository.")
     with open(path, "rb") as handle:
         return read_po(handle, locale=EDITIONS[edition])

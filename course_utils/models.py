@@ -14,10 +14,13 @@ falls back to a generic kernel that is several times slower on a GPU. Regularise
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 from keras import layers
 
 from .layers import MaskedGlobalMaxPooling1D
@@ -190,7 +193,7 @@ def count_params(model: keras.Model, *, trainable_only: bool = False) -> int:
     return _size(model.trainable_weights if trainable_only else model.weights)
 
 
-def summary_table(model: keras.Model) -> "pd.DataFrame":
+def summary_table(model: keras.Model) -> pd.DataFrame:
     """The model's layers as a plain table (layer, type, output shape, parameters).
 
     Unlike ``model.summary()`` it stores cleanly in a notebook (no terminal colour codes).

@@ -6,7 +6,7 @@ Each function takes a result (a table, a curve, a set of predictions) and return
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -1,7 +1,7 @@
 """What every notebook does first (``start``) and how it shows what a run computed: prose
 (``say``) and tables of a trained model's output (``show_model_output``).
 
-The cells every notebook begins with live in ``course_utils.workbook.cells``."""
+The cells every notebook begins with live in ``course_tools.cells``."""
 from __future__ import annotations
 
 import os
@@ -101,7 +101,7 @@ def say(markdown: str) -> None:
         print(markdown)
 
 
-def show_model_output(table: "pd.DataFrame", *, rows_vary: bool = False) -> None:
+def show_model_output(table: pd.DataFrame, *, rows_vary: bool = False) -> None:
     """Show a table whose values a trained model decided: its predictions, its errors, a ranking.
 
     Those values differ between machines and Keras backends (the same seed trains other weights
@@ -118,7 +118,7 @@ def show_model_output(table: "pd.DataFrame", *, rows_vary: bool = False) -> None
         print(bundle["text/plain"])
 
 
-def model_output_bundle(table: "pd.DataFrame", *, rows_vary: bool = False) -> dict[str, str]:
+def model_output_bundle(table: pd.DataFrame, *, rows_vary: bool = False) -> dict[str, str]:
     """The HTML and plain-text forms ``show_model_output`` displays, each led by the shape line.
 
     The shape line keeps the English column names (``make validate`` reads it); in a translated

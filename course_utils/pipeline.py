@@ -127,7 +127,7 @@ def embedding_init(profile: Profile, encoded: EncodedData, *, kind: str | None =
     return {"embedding_matrix": matrix, "embedding_dim": matrix.shape[1]}
 
 
-def glove_matrix(encoded: EncodedData, *, seed: int = 42) -> "np.ndarray":
+def glove_matrix(encoded: EncodedData, *, seed: int = 42) -> np.ndarray:
     """GloVe's vector for each word of the vocabulary, one row per index (notebook 08 builds it).
 
     Parameters

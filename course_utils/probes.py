@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .evaluation import predict_scores
-from .text import OOV, PAD
+from .text import PAD
 
 
 def accuracy_by_length(y_true, y_score, lengths, bins=(0, 100, 200, 300, 500, 10_000),

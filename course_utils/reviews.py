@@ -16,7 +16,7 @@ verdict only where the answer means something:
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -14,7 +14,7 @@ so the comparison is about how the epochs are spent, not how many there are.
 
 Every trial writes a folder under ``directory/<project>`` (KerasTuner's format); the results
 table is read back from there (:func:`trials_table`), so a distributed search
-(``course_utils.workbook.tune``) is reported the same way as one in this process.
+(``course_tools.tune``) is reported the same way as one in this process.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import keras_tuner as kt

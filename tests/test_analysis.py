@@ -1,14 +1,13 @@
 """Probes, the TF-IDF reference, the tuning subset and grid cost, and the validation checks."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import baselines, probes, training, tuning
-from course_utils.workbook import validation
+from course_utils import baselines, probes, tuning
+from course_tools import validation
 from synthetic import synthetic_review
 from course_utils.text import OOV
 

@@ -6,7 +6,7 @@ import importlib.util
 import pytest
 
 from course_utils import batching
-from course_utils.workbook import bench
+from course_tools import bench
 
 pytestmark = pytest.mark.notebooks
 

@@ -5,7 +5,6 @@ import os
 import shutil
 import tarfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest

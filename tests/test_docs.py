@@ -47,7 +47,8 @@ def _tracked_names() -> set[str]:
 def _written_by_the_tools() -> str:
     """The package's and the workflows' source: a name a tool writes (``report.md``) or a workflow
     uses (``actions/deploy-pages``) appears there as a literal."""
-    files = [*(ROOT / "course_utils").rglob("*.py"), *(ROOT / ".github" / "workflows").glob("*.yml"),
+    files = [*(ROOT / "course_utils").rglob("*.py"), *(ROOT / "tools").rglob("*.py"),
+             *(ROOT / ".github" / "workflows").glob("*.yml"),
              ROOT / "Makefile", ROOT / "pyproject.toml"]
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
@@ -111,7 +112,7 @@ def test_docs_name_only_files_that_exist(doc):
 
 
 def test_validation_doc_states_the_targets_of_the_code():
-    from course_utils.workbook import validation
+    from course_tools import validation
 
     per_model = ", ".join(f"{model} ≥ {target:g}" for model, target in validation.TARGETS.items())
     expected = (f"(test accuracy: {per_model}; the best neural model ≥ {validation.BEST_TARGET:g}, and its mean "

@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.workbook import edition
+from course_tools import edition
 from course_utils import config
-from course_utils.workbook.cells import colab_badge, setup_cell
-from course_utils.workbook.nbclean import clean_text, smudge_text
+from course_tools.cells import colab_badge, setup_cell
+from course_tools.nbclean import clean_text, smudge_text
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -113,8 +113,9 @@ def test_the_spanish_setup_cell_speaks_spanish_and_runs_the_same_install():
     english, spanish = (setup_cell("https://github.com/o/r", "v9", e) for e in ("en", "es"))
     assert "Instalando el paquete del curso {REF} (unos 70 MB" in spanish and "no está instalado" in spanish
     assert "Installing" not in spanish and "Preparación" in spanish.splitlines()[0]
-    code = lambda cell: [line for line in cell.splitlines() if "subprocess.run" in line or "REPO_URL, REF" in line
-                         or "git+" in line]
+    def code(cell):
+        return [line for line in cell.splitlines() if "subprocess.run" in line or "REPO_URL, REF" in line
+                or "git+" in line]
     assert code(spanish) == code(english)
     compile(spanish, "setup-es", "exec")  # valid Python
 
@@ -233,7 +234,7 @@ def test_a_changed_english_cell_is_caught_until_its_translation_is_checked(works
 
 
 def test_a_changed_english_assignment_cell_is_caught_and_make_assign_refuses_until_it_is_checked(tmp_path):
-    from course_utils.grading.assign import assign_all, find_assignments
+    from course_tools.grading.assign import assign_all, find_assignments
 
     source = tmp_path / "assignments"
     locales = source / "locales"
@@ -356,7 +357,7 @@ def test_command_line_check_and_refusal(workspace, capsys):
 
 
 def test_spanish_readme_opens_every_spanish_notebook_and_reads_as_spanish():
-    from course_utils.workbook.cells import colab_url
+    from course_tools.cells import colab_url
 
     readme = (ROOT / "README.es.md").read_text(encoding="utf-8")
     for path in NOTEBOOKS:

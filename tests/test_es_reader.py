@@ -123,7 +123,7 @@ def _column_names_the_prose_misses(collection: str, stem: str) -> list[str]:
 
     from pathlib import Path
 
-    from course_utils.workbook import edition
+    from course_tools import edition
 
     root = Path(__file__).resolve().parents[1] / collection
     nb = nbformat.read(root / f"{stem}.ipynb", as_version=4)
@@ -190,7 +190,7 @@ def _english_shown(path) -> list[str]:
     English label words or English ordinals ("50th percentile")."""
     import nbformat
 
-    from course_utils.workbook import edition
+    from course_tools import edition
 
     english_words = {str(t) for t in localize.LABELS if re.fullmatch(r"[a-z]+", str(t)) and localize.label(str(t)) != t}
     english_words |= set(edition.ENGLISH_WORDS) - set(edition.SPANISH_WORDS)

@@ -19,7 +19,7 @@ def test_json_is_indented_key_sorted_utf8_and_ends_with_a_newline(tmp_path):
     assert returned == target and isinstance(returned, Path)
     assert target.read_bytes() == b'{\n  "a": "caf\\u00e9",\n  "b": [\n    1,\n    2\n  ]\n}\n'
     fileio.write_text_atomic(str(target), "naïve ✓\n")  # a str path works too
-    assert target.read_bytes() == "naïve ✓\n".encode("utf-8")
+    assert target.read_bytes() == "naïve ✓\n".encode()
     assert [p.name for p in target.parent.iterdir()] == ["record.json"]
 
 

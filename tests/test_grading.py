@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import grading
-from course_utils.grading import batch
+from course_tools import grading
+from course_tools.grading import batch
 from synthetic import make_synthetic_archive
 
 pytestmark = pytest.mark.notebooks
@@ -120,8 +120,8 @@ def hostile(dist, tmp_path_factory):
     # looks for classmates, tests and the batch through /proc and the file system, then kills what it sees
     def spy(nb):  # looks for classmates, the package and the batch's process
         nb.cells.append(nbformat.v4.new_code_cell(
-            "import os\nfound = [os.path.exists(p) for p in (%r, %r, '/proc/%d')]\n"
-            "raise RuntimeError('found: ' + str(found))" % (str(subs), str(PACKAGE), os.getpid())))
+            f"import os\nfound = [os.path.exists(p) for p in ({str(subs)!r}, {str(PACKAGE)!r}, '/proc/{os.getpid()}')]\n"
+            "raise RuntimeError('found: ' + str(found))"))
 
     def killer(nb):  # kills every process it can see
         nb.cells.append(nbformat.v4.new_code_cell(

@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils.grading import ASSIGNMENTS_DIR, reference
+from course_tools.grading import ASSIGNMENTS_DIR, reference
 from synthetic import make_synthetic_archive
 from course_utils.text import pad_sequences
 

@@ -18,7 +18,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.grading import answers, batch, harness  # noqa: E402
+from course_tools import layout  # noqa: E402
+from course_tools.grading import answers, batch, harness  # noqa: E402
 
 A1, A3 = "a1_data_preparation", "a3_metrics_report"
 
@@ -293,7 +294,7 @@ def test_points_are_defined_once_the_grader_agrees_with_the_assignment_source(as
     """Each question's points as the otter ``points:`` of the source notebook (and its Spanish
     edition) says: a point changed in one place only fails here."""
     assert answers.source_points(assignment) == answers.QUESTIONS[assignment]
-    assert answers.source_points(assignment, answers.ASSIGNMENTS_SOURCE / "es") == answers.QUESTIONS[assignment]
+    assert answers.source_points(assignment, layout.assignments_dir() / "es") == answers.QUESTIONS[assignment]
 
 
 @pytest.mark.parametrize("assignment", [A1, A3])
@@ -307,7 +308,7 @@ def test_the_checks_add_up_to_each_questions_points(assignment, fake_reviews):
 def test_a_question_whose_points_disagree_with_the_source_is_found(tmp_path):
     import json
 
-    source = json.loads((answers.ASSIGNMENTS_SOURCE / f"{A3}.ipynb").read_text(encoding="utf-8"))
+    source = json.loads((layout.assignments_dir() / f"{A3}.ipynb").read_text(encoding="utf-8"))
     for cell in source["cells"]:
         if cell["cell_type"] == "raw" and "".join(cell["source"]).startswith("# BEGIN QUESTION\nname: q3"):
             cell["source"] = "# BEGIN QUESTION\nname: q3\npoints: 4"

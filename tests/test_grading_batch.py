@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.grading import answers, batch
+from course_tools.grading import answers, batch
 
 
 def _nb(path, code="x = 1"):
@@ -81,7 +81,7 @@ def test_sheet_escapes_names_sums_clamped_points_and_lists_conflicts(tmp_path, m
     _nb(tmp_path / "subs" / "amy.ipynb")
     monkeypatch.setattr(batch.sandbox, "check_available", lambda: "bwrap")
     monkeypatch.setattr(batch, "student_folder", lambda *a: tmp_path)
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
+    monkeypatch.setattr("course_tools.grading.reference.write_sandbox_data", lambda folder: folder)
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
     seen = []
 
@@ -113,7 +113,7 @@ def test_a_killed_batch_leaves_the_previous_sheet(tmp_path, monkeypatch):
     (out / "grades.csv").write_text("student,q1\namy,3\n")
     monkeypatch.setattr(batch.sandbox, "check_available", lambda: "bwrap")
     monkeypatch.setattr(batch, "student_folder", lambda *a: tmp_path)
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: folder)
+    monkeypatch.setattr("course_tools.grading.reference.write_sandbox_data", lambda folder: folder)
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
     def killed(*args):
@@ -144,7 +144,7 @@ def test_refuses_without_a_sandbox(tmp_path, monkeypatch):
 
 
 def test_a_failed_assign_names_the_real_cause():
-    from course_utils.grading import root_cause
+    from course_tools.grading import root_cause
     output = ("Traceback (most recent call last):\n  ...\ncourse_utils.data.DataError: Could not find the IMDB reviews. "
               "Looked at: $IMDB_DATA_DIR: not set\n...\nTypeError: 'NoneType' object is not subscriptable\n")
     assert root_cause(output) == "DataError: Could not find the IMDB reviews. Looked at: $IMDB_DATA_DIR: not set"
@@ -152,7 +152,7 @@ def test_a_failed_assign_names_the_real_cause():
 
 
 def test_assign_without_the_data_says_so_before_running_otter(tmp_path, monkeypatch):
-    from course_utils import grading
+    from course_tools import grading
     monkeypatch.setenv("IMDB_DATA_DIR", str(tmp_path / "no-data"))
     (tmp_path / "no-data").mkdir()
     monkeypatch.setenv("COURSE_UTILS_CACHE", str(tmp_path / "cache"))
@@ -172,7 +172,7 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
     public.mkdir()
     monkeypatch.setattr(batch, "student_folder", lambda *a: public)
     calls, lock = [], threading.Lock()
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: calls.append("data"))
+    monkeypatch.setattr("course_tools.grading.reference.write_sandbox_data", lambda folder: calls.append("data"))
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
 
     def fake_run(command, *, work, read_only, env, limits, unsafe, keep=None):
@@ -182,7 +182,8 @@ def _fake_batch(tmp_path, monkeypatch, behaviour):
             calls.append({"student": student, "wall": limits.wall_seconds, "command": command, "env": env,
                           "read_only": dict(read_only), "files": sorted(p.name for p in work.iterdir()),
                           "data": sorted(Path(read_only["/data"]).iterdir()),
-                          "pristine": (Path(read_only["/opt/course"]) / "course_utils" / "grading" / "batch.py").is_file(),
+                          "pristine": (Path(read_only["/opt/course"]) / "course_tools" / "grading" / "batch.py").is_file()
+                                      and (Path(read_only["/opt/course"]) / "course_utils" / "models.py").is_file(),
                           "scratch": (work.parent.parent.name, oct(work.parent.parent.stat().st_mode & 0o777)),
                           "folder": work.parent.name})
         answers, errors, returncode, timed_out, delay = behaviour(student)
@@ -228,7 +229,7 @@ def test_batch_passes_its_timeout_orders_by_student_and_reports_each_outcome(tmp
         "PATH": f"{Path(python).parent}:/usr/bin:/bin", "COURSE_PROGRESS": "0", "JUPYTER_PREFER_ENV_PATH": "1",
         "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
         "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}
-    assert calls[0]["command"] == [python, "-m", "course_utils.grading.harness", "/grading/a3_metrics_report.ipynb",
+    assert calls[0]["command"] == [python, "-m", "course_tools.grading.harness", "/grading/a3_metrics_report.ipynb",
                                    "/grading/challenge.json", "/grading/answers"]
     assert all(set(c["read_only"]) == {"/opt/course", "/data"} for c in calls)
     assert all(c["pristine"] for c in calls), "a copy of the package is mounted"
@@ -360,14 +361,17 @@ def test_notebooks_over_the_size_limit_are_refused_and_bad_bytes_replaced(tmp_pa
 
 
 def test_the_pristine_copy_leaves_compiled_files_behind(tmp_path, monkeypatch):
-    package = tmp_path / "src" / "course_utils"
-    (package / "__pycache__").mkdir(parents=True)
-    for name in ("__init__.py", "text.py", "old.pyc", "old.pyo", "__pycache__/text.cpython-311.pyc"):
-        (package / name).write_text("x")
-    monkeypatch.setattr(batch, "PACKAGE_DIR", package)
+    for name, attribute in (("course_utils", "PACKAGE_DIR"), ("course_tools", "TOOLS_DIR")):
+        package = tmp_path / "src" / name
+        (package / "__pycache__").mkdir(parents=True)
+        for file in ("__init__.py", "text.py", "old.pyc", "old.pyo", "__pycache__/text.cpython-311.pyc"):
+            (package / file).write_text("x")
+        monkeypatch.setattr(batch, attribute, package)
     copy = batch.pristine_copy(tmp_path / "copy")
     assert copy == tmp_path / "copy"
-    assert sorted(p.name for p in (copy / "course_utils").iterdir()) == ["__init__.py", "text.py"]
+    assert sorted(p.name for p in copy.iterdir()) == ["course_tools", "course_utils"]
+    for name in ("course_utils", "course_tools"):
+        assert sorted(p.name for p in (copy / name).iterdir()) == ["__init__.py", "text.py"]
 
 
 # --- Details the mutation run found untested: each expectation written out by hand.
@@ -424,7 +428,6 @@ def test_flags_scan_a_budget_of_characters_across_cells(monkeypatch):
 
 def test_answer_files_have_their_own_size_limits_and_odd_content_reads_as_nothing(tmp_path, monkeypatch):
     import json
-    import numpy as np
     out = tmp_path / "answers"
     out.mkdir()
     (out / "answers.json").write_text("{ not json")
@@ -520,7 +523,7 @@ def test_an_assignment_that_reads_reviews_gets_them_in_its_data_folder(tmp_path,
         folder.mkdir()
         (folder / "reviews.parquet").write_text("rows")
         written.append(folder)
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", write_data)
+    monkeypatch.setattr("course_tools.grading.reference.write_sandbox_data", write_data)
     monkeypatch.setattr(batch.reference_answers, "QUESTIONS", {**answers.QUESTIONS,
                                                                "a3_metrics_report": answers.QUESTIONS["a3_metrics_report"]})
     monkeypatch.setattr(batch.reference_answers, "READS_DATA", {"a3_metrics_report"})

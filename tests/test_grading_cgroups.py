@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import batch, cgroups, sandbox
+from course_tools.grading import batch, cgroups, sandbox
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.grading import answers, batch
-from course_utils.grading.assign import EDITION_KEY, assign, assign_all, edition_dist, find_assignments
+from course_tools.grading import answers, batch
+from course_tools.grading.assign import EDITION_KEY, assign, assign_all, edition_dist, find_assignments
 from course_utils.i18n import N_, LazyText
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def _copy_assignments(target: Path) -> Path:
 
 
 def test_assign_builds_english_into_dist_and_spanish_into_dist_es_from_fresh_sources(tmp_path, monkeypatch):
-    module = importlib.import_module("course_utils.grading.assign")  # the package names a function so too
+    module = importlib.import_module("course_tools.grading.assign")  # the package names a function so too
 
     source = _copy_assignments(tmp_path / "assignments")
     calls = []
@@ -157,10 +157,10 @@ def test_feedback_is_in_the_submissions_language_and_hostile_metadata_gets_engli
 
 def test_the_command_line_builds_the_editions_asked_for_and_names_what_stops_a_translation(tmp_path, monkeypatch,
                                                                                            capsys):
-    from course_utils.grading.__main__ import main
-    from course_utils.workbook import edition
+    from course_tools.grading.__main__ import main
+    from course_tools import edition
 
-    module = importlib.import_module("course_utils.grading.assign")
+    module = importlib.import_module("course_tools.grading.assign")
     source = _copy_assignments(tmp_path / "assignments")
     built = []
     monkeypatch.setattr(module, "assign", lambda path, dist, *, run_tests=True, edition="en":

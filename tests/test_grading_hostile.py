@@ -11,8 +11,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils.grading import __main__ as cli
-from course_utils.grading import answers, batch, safefiles
+from course_tools.grading import __main__ as cli
+from course_tools.grading import answers, batch, safefiles
 
 SECRET = "TOP-SECRET-instructor-only-0123456789abcdef"
 
@@ -40,7 +40,7 @@ def fake(tmp_path, monkeypatch):
     public = tmp_path / "public"
     public.mkdir()
     monkeypatch.setattr(batch, "student_folder", lambda *a: public)
-    monkeypatch.setattr("course_utils.grading.reference.write_sandbox_data", lambda folder: None)
+    monkeypatch.setattr("course_tools.grading.reference.write_sandbox_data", lambda folder: None)
     monkeypatch.setattr(batch.reference_answers, "challenge", lambda name, seed: _challenge())
     write = {}
 
@@ -325,7 +325,7 @@ def test_numbers_must_be_numbers():
 
 def test_an_a1_answer_that_delegates_to_course_utils_text_is_flagged_with_its_reason(tmp_path):
     import course_utils.text as text
-    from course_utils.grading import harness
+    from course_tools.grading import harness
 
     def own(review):
         return " ".join(review.lower().split())
@@ -363,7 +363,7 @@ def test_delegation_is_flagged_in_the_status_and_explained_in_the_feedback(fake)
 # ------------------------------------------------------------------- issue 21: a raising cell keeps the rest
 
 def test_a_raising_function_keeps_the_other_answers(tmp_path):
-    from course_utils.grading import harness
+    from course_tools.grading import harness
     challenge = answers.challenge("a3_metrics_report", 1)
     challenge.write(tmp_path)
 
@@ -388,7 +388,7 @@ def test_a_raising_cell_keeps_the_other_answers_points(fake):
 
 def test_the_command_line_refuses_workers_that_do_not_fit_the_memory(fake, capsys, monkeypatch):
     fake.student("ada")
-    from course_utils.grading import cgroups
+    from course_tools.grading import cgroups
     monkeypatch.setattr(cgroups, "machine_memory", lambda: 8 << 30)
     code = cli.main(["grade", "--assignment", "a3_metrics_report", "--submissions", str(fake.subs),
                      "--output", str(fake.out), "--workers", "3", "--memory", "4096"])
@@ -402,7 +402,7 @@ def test_the_command_line_refuses_workers_that_do_not_fit_the_memory(fake, capsy
 _LINEAR_CHILD = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_CPU, (60, 60))  # a watchdog, not a timing: the quadratic scan needs weeks
-from course_utils.grading import safefiles
+from course_tools.grading import safefiles
 attack = b'"' + b'\\\\"' * (10 << 20)  # an unterminated string of escaped quotes, 20 MiB
 print(safefiles.json_depth(attack), safefiles.json_depth(b'[' + attack + b']'), safefiles.json_depth(b'[[' * 9))
 """

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from course_utils.grading import answers, batch, modelcheck, sandbox
+from course_tools.grading import answers, batch, modelcheck, sandbox
 
 VOCAB, MAXLEN = 300, 16
 
@@ -138,7 +138,7 @@ def test_no_exported_model_and_a_linked_one_score_nothing(tmp_path, solution_arc
 
 
 def test_the_held_out_reviews_never_enter_the_sandbox(monkeypatch, tmp_path):
-    from course_utils.grading import reference
+    from course_tools.grading import reference
     x = np.arange(12, dtype="int32").reshape(3, 4) + 1
     monkeypatch.setattr(reference, "heldout", lambda seed: (x, np.array([0, 1, 0])))
     monkeypatch.setattr(reference, "a2_vocabulary", lambda: list(range(VOCAB)))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils import i18n
-from course_utils.workbook import edition
+from course_tools import edition
 
 NBSP = "\u00a0"
 
@@ -86,7 +86,7 @@ def package(tmp_path, monkeypatch):
         "def untranslated():\n"
         "    return _('Not translated yet.')\n")
     locales = tmp_path / "locales"
-    report = edition.update_package("es", package_dir=source, locales_dir=locales)
+    report = edition.update_package("es", sources=[(source, "course_utils")], locales_dir=locales)
     assert report.added == ["{n} training reviews; accuracy {acc}.", "at most {n} epoch", "Not translated yet."]
     po = edition.package_catalogue_path("es", locales)
     catalog = edition.read_catalogue(po)

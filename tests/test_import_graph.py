@@ -1,4 +1,5 @@
-"""No import cycle inside ``course_utils``, deferred imports included.
+"""No import cycle inside ``course_utils`` and the tools (``course_tools``), deferred imports
+included, and no import of the tools from the course package (Colab installs the course alone).
 
 Every ``import`` and ``from ... import`` of every module counts, wherever it is written (module
 level, inside a function, under ``if TYPE_CHECKING``): a cycle that only survives because one
@@ -10,15 +11,17 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = (ROOT / "course_utils", ROOT / "tools" / "course_tools")
 
 
-def module_names(package: Path = PACKAGE) -> dict[str, Path]:
-    """Every module of ``package``, by dotted name (a package by its ``__init__``)."""
+def module_names(packages: tuple[Path, ...] = PACKAGES) -> dict[str, Path]:
+    """Every module of ``packages``, by dotted name (a package by its ``__init__``)."""
     names = {}
-    for path in sorted(package.rglob("*.py")):
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            parts = path.relative_to(package.parent).with_suffix("").parts
+            names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return names
 
 
@@ -85,9 +88,11 @@ def cycles(edges: dict[str, dict[str, int]]) -> list[list[str]]:
 
 def test_the_scan_sees_deferred_and_relative_imports():
     edges = import_edges(module_names())
-    assert "course_utils.fileio" in edges["course_utils.grading.assign"]  # deferred, ``from ..fileio``
-    assert "course_utils.workbook.layout" in edges["course_utils.grading.assign"]  # ``from ..workbook import layout``
-    assert "course_utils.config" in edges["course_utils.workbook.cells"]  # ``from .. import config``
+    assert "course_utils.fileio" in edges["course_tools.grading.assign"]  # deferred
+    assert "course_tools.layout" in edges["course_tools.grading.assign"]  # ``from .. import layout``
+    assert "course_tools.grading.reference" in edges["course_tools.grading.answers"]  # ``from .reference``, deferred
+    assert "course_utils.config" in edges["course_tools.cells"]  # ``from course_utils import config``
+    assert "course_utils.batching" in edges["course_utils.training"]  # ``from .batching import``
 
 
 def test_a_planted_cycle_is_found():
@@ -107,4 +112,11 @@ def test_no_module_of_the_package_is_part_of_an_import_cycle():
 
 def test_the_layout_module_imports_nothing_of_the_package():
     edges = import_edges(module_names())
-    assert edges["course_utils.workbook.layout"] == {}
+    assert edges["course_tools.layout"] == {}
+
+
+def test_the_course_package_imports_nothing_of_the_tools():
+    edges = import_edges(module_names())
+    found = [f"{a} -> {b} (line {line})" for a, targets in edges.items() if a.startswith("course_utils")
+             for b, line in targets.items() if b.startswith("course_tools")]
+    assert not found, "the course package imports the tools, which Colab does not install: " + "; ".join(found)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.workbook import layout
+from course_tools import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,10 +56,12 @@ def test_a_pyproject_alone_or_of_another_project_is_no_checkout(tmp_path):
 
 
 def _installed(tmp_path: Path) -> Path:
-    """A copy of the package outside any checkout, as ``pip install`` (or the grading sandbox) puts it."""
+    """A copy of the packages outside any checkout, as ``pip install`` (or the grading sandbox) puts them."""
     site = tmp_path / "site-packages"
     shutil.copytree(ROOT / "course_utils", site / "course_utils",
                     ignore=shutil.ignore_patterns("__pycache__", "locales", "results"))
+    shutil.copytree(ROOT / "tools" / "course_tools", site / "course_tools",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     return site
 
 
@@ -72,17 +74,17 @@ def _run(code: str, site: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_an_installed_package_outside_a_checkout_says_so_and_still_grades(tmp_path):
     site = _installed(tmp_path)
     (tmp_path / "work").mkdir()
-    lost = _run("from course_utils.workbook import layout; layout.notebook_dir()", site, tmp_path / "work")
+    lost = _run("from course_tools import layout; layout.notebook_dir()", site, tmp_path / "work")
     assert lost.returncode != 0 and "NotACheckoutError: No checkout of the course repository" in lost.stderr
     assert "COURSE_REPO" in lost.stderr
     # The harness runs inside the sandbox, outside any checkout: importing grading must not need one.
-    harness = _run("import course_utils.grading, course_utils.grading.assign, course_utils.grading.harness",
+    harness = _run("import course_tools.grading, course_tools.grading.assign, course_tools.grading.harness",
                    site, tmp_path / "work")
     assert harness.returncode == 0, harness.stderr
     # Run from inside a clone, the installed package finds it through the working directory.
     clone = _checkout(tmp_path / "clone")
     (clone / "notebooks").mkdir()
-    found = _run("from course_utils.workbook import layout; print(layout.notebook_dir())", site, clone / "notebooks")
+    found = _run("from course_tools import layout; print(layout.notebook_dir())", site, clone / "notebooks")
     assert found.returncode == 0, found.stderr
     assert Path(found.stdout.strip()) == clone.resolve() / "notebooks"
 
@@ -90,10 +92,9 @@ def test_an_installed_package_outside_a_checkout_says_so_and_still_grades(tmp_pa
 def test_the_old_names_still_import_from_their_old_modules():
     import importlib
 
-    from course_utils import grading
-    from course_utils.workbook import cells, edition, runner
+    from course_tools import cells, edition, grading, runner
 
-    assign = importlib.import_module("course_utils.grading.assign")  # ``grading.assign`` is the function
+    assign = importlib.import_module("course_tools.grading.assign")  # ``grading.assign`` is the function
 
     assert (assign.ROOT, assign.ASSIGNMENTS_DIR, assign.DIST_DIR) == (ROOT, ROOT / "assignments", ROOT / "dist")
     assert (grading.ASSIGNMENTS_DIR, grading.DIST_DIR) == (ROOT / "assignments", ROOT / "dist")

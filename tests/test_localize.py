@@ -16,8 +16,8 @@ import pytest
 from course_utils import i18n, localize, narrative, notebook, plots
 from course_utils.config import get_profile
 from course_utils.progress import progress_bar
-from course_utils.workbook import edition, runner
-from course_utils.workbook.cells import PARAMETERS_CELL
+from course_tools import edition, runner
+from course_tools.cells import PARAMETERS_CELL
 
 NBSP = "\u00a0"
 
@@ -311,7 +311,7 @@ def test_the_reused_model_notice_reads_in_spanish(tmp_path):
 
 
 def test_refresh_committed_writes_the_spanish_notebooks_back_into_notebooks_es(monkeypatch, tmp_path):
-    from course_utils.workbook import nbclean
+    from course_tools import nbclean
 
     ran, written = [], []
 

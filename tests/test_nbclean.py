@@ -5,7 +5,7 @@ import platform
 
 import nbformat
 
-from course_utils.workbook import nbclean
+from course_tools import nbclean
 
 
 def test_clean_strips_execution_noise(tmp_path):

@@ -180,7 +180,7 @@ def test_every_bucketed_batch_is_what_cudnn_accepts_from_a_mask():
         x[row, -length:] = rng.integers(2, 90, length)  # left-padded, as the course stores them
     assert not keras_cudnn_mask_is_valid(x)
     buckets = LengthBuckets(x, rng.integers(0, 2, 300), batch_size=32, seed=0)
-    for epoch in range(2):
+    for _epoch in range(2):
         assert all(keras_cudnn_mask_is_valid(buckets[i][0]) for i in range(len(buckets)))
         buckets.on_epoch_end()
 

@@ -1,7 +1,6 @@
 """Every notebook runs top to bottom under papermill in the smoke profile."""
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -10,7 +9,7 @@ import nbformat
 import pytest
 
 from course_utils import evaluation
-from course_utils.workbook import runner
+from course_tools import runner
 from course_utils.evaluation import METRIC_NAMES
 from synthetic import make_synthetic_archive
 
@@ -59,7 +58,7 @@ def test_training_notebooks_write_valid_metrics_records(executed):
     out, _ = executed
     table = evaluation.load_records(out)
     assert {"majority", "dense"} <= set(table.index)
-    for model, row in table.iterrows():
+    for _model, row in table.iterrows():
         assert row["profile"] == "smoke"
         for metric in METRIC_NAMES:
             assert 0.0 <= row[metric] <= 1.0 or (metric == "cohen_kappa" and -1 <= row[metric] <= 1)

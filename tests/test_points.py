@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from otter.assign.blocks import BlockType, get_cell_config, is_block_boundary_cell
 
-from course_utils.grading.answers import QUESTIONS
+from course_tools.grading.answers import QUESTIONS
 
 ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
 SOURCES = sorted(ASSIGNMENTS.glob("*.ipynb"))

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from course_utils import config
-from course_utils.workbook import nbclean
-from course_utils.workbook.cells import PARAMETERS_CELL, SETUP_CELL, colab_badge, colab_url
+from course_tools import nbclean
+from course_tools.cells import PARAMETERS_CELL, SETUP_CELL, colab_badge, colab_url
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -28,10 +28,12 @@ def _requirement(spec: str) -> tuple[str, str]:
 
 
 def test_environment_yml_names_the_same_dependencies_as_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = list(project["dependencies"])
-    for extra, items in project["optional-dependencies"].items():
-        declared += [i for i in items if not i.startswith("course-utils")]
+    declared = []
+    for pyproject in (ROOT / "pyproject.toml", ROOT / "tools" / "pyproject.toml"):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        declared += [i for i in project["dependencies"] if not i.startswith("course-")]
+        for items in project["optional-dependencies"].values():
+            declared += [i for i in items if not i.startswith("course-")]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     listed = [d for d in env if isinstance(d, str) and not d.startswith(("python", "pip"))]
     listed += [d for d in next(d["pip"] for d in env if isinstance(d, dict)) if not d.startswith("-")]
@@ -52,7 +54,7 @@ def test_notebook_is_clean_and_starts_the_same_way(path):
     badge, title = nb.cells[0].source.split("\n\n", 1)
     assert badge == colab_badge(path.name), "first line: the Colab badge (make cells writes it)"
     assert title.startswith(f"# {path.stem[:2]} ·")
-    assert code[0].source == SETUP_CELL, "first code cell must be course_utils.workbook.cells.SETUP_CELL"
+    assert code[0].source == SETUP_CELL, "first code cell must be course_tools.cells.SETUP_CELL"
     assert code[1].source == PARAMETERS_CELL and code[1].metadata.get("tags") == ["parameters"]
     # language_info's version is this Python's where the smudge filter checked it out (make setup)
     info = dict(nb.metadata.get("language_info", {}))
@@ -262,7 +264,7 @@ def _python(code: str, **env_vars: str) -> subprocess.CompletedProcess:
 def test_text_helpers_load_without_tensorflow_and_keras_loads_it_quietly():
     """What needs no model (text, eda, grading's batch) must not pay TF's import; the models
     that do need it must not print TF's C++ start-up lines into a notebook."""
-    run = _python("import sys, course_utils.text, course_utils.eda, course_utils.grading.batch\n"
+    run = _python("import sys, course_utils.text, course_utils.eda, course_tools.grading.batch\n"
                   "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
                   "import course_utils.models\n"
                   "print('tensorflow' in sys.modules, sys.modules['keras'].src.backend.backend())")
@@ -401,15 +403,15 @@ def test_readme_is_a_users_page_with_maintainer_material_in_docs():
 
 
 def test_readmes_results_table_is_generated_from_the_committed_results():
-    from course_utils.workbook import readme
+    from course_tools import readme
     text = (ROOT / "README.md").read_text()
     block = text.split(readme.START, 1)[1].split(readme.END, 1)[0]
-    assert block.strip() == readme.results_block().strip(), "run: python -m course_utils.workbook.readme"
+    assert block.strip() == readme.results_block().strip(), "run: python -m course_tools.readme"
 
 
 def test_readme_block_states_the_targets_from_the_records(tmp_path, monkeypatch):
     from course_utils import results
-    from course_utils.workbook import readme
+    from course_tools import readme
     rows = json.loads(results.RECORDS.read_text())
     for row in rows:
         if row["model"] == "gru":

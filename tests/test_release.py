@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from course_utils import config
-from course_utils.workbook import cells, release
+from course_tools import cells, release
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -147,6 +147,17 @@ def test_unreleased_entries_fail_while_the_tag_is_not_made(repo, capsys):
     assert release.main(["--root", str(repo), "--between-releases"]) == 0
     _tagged(repo, MODULES)  # the tag exists: the release is out, main moves on
     assert release.check(repo)[1] == []
+
+
+def test_a_notebook_importing_the_instructors_tools_is_caught(repo):
+    path = repo / "notebooks" / "03_dense_baseline.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("from course_tools.grading import batch\nimport course_tools.runner"))
+    nbformat.write(nb, path)
+    problems = release.check(repo)[1]
+    assert problems == ["notebooks/03_dense_baseline.ipynb imports course_tools.grading, course_tools.runner, the "
+                        "instructor's tools, which the course package Colab installs does not hold: use "
+                        "course_utils, or move what it needs there (docs/architecture.md)."]
 
 
 def test_a_notebook_importing_a_module_the_tag_lacks_is_caught(repo):

@@ -6,8 +6,8 @@ import json
 import nbformat
 import pytest
 
-from course_utils.workbook import runner
-from course_utils.workbook.cells import PARAMETERS_CELL
+from course_tools import runner
+from course_tools.cells import PARAMETERS_CELL
 
 
 def _notebook(path, *code):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import sandbox
+from course_tools.grading import sandbox
 
 
 def _run(tmp_path, code, **limits):
@@ -303,7 +303,7 @@ for folder in ('/tmp', '/dev/shm', '/grading'):
 
 
 def test_control_groups_are_removed_after_each_run(tmp_path, monkeypatch):
-    from course_utils.grading import cgroups
+    from course_tools.grading import cgroups
     made = []
     real = cgroups.create
 
@@ -324,7 +324,7 @@ def test_control_groups_are_removed_after_each_run(tmp_path, monkeypatch):
 UNPRIVILEGED = """
 import json, sys
 from pathlib import Path
-from course_utils.grading import sandbox
+from course_tools.grading import sandbox
 work = Path(sys.argv[1])
 # the system's Python inside: this one may live where a plain user cannot read (root's pyenv)
 result = sandbox.run(['/usr/bin/python3', '-c', '''
@@ -383,7 +383,7 @@ print('planted')
     assert (answers_dir / "answers.json").read_text() == "{}"
     if os.geteuid() == 0:  # read back from the sandbox's own tmpfs: regular files only
         assert sorted(p.name for p in answers_dir.iterdir()) == ["answers.json"]
-    from course_utils.grading import batch
+    from course_tools.grading import batch
     assert batch._load_answers(answers_dir) == ({}, [])
 
 
@@ -478,7 +478,7 @@ print(os.getuid(), search(-4, "planted"), search(-3, "grader-secret"), session()
 
 GRADER = KEYS + """
 from pathlib import Path
-from course_utils.grading import sandbox
+from course_tools.grading import sandbox
 libc.syscall(KEYCTL, 1, 0)  # the grader runs in a session keyring of its own (a login or systemd session)
 mine = session()
 assert libc.syscall(ADD_KEY, b"user", b"grader-secret", b"TOP-SECRET", 10, -3) >= 0
@@ -515,7 +515,7 @@ def test_keyrings_are_private_to_each_sandbox_and_never_the_graders(tmp_path):
 HOLD = """
 import sys
 from pathlib import Path
-from course_utils.grading import sandbox
+from course_tools.grading import sandbox
 with sandbox.sandbox_uid(Path(sys.argv[1])) as uid:
     print(uid, flush=True)
     sys.stdin.readline()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from course_utils import evaluation
-from course_utils.workbook import seeds, validation
+from course_tools import seeds, validation
 
 
 def _run(folder, lstm_correct: int | None, dense_correct: int | None, **others: int):

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from course_utils import results
-from course_utils.workbook import cells, nbclean, site
+from course_tools import cells, nbclean, site
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]
 
@@ -127,10 +127,10 @@ def crawl(browser, base: str) -> dict[str, dict]:
             continue
         errors: list[str] = []
         page = browser.new_page()
-        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
-        page.on("response", lambda res: res.status >= 400 and errors.append(f"{res.status}: {res.url}"))
+        page.on("console", lambda msg, errors=errors: msg.type == "error" and errors.append(msg.text))
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.on("requestfailed", lambda req, errors=errors: errors.append(f"failed: {req.url}"))
+        page.on("response", lambda res, errors=errors: res.status >= 400 and errors.append(f"{res.status}: {res.url}"))
         page.goto(url, wait_until="load")
         try:
             page.wait_for_function(MATH_DONE, timeout=20_000)

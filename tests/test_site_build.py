@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from course_utils import config
-from course_utils.workbook import cells, site
+from course_tools import cells, site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[0]

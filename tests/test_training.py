@@ -104,7 +104,7 @@ def test_epoch_log_prints_one_line_per_epoch(encoded, capsys):
     model = models.build_dense(len(encoded.vocab), encoded.maxlen, embedding_dim=4, hidden_units=2)
     training.fit_model(model, encoded.x_train, encoded.y_train, epochs=2, batch_size=16, seed=0,
                        patience=5)
-    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     assert len(lines) == 2 and "val_accuracy=" in lines[0]
 
 

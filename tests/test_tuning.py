@@ -1,4 +1,4 @@
-"""KerasTuner search (course_utils.tuning) and the distributed launcher (course_utils.workbook.tune)."""
+"""KerasTuner search (course_utils.tuning) and the distributed launcher (course_tools.tune)."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from course_utils import narrative, plots, tuning
-from course_utils.workbook import tune
+from course_tools import tune
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_SPACE = {"learning_rate": [1e-3, 5e-3], "units": [4, 8], "dropout": [0.0, 0.2], "embedding_dim": [8, 16]}
@@ -146,7 +146,7 @@ def _alive(pid: int) -> bool:
 
 
 def _launcher(tmp_path, *extra) -> list[str]:
-    return [sys.executable, "-m", "course_utils.workbook.tune", "--workers", "2", "--toy", "300",
+    return [sys.executable, "-m", "course_tools.tune", "--workers", "2", "--toy", "300",
             "--max-epochs", "2", "--factor", "2", "--output-dir", str(tmp_path), "--timeout", "200", *extra]
 
 

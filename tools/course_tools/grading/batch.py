@@ -23,19 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pandas as pd
 
-from ..fileio import write_text_atomic
-from ..i18n import EDITIONS, N_, LazyText, render
-from ..i18n import gettext as _
-from ..progress import progress_bar
+import course_utils
+from course_utils.fileio import write_text_atomic
+from course_utils.i18n import EDITIONS, N_, LazyText, render
+from course_utils.i18n import gettext as _
+from course_utils.progress import progress_bar
 from . import answers as reference_answers
 from . import safefiles, sandbox
 from .inert import SHOWN_LIMIT, markdown_safe, shown  # noqa: F401 - part of this module's interface
 from .assign import EDITION_KEY, student_folder
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: The two packages a sandbox gets a pristine copy of: the course's, which the student's notebook
+#: imports, and the tools', whose harness runs the notebook there.
+PACKAGE_DIR = Path(course_utils.__file__).resolve().parent
+TOOLS_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a bigger "notebook" is refused before it runs
 #: Bytes of answers.json read back from a sandbox: honest answers take about 100 kB (a1's word_index);
 #: parsing 8 MiB of ``[{}, {}, ...]`` grows the grader by about 230 MiB (48 MiB: 1.2 GiB, per worker).
@@ -49,7 +52,7 @@ SCORED_FILES = ("answers/answers.json", "answers/run.json", "answers/model.keras
 
 #: Advisory flags: plain substrings (linear time), looked for in the code cells' first MiB.
 FLAGS = {
-    "otter": N_("mentions the grader (otter)"), "course_utils.grading": N_("touches the grader's package"),
+    "otter": N_("mentions the grader (otter)"), "course_tools": N_("touches the grader's package"),
     "/proc": N_("looks at other processes"), "subprocess": N_("starts programs"), "os.system": N_("starts programs"),
     "os.fork": N_("forks processes"), "setsid": N_("starts a daemon"), "socket": N_("opens network connections"),
     "ctypes": N_("calls native code"), "__import__": N_("imports by name"), "importlib": N_("imports by name"),
@@ -439,7 +442,7 @@ def grade_one(submission: Path, student: str, ctx: Context) -> GradeResult:
                "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "COURSE_PROGRESS": "0",
                "JUPYTER_PREFER_ENV_PATH": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}
-        run = sandbox.run([sys.executable, "-m", "course_utils.grading.harness", f"{inside}/{notebook}",
+        run = sandbox.run([sys.executable, "-m", "course_tools.grading.harness", f"{inside}/{notebook}",
                            f"{inside}/challenge.json", f"{inside}/answers"], work=work,
                           read_only={"/opt/course": ctx.pristine, "/data": ctx.data}, env=env,
                           limits=ctx.limits, unsafe=ctx.unsafe, keep=SCORED_FILES)
@@ -499,9 +502,11 @@ def class_seed(output_dir: Path, *, new: bool = False) -> int:
 
 
 def pristine_copy(target: Path) -> Path:
-    """A copy of the package's source (no ``__pycache__``: a planted ``.pyc`` stays behind)."""
-    shutil.copytree(PACKAGE_DIR, target / "course_utils",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
+    """A copy of the course's and the tools' sources (no ``__pycache__``: a planted ``.pyc``
+    stays behind), side by side in ``target`` as the sandbox's ``PYTHONPATH`` finds them."""
+    for source in (PACKAGE_DIR, TOOLS_DIR):
+        shutil.copytree(source, target / source.name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
     return target
 
 
@@ -611,7 +616,7 @@ def write_outputs(output_dir: Path, sheet: pd.DataFrame, feedback: dict[str, str
     write_text_atomic(output_dir / "report.md", _utf8(report))
     previous = output_dir / "grades.csv"
     if previous.is_file() and not previous.is_symlink():
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         history = output_dir / "history"
         history.mkdir(exist_ok=True)
         shutil.copy2(previous, history / f"grades-{stamp}.csv")

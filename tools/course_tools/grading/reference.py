@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config
-from ..data import load_imdb, subsample
-from ..evaluation import classification_metrics, predict_scores
-from ..text import Vocabulary, pad_sequences
+from course_utils import config
+from course_utils.data import load_imdb, subsample
+from course_utils.evaluation import classification_metrics, predict_scores
+from course_utils.text import Vocabulary, pad_sequences
 
 #: Assignment 2's data: the smoke profile with 5,000 training reviews.
 A2_PROFILE = config.get_profile("smoke").replace(train_size=5000, test_size=200)
@@ -41,7 +41,7 @@ def write_sandbox_data(folder: str | Path) -> Path:
     train, public, _ = _splits()
     root = Path(folder) / "aclImdb"
     for split, frame in (("train", train), ("test", public)):
-        for label, name in ((0, "neg"), (1, "pos")):
+        for name in ("neg", "pos"):
             (root / split / name).mkdir(parents=True, exist_ok=True)
         for row in frame.itertuples():
             path = root / split / ("pos" if row.label else "neg") / f"{row.id}_{row.rating}.txt"

@@ -6,7 +6,7 @@ checks, and names the file and the disagreement for each one that differs:
 * ``course_utils/config.py``: ``COURSE_REF`` is the tag (the badges and setup cells read it);
 * every notebook (``notebooks/`` and each edition's folder): its first cell starts with the
   Colab badge of the tag, and its first code cell is the setup cell that installs the tag
-  (both as ``course_utils.workbook.cells`` writes them);
+  (both as ``course_tools.cells`` writes them);
 * ``README.md`` and ``README.es.md``: every Colab link opens the tag;
 * ``CHANGELOG.md``: an ``## [Unreleased]`` section, and ``## [X.Y.Z]`` as the newest released
   section (the first below Unreleased): a changelog whose newest release is another is out of step.
@@ -32,13 +32,13 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import nbformat
 
-from . import cells
+from . import cells, layout
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = layout.repository_root()
 #: The folders whose numbered notebooks carry a badge and a setup cell (each site edition's).
 NOTEBOOK_FOLDERS = ("notebooks", "notebooks/es")
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/(?P<repo>[^/\s)]+/[^/\s)]+)/blob/"
@@ -233,6 +233,33 @@ def notebook_imports(path: Path, root: Path) -> set[str]:
     return found
 
 
+def tools_imports(path: Path) -> set[str]:
+    """The modules of the instructor's tools (``course_tools``) one notebook's code cells import:
+    the course wheel Colab installs does not hold them."""
+    found = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        tree = _code(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.split(".")[0] == "course_tools")
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                    and node.module.split(".")[0] == "course_tools":
+                found.add(node.module)
+    return found
+
+
+def check_tools_imports(root: Path, notebooks: Sequence[Path]) -> list[str]:
+    """The notebooks that import a module of the instructor's tools, which Colab never has."""
+    problems = []
+    for path in notebooks:
+        tools = sorted(tools_imports(path))
+        if tools:
+            problems.append(f"{_relative(path, root)} imports {', '.join(tools)}, the instructor's tools, which "
+                            f"the course package Colab installs does not hold: use course_utils, or move what it "
+                            f"needs there (docs/architecture.md).")
+    return problems
+
+
 def check_imports(root: Path, ref: str, notebooks: Sequence[Path]) -> list[str]:
     """The notebooks that import a ``course_utils`` module the tag ``ref`` does not hold."""
     have = tag_modules(root, ref)
@@ -276,6 +303,7 @@ def check(root: str | Path = ROOT, *, releasing: bool | None = None) -> tuple[st
         problems.append(f"no numbered notebooks in {', '.join(NOTEBOOK_FOLDERS)}.")
     for path in notebooks:
         problems += check_notebook(path, root, ref, constants["REPO_URL"])
+    problems += check_tools_imports(root, notebooks)
     problems += check_readme(root, ref, constants["REPO_URL"])
     tagged = tag_exists(root, ref)
     releasing = not tagged if releasing is None else releasing
@@ -286,7 +314,7 @@ def check(root: str | Path = ROOT, *, releasing: bool | None = None) -> tuple[st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.workbook.release [--root DIR]``; exit 1 on disagreement."""
+    """Command line: ``python -m course_tools.release [--root DIR]``; exit 1 on disagreement."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to check")
     parser.add_argument("--print-tag", action="store_true", help="print only the release tag when all agree")

@@ -3,10 +3,10 @@
 Each submission runs in an OS sandbox (``sandbox``: bubblewrap) with a harness (``harness``)
 that makes it answer a challenge drawn with a secret seed; the points are computed outside the
 sandbox from trusted reference answers (``answers``, ``reference``).
-``python -m course_utils.grading assign|grade`` is the command line (``make assign``, ``make grade``).
+``python -m course_tools.grading assign|grade`` is the command line (``make assign``, ``make grade``).
 
 The names below are imported on first use: the harness, which runs inside every sandbox,
-imports ``course_utils.grading.harness`` without paying for the batch's imports.
+imports ``course_tools.grading.harness`` without paying for the batch's imports.
 """
 from __future__ import annotations
 

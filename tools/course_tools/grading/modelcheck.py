@@ -3,7 +3,7 @@ limited process on held-out reviews the student's code never sees.
 
 The sandbox exports the trained model (``model.keras``). Outside it, :func:`evaluate` copies
 that file (read without following links, size-bounded) into a fresh folder with the held-out
-inputs and runs ``python -m course_utils.grading.modelcheck`` in a sandbox of its own. That
+inputs and runs ``python -m course_tools.grading.modelcheck`` in a sandbox of its own. That
 process reads ``config.json`` from the archive as bounded JSON and checks it against the
 specification **before** building anything (a few kB of configuration may claim a
 4,000,000-word embedding), then loads the model in Keras's safe mode with built-in layers
@@ -163,7 +163,7 @@ def check_config(config: dict, *, vocab_size: int, maxlen: int) -> dict:
 
 
 def main(argv=None) -> int:
-    """``python -m course_utils.grading.modelcheck MODEL X OUT VOCAB_SIZE MAXLEN``: check, then
+    """``python -m course_tools.grading.modelcheck MODEL X OUT VOCAB_SIZE MAXLEN``: check, then
     (only if safe) load and score; writes ``OUT/check.json`` and ``OUT/scores.npy``."""
     model_path, x_path, out, vocab_size, maxlen = (argv or sys.argv[1:])[:5]
     out_dir = Path(out)
@@ -211,7 +211,7 @@ def evaluate(answers_dir: Path, x: np.ndarray, *, vocab_size: int, maxlen: int, 
     env = {"PYTHONPATH": "/opt/course" if not unsafe else str(pristine), "PYTHONDONTWRITEBYTECODE": "1",
            "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
            "CUDA_VISIBLE_DEVICES": ""}
-    run = sandbox.run([sys.executable, "-m", "course_utils.grading.modelcheck", f"{inside}/model.keras",
+    run = sandbox.run([sys.executable, "-m", "course_tools.grading.modelcheck", f"{inside}/model.keras",
                        f"{inside}/heldout.npy", inside, str(vocab_size), str(maxlen)], work=work,
                       read_only={"/opt/course": pristine}, env=env, limits=limits, unsafe=unsafe,
                       keep=("check.json", "scores.npy"))

@@ -8,12 +8,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 if TYPE_CHECKING:
     import nbformat
 
-from ..fileio import write_text_atomic
+from course_utils.fileio import write_text_atomic
 
 KEEP_CELL_METADATA = ("tags",)
 #: The notebook metadata exactly as ipykernel and JupyterLab write it, less the Python version
@@ -24,7 +25,7 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "pygments_lexer": "ipython3"}
 
 
-def clean_notebook(nb: "nbformat.NotebookNode", *, drop_injected: bool = True) -> nbformat.NotebookNode:
+def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> nbformat.NotebookNode:
     """Strip papermill/execution metadata, cell ids and (optionally) papermill's injected cell."""
     if drop_injected:
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
@@ -104,7 +105,7 @@ def install_git_filter(repo: str | os.PathLike, python: str | os.PathLike = sys.
     Returns the paths checked out again.
     """
     repo = Path(repo)
-    command = f"{Path(python).absolute()} -m course_utils.workbook.nbclean"
+    command = f"{Path(python).absolute()} -m course_tools.nbclean"
     git = ["git", "-C", str(repo)]
     subprocess.run(git + ["config", "filter.nbclean.clean", f"{command} --filter"], check=True)
     subprocess.run(git + ["config", "filter.nbclean.smudge", f"{command} --smudge"], check=True)
@@ -120,7 +121,7 @@ def install_git_filter(repo: str | os.PathLike, python: str | os.PathLike = sys.
     return refreshed
 
 
-def checkout_text(nb: "nbformat.NotebookNode") -> str:
+def checkout_text(nb: nbformat.NotebookNode) -> str:
     """The notebook cleaned, as a checkout holds it: what git stores, then smudged (this Python's
     version in language_info, exactly what JupyterLab will save), so a notebook written by a tool
     and then opened in JupyterLab stays unmodified in ``git status``."""
@@ -129,7 +130,7 @@ def checkout_text(nb: "nbformat.NotebookNode") -> str:
     return smudge_text(nbformat.writes(clean_notebook(nb), version=4) + "\n")
 
 
-def write_clean(nb: "nbformat.NotebookNode", path: str | os.PathLike) -> Path:
+def write_clean(nb: nbformat.NotebookNode, path: str | os.PathLike) -> Path:
     """Clean and write a notebook atomically (a crash never leaves a half-written notebook)."""
     return write_text_atomic(path, checkout_text(nb))
 

@@ -7,12 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..evaluation import load_records
-from ..fileio import write_json_atomic
+from course_utils import results
+from course_utils.evaluation import load_records
+from course_utils.fileio import write_json_atomic
 from . import seeds
 
 CHECKED = ("accuracy", "f1", "roc_auc")
@@ -67,13 +68,13 @@ def check_targets(records: pd.DataFrame, targets: Mapping[str, float] = TARGETS,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_utils.workbook.validation OUTPUT_DIR REFERENCE.json [--tolerance 0.01] [--write]``."""
+    """``python -m course_tools.validation OUTPUT_DIR REFERENCE.json [--tolerance 0.01] [--write]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output_dir")
     parser.add_argument("reference")
     parser.add_argument("--tolerance", type=float, default=seeds.TOLERANCE_FLOOR,
                         help="for models the seed table does not cover")
-    parser.add_argument("--spread", default=str(Path(__file__).resolve().parents[1] / "results" / "seed_spread.csv"),
+    parser.add_argument("--spread", default=str(Path(results.__file__).resolve().parent / "seed_spread.csv"),
                         help="seed table with per-model tolerances (make seeds)")
     parser.add_argument("--write", action="store_true", help="pin this run as the new reference")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """The cells every notebook starts with, written from ``config`` so that they never drift:
 the Colab badge, the setup cell (installs the pinned release in Colab) and the papermill
-parameters cell. ``python -m course_utils.workbook.cells`` rewrites them in every notebook."""
+parameters cell. ``python -m course_tools.cells`` rewrites them in every notebook."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 
 import nbformat
 
-from .. import config
-from ..i18n import EDITIONS, N_, gettext
+from course_utils import config
+from course_utils.i18n import EDITIONS, N_, gettext
 from .layout import discover, notebook_dir
 from .nbclean import write_clean
 

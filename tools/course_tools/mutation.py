@@ -1,4 +1,4 @@
-"""Summarise a mutation-testing run: ``python -m course_utils.workbook.mutation RESULTS OUT.md``.
+"""Summarise a mutation-testing run: ``python -m course_tools.mutation RESULTS OUT.md``.
 
 ``RESULTS`` is the output of ``mutmut results --all true`` (one ``<mutant>: <status>`` per
 line). The summary counts, per module, mutants killed, timed out, survived, with no test
@@ -15,9 +15,9 @@ from collections import Counter, defaultdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ..fileio import write_text_atomic
+from course_utils.fileio import write_text_atomic
 
-_LINE = re.compile(r"^\s*(course_utils(?:\.\w+)+?)\.x\S*__mutmut_\d+:\s*(\w[\w ]*)$")
+_LINE = re.compile(r"^\s*(course_(?:utils|tools)(?:\.\w+)+?)\.x\S*__mutmut_\d+:\s*(\w[\w ]*)$")
 #: Columns of the table, as mutmut names the statuses.
 STATUSES = ("killed", "timeout", "survived", "no tests", "not checked")
 

@@ -22,13 +22,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .. import config
-from ..fileio import atomic_path, write_text_atomic
+from course_utils import config
+from course_utils.fileio import atomic_path, write_text_atomic
 
 ARCHITECTURES = ("dense", "simple_rnn", "lstm", "gru", "bigru", "glove_bigru")
 
@@ -43,7 +43,7 @@ def _peak_mib() -> float:
 
 
 def _encoded(profile: config.Profile, fraction: float, maxlen: int):
-    from ..pipeline import prepare
+    from course_utils.pipeline import prepare
     _, enc = prepare(profile, maxlen=maxlen)
     n = max(2, int(len(enc.y_train) * fraction))
     rows = np.random.default_rng(0).permutation(len(enc.y_train))[:n]
@@ -52,7 +52,7 @@ def _encoded(profile: config.Profile, fraction: float, maxlen: int):
 
 def _build(arch: str, profile: config.Profile, enc):
     """The model of ``arch`` as the notebooks build it (recurrent ones take any length: buckets)."""
-    from .. import models, pipeline
+    from course_utils import models, pipeline
     if arch == "dense":
         glove = pipeline.glove_matrix(enc, seed=profile.seed)
         return models.build_dense(len(enc.vocab), enc.maxlen, embedding_dim=glove.shape[1], embedding_matrix=glove,
@@ -80,7 +80,7 @@ def _plain_keras_lstm(vocab: int, maxlen: int, units: int, dim: int):
 
 def _fitter(arch: str, profile: config.Profile, enc, x, y):
     """The model for ``arch`` and a function that trains it for one epoch."""
-    from .. import training
+    from course_utils import training
     if arch.startswith("plain_keras_lstm"):  # "..._steady": the same script inside steady_tf_input
         model = _plain_keras_lstm(len(enc.vocab), enc.maxlen, profile.rnn_units, profile.embedding_dim)
         x_tr, x_val, y_tr, y_val = training.validation_split(x, y, profile.validation_fraction, profile.seed)
@@ -92,7 +92,7 @@ def _fitter(arch: str, profile: config.Profile, enc, x, y):
                           batch_size=profile.batch_size, verbose=0)
         return model, fit
     if arch == "course_utils_lstm":
-        from ..models import build_lstm
+        from course_utils.models import build_lstm
         model = build_lstm(len(enc.vocab), enc.maxlen, **profile.rnn_kwargs(head="last"))
     else:
         model = _build(arch, profile, enc)
@@ -110,8 +110,8 @@ def _timed(fit) -> float:
 def measure_one(arch: str, *, profile_name: str = "full", fraction: float = 1.0, maxlen: int | None = None,
                 reps: int = 3, warmup: int = 1, predict: bool = True) -> dict:
     """Time ``warmup + reps`` one-epoch fits of one architecture (in this process)."""
-    from .. import training
-    from ..models import count_params
+    from course_utils import training
+    from course_utils.models import count_params
     profile = config.get_profile(profile_name)
     enc, x, y = _encoded(profile, fraction, maxlen or profile.maxlen)
     training.seed_everything(profile.seed)
@@ -144,8 +144,8 @@ def measure_interleaved(comparison: str = "overhead", *, profile_name: str = "fu
     ``plain_keras_lstm_steady`` is the plain script inside :func:`training.steady_tf_input`;
     ours against it is what our helpers add; plain against it is what the input fix saves.
     """
-    from .. import training
-    from ..models import count_params
+    from course_utils import training
+    from course_utils.models import count_params
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison must be one of {sorted(COMPARISONS)}, got {comparison!r}.")
     profile = config.get_profile(profile_name)
@@ -174,7 +174,7 @@ BUCKETED_ARCHS = ("simple_rnn", "lstm", "gru", "bigru")
 
 
 def _recurrent(arch: str, profile: config.Profile, vocab: int, maxlen: int | None):
-    from .. import models
+    from course_utils import models
     kind = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}[arch]
     return models.build_recurrent(kind, vocab, maxlen, bidirectional=arch == "bigru", **profile.rnn_kwargs())
 
@@ -187,8 +187,8 @@ def measure_bucketing(arch: str = "gru", *, profile_name: str = "full", fraction
     seed), trained by ``training.fit_model`` on the same reviews, their epochs interleaved in one
     process. ``steps`` is the recurrent steps of one epoch (rows × batch length, summed).
     """
-    from .. import training
-    from ..batching import LengthBuckets
+    from course_utils import training
+    from course_utils.batching import LengthBuckets
     if arch not in BUCKETED_ARCHS:
         raise ValueError(f"arch must be one of {BUCKETED_ARCHS}, got {arch!r}.")
     profile = config.get_profile(profile_name)
@@ -209,7 +209,7 @@ def measure_bucketing(arch: str = "gru", *, profile_name: str = "full", fraction
     x_tr = training.validation_split(x, y, profile.validation_fraction, profile.seed)[0]
     buckets = LengthBuckets(x_tr, batch_size=profile.batch_size, seed=profile.seed)
     steps = {"fixed": int(x_tr.size), "bucketed": buckets.steps}
-    from ..models import count_params
+    from course_utils.models import count_params
     rows = [{"arch": arch, "feed": arm, "params": count_params(arms[arm][0]), "train_reviews": len(x_tr),
              "maxlen": enc.maxlen,
              "batch_size": profile.batch_size, "steps": steps[arm],
@@ -233,8 +233,8 @@ def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fract
     if keras.backend.backend() != "jax":
         raise RuntimeError("measure_jax_compiles needs KERAS_BACKEND=jax.")
     import jax
-    from .. import training
-    from ..batching import LengthBuckets
+    from course_utils import training
+    from course_utils.batching import LengthBuckets
     compiles: list[float] = []
 
     def listen(event: str, duration: float, **_) -> None:
@@ -268,9 +268,9 @@ def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fract
 def measure_pipeline(reps: int = 3) -> list[dict]:
     """Cold load (archive), warm load (cache), tokenizing + encoding all 50k reviews, and
     reading the encoded arrays back from their cache (what a notebook does after the first)."""
-    from ..data import load_imdb
-    from ..pipeline import encode_cached
-    from ..text import encode_dataset
+    from course_utils.data import load_imdb
+    from course_utils.pipeline import encode_cached
+    from course_utils.text import encode_dataset
     rows = []
     cold = [_timed(lambda: load_imdb(use_cache=False, progress=False)) for _ in range(reps)]
     data = load_imdb(progress=False)  # makes sure the cache exists
@@ -288,7 +288,7 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
 
 
 def _in_subprocess(kind: str, *, backend: str | None = None, **kwargs) -> dict | list:
-    cmd = [sys.executable, "-m", "course_utils.workbook.bench", "_one", kind, json.dumps(kwargs)]
+    cmd = [sys.executable, "-m", "course_tools.bench", "_one", kind, json.dumps(kwargs)]
     env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -398,7 +398,7 @@ def _write(out: Path, tables: dict[str, pd.DataFrame], env: dict[str, str]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_utils.workbook.bench [--quick] [--archs lstm gru] [--reps 3] [--output bench]``."""
+    """``python -m course_tools.bench [--quick] [--archs lstm gru] [--reps 3] [--output bench]``."""
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == ["_one"]:

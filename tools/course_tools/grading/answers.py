@@ -14,15 +14,15 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from .. import config
-from ..i18n import N_, LazyText, label as translated_label, ngettext, render
-from ..data import load_profile_data
-from ..evaluation import classification_metrics
-from ..text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
+from course_utils import config
+from course_utils.i18n import N_, LazyText, label as translated_label, ngettext, render
+from course_utils.data import load_profile_data
+from course_utils.evaluation import classification_metrics
+from course_utils.text import Vocabulary, length_percentiles, pad_sequences, standardize, truncation_share
 from .inert import markdown_safe
 
 #: Points per question of each assignment (the source notebooks in assignments/ say the same).
@@ -31,11 +31,7 @@ QUESTIONS = {
     "a2_recurrent_classifier": {"q1": 3, "q2": 4},
     "a3_metrics_report": {"q1": 5, "q2": 3, "q3": 2},
 }
-#: The assignments' source notebooks (otter format), where each question's ``points:`` is written.
-ASSIGNMENTS_SOURCE = Path(__file__).resolve().parents[2] / "assignments"
-
-
-def source_points(assignment: str, source_dir: str | Path = ASSIGNMENTS_SOURCE) -> dict[str, float]:
+def source_points(assignment: str, source_dir: str | Path | None = None) -> dict[str, float]:
     """Each question's points as the assignment's source notebook says (otter's ``# BEGIN QUESTION``
     cells: ``name:`` and ``points:``), to check :data:`QUESTIONS` against: points are defined once.
 
@@ -43,8 +39,9 @@ def source_points(assignment: str, source_dir: str | Path = ASSIGNMENTS_SOURCE) 
     ----------
     assignment : str
         The assignment's name, e.g. ``"a3_metrics_report"``.
-    source_dir : str or Path
-        The folder holding ``<assignment>.ipynb``.
+    source_dir : str or Path, optional
+        The folder holding ``<assignment>.ipynb``; by default the checkout's ``assignments/``
+        (``layout.assignments_dir()``).
 
     Returns
     -------
@@ -56,6 +53,9 @@ def source_points(assignment: str, source_dir: str | Path = ASSIGNMENTS_SOURCE) 
     ValueError
         If a question cell has no name or no number of points.
     """
+    if source_dir is None:
+        from ..layout import assignments_dir
+        source_dir = assignments_dir()
     notebook = json.loads((Path(source_dir) / f"{assignment}.ipynb").read_text(encoding="utf-8"))
     points: dict[str, float] = {}
     for cell in notebook.get("cells", []):
@@ -84,7 +84,7 @@ class Check:
     name: str
     #: ``answers -> (passed, message)``; the message a ``LazyText`` (rendered in the submission's
     #: edition) or a plain string (looked up whole in the catalogue, else shown as it is).
-    judge: Callable[[dict], tuple[bool, "str | LazyText"]]
+    judge: Callable[[dict], tuple[bool, str | LazyText]]
 
 
 @dataclass
@@ -474,7 +474,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
     # Every point is earned on inputs drawn with the secret: the notebook's public example typed in,
     # or a dictionary with the right keys and made-up values, scores nothing.
     probes, checks = [], []
-    keys = lambda g, w: isinstance(g, dict) and sorted(g) == sorted(A3_METRICS)
+    def keys(g, w):
+        return isinstance(g, dict) and sorted(g) == sorted(A3_METRICS)
+
     cases = []
     for i in range(5):
         y, s = rng.integers(0, 2, 300), rng.random(300)
@@ -485,7 +487,9 @@ def _a3(rng: np.random.Generator) -> Challenge:
     for pid, y, s, t in cases:
         probes.append({"id": pid, "call": "compute_metrics", "args": [{"$array": y.tolist()}, {"$array": s.tolist()}],
                        "kwargs": {"threshold": t}})
-    close = lambda keys: (lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys))
+    def close(keys):
+        return lambda g, w: all(_numeric_close(g[k], w[k]) for k in keys)
+
     random_ids = [c[0] for c in cases[:5]]
     checks.append(Check("q1", 1, N_("compute_metrics: the keys"), _judge_all(
         random_ids, [classification_metrics(y, s) for _, y, s, _ in cases[:5]],

@@ -1,11 +1,11 @@
-"""``python -m course_utils.grading assign`` builds every assignment with otter;
-``python -m course_utils.grading grade --assignment NAME --submissions DIR`` grades a class."""
+"""``python -m course_tools.grading assign`` builds every assignment with otter;
+``python -m course_tools.grading grade --assignment NAME --submissions DIR`` grades a class."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from .assign import ASSIGNMENTS_DIR, DIST_DIR, TRANSLATIONS, assign_all
 from .batch import grade_batch
@@ -13,7 +13,7 @@ from .sandbox import Limits, SandboxUnavailable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.grading", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_assign = sub.add_parser("assign", help="build student notebooks and autograders, English into DIST/<name>/, "
                                              "each translation into DIST/<edition>/<name>/")

@@ -1,6 +1,6 @@
 """What runs *inside* the sandbox: execute a student's notebook, then answer the challenge.
 
-``python -m course_utils.grading.harness NOTEBOOK CHALLENGE OUT_DIR``
+``python -m course_tools.grading.harness NOTEBOOK CHALLENGE OUT_DIR``
 
 The student's cells run first, in a Jupyter kernel (this environment's ``python3``), with
 errors allowed so one broken cell costs only what depends on it. Then one more cell, added
@@ -142,7 +142,7 @@ def rebind(namespace: dict, challenge_path: str) -> None:
 
 
 REBIND_CELL = """# Added by the grader: the example data above, replaced by data drawn for this grading run.
-from course_utils.grading.harness import rebind as _course_rebind
+from course_tools.grading.harness import rebind as _course_rebind
 _course_rebind(globals(), {challenge!r})"""
 
 
@@ -163,7 +163,7 @@ def insert_rebind(nb, challenge: dict, challenge_path: str) -> bool:
 
 
 PROBE_CELL = """# Added by the grader: answer the challenge (no test or answer is in this sandbox).
-from course_utils.grading.harness import answer_challenge as _course_answer_challenge
+from course_tools.grading.harness import answer_challenge as _course_answer_challenge
 _course_answer_challenge(globals(), {challenge!r}, {out!r})"""
 
 

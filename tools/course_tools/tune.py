@@ -1,6 +1,6 @@
 """Distributed hyperparameter search on this machine: a KerasTuner chief and ``--workers`` workers.
 
-``python -m course_utils.workbook.tune --workers 2`` (``make tune WORKERS=2``) starts one chief
+``python -m course_tools.tune --workers 2`` (``make tune WORKERS=2``) starts one chief
 process (it runs the oracle, a gRPC server on 127.0.0.1, and trains nothing) and ``n`` worker
 processes (``KERASTUNER_TUNER_ID=tuner0 …``) that ask it for trials and train them. Their
 output is streamed with a ``[chief]``/``[tunerK]`` prefix, one line per finished trial. When
@@ -33,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 STOP_GRACE_SECONDS = 5.0
 ENV_ID, ENV_IP, ENV_PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"
@@ -64,8 +64,8 @@ def _data(args):
     if args.toy:
         x, y = toy_sequences(args.toy, seed=args.seed)
         return x, y, 50, 12, {}
-    from .. import config, pipeline
-    from ..tuning import stratified_subset
+    from course_utils import config, pipeline
+    from course_utils.tuning import stratified_subset
 
     profile = config.get_profile(args.profile, seed=args.seed)
     _, enc = pipeline.prepare(profile)
@@ -82,8 +82,8 @@ def run_single(args) -> int:
             return 2
     import logging
 
-    from .. import tuning
-    from ..training import seed_everything, validation_split
+    from course_utils import tuning
+    from course_utils.training import seed_everything, validation_split
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing notices: one line per trial
 
@@ -123,7 +123,7 @@ class Child:
         return self.process.pid
 
 
-def _pump(child: Child, lines: "queue.Queue[tuple[str, str]]") -> None:
+def _pump(child: Child, lines: queue.Queue[tuple[str, str]]) -> None:
     for line in child.process.stdout:
         lines.put((child.name, line.rstrip("\n")))
 
@@ -160,7 +160,7 @@ def _child_args(args) -> list[str]:
                  "--iterations", str(args.iterations), "--output-dir", str(args.output_dir), "--seed", str(args.seed),
                  "--batch-size", str(args.batch_size), "--subset", str(args.subset)]
     forwarded += ["--toy", str(args.toy)] if args.toy else ["--profile", args.profile]
-    return [sys.executable, "-m", "course_utils.workbook.tune", "--single", *forwarded]
+    return [sys.executable, "-m", "course_tools.tune", "--single", *forwarded]
 
 
 class _Stop(Exception):
@@ -173,8 +173,8 @@ def _raise_stop(signum, frame):
 
 def report(folder: Path, out=print) -> int:
     """Print the best finished trial and any unfinished one; write ``trials.csv``. Returns how many finished."""
-    from ..fileio import atomic_path
-    from ..tuning import OBJECTIVE, read_trials
+    from course_utils.fileio import atomic_path
+    from course_utils.tuning import OBJECTIVE, read_trials
 
     trials = read_trials(folder)
     if trials.empty:
@@ -207,7 +207,7 @@ def launch(args) -> int:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     names = ["chief"] + [f"tuner{i}" for i in range(args.workers)]
     children: list[Child] = []
-    lines: "queue.Queue[tuple[str, str]]" = queue.Queue()
+    lines: queue.Queue[tuple[str, str]] = queue.Queue()
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     status, start = 1, time.monotonic()
     try:
@@ -256,7 +256,7 @@ def launch(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.workbook.tune", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="worker processes beside the chief (default 2)")
     parser.add_argument("--tuner", choices=("hyperband", "random"), default="hyperband")
     parser.add_argument("--max-epochs", type=int, default=3, help="epochs of a fully trained model (default 3)")

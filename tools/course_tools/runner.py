@@ -1,4 +1,4 @@
-"""Execute the workbook's notebooks in order with papermill: ``python -m course_utils.workbook.runner``.
+"""Execute the workbook's notebooks in order with papermill: ``python -m course_tools.runner``.
 
 Each notebook runs with its ``parameters`` cell set to the chosen profile, writes an
 executed copy into the output directory, and the run stops at the first failure with a
@@ -16,12 +16,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
-from .. import config
+from course_utils import config
 
 os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # this environment's kernel, not a user-wide one
-from ..progress import ENV_PROGRESS
+from course_utils.progress import ENV_PROGRESS
 from . import layout
 from .layout import discover  # re-exported: ``runner.discover`` is where it used to live
 
@@ -118,7 +118,7 @@ def refresh_committed(profile: str = "full", *, only: Sequence[str] = (),
 
 def edition_dir(edition: str = "en") -> Path:
     """The notebooks of an edition: ``notebooks/`` (English, the source) or ``notebooks/<edition>``."""
-    from ..i18n import EDITIONS
+    from course_utils.i18n import EDITIONS
 
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {sorted(EDITIONS)}, got {edition!r}.")
@@ -136,7 +136,7 @@ def write_times(timings: dict[str, float], path: str | os.PathLike, *, profile: 
 
     import keras
 
-    from ..fileio import write_text_atomic
+    from course_utils.fileio import write_text_atomic
 
     lines = [f"# Notebook times: {profile} profile, Keras {keras.__version__}, backend "
              f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}, {platform.node() or 'this machine'}, "
@@ -177,7 +177,7 @@ def run_all(profile: str, output_dir: str | os.PathLike | None = None, *, only: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.workbook.runner --profile smoke [--only 01 03]``."""
+    """Command line: ``python -m course_tools.runner --profile smoke [--only 01 03]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=os.environ.get(config.ENV_PROFILE, "smoke"),
                         choices=sorted(config.PROFILES))

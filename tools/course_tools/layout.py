@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 #: The environment variable that names the checkout explicitly.
 ENV_REPO = "COURSE_REPO"
@@ -97,7 +97,7 @@ def repository_root() -> Path:
     found = _checkout_above(here) or _checkout_above(cwd)
     if found is None:
         raise NotACheckoutError(
-            f"No checkout of the course repository here: {PACKAGE_NAME} is installed at {here.parent} and the "
+            f"No checkout of the course repository here: the tools are installed at {here.parent} and the "
             f"working directory {cwd} is not inside a clone. Run the instructor's tools from a clone of the "
             f"repository, or set ${ENV_REPO} to one.")
     return found

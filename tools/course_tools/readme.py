@@ -1,6 +1,6 @@
 """README's results table, generated from the committed results so it never drifts from them.
 
-``python -m course_utils.workbook.readme`` rewrites the block between the two markers in
+``python -m course_tools.readme`` rewrites the block between the two markers in
 README.md from ``course_utils/results/`` (the committed run's records and the seed table);
 ``make outputs`` and ``make seeds`` call it, and a test fails when README and the results disagree.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import results
-from ..fileio import write_text_atomic
+from course_utils import results
+from course_utils.fileio import write_text_atomic
 from .validation import BEST_SEED_MEAN_TARGET, BEST_TARGET, TARGETS
 
 START, END = "<!-- results:start (make outputs writes this table) -->", "<!-- results:end -->"

@@ -1,6 +1,6 @@
 """Run-to-run spread of every model's test metrics over seeds, and the tolerances derived from it.
 
-``python -m course_utils.workbook.seeds RUN_DIR [RUN_DIR ...] --output notebooks/seed_spread.csv``
+``python -m course_tools.seeds RUN_DIR [RUN_DIR ...] --output notebooks/seed_spread.csv``
 reads the metrics records of several runs of the same notebooks (the committed run and
 ``make seeds``' extra seeds) and writes one row per model and metric: runs, mean, sd, min, max,
 and the tolerance ``max(0.01, 4 sd)`` that ``make validate`` allows a re-run. With
@@ -12,13 +12,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..evaluation import load_records
-from ..fileio import write_text_atomic
+from course_utils.evaluation import load_records
+from course_utils.fileio import write_text_atomic
 
 METRICS = ("accuracy", "f1", "roc_auc")
 TOLERANCE_FLOOR = 0.01
@@ -69,7 +69,7 @@ def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         parts = [(int(n), m, 0.0 if n < 2 or pd.isna(sd) else float(sd), lo, hi)
                  for n, m, sd, lo, hi in parts if not pd.isna(n)]
         if len(parts) == 1:  # in one table only: its row as it was
-            source = table if pd.isna(getattr(r, "runs_2")) else new
+            source = table if pd.isna(r.runs_2) else new
             rows.append(source.set_index(key).loc[(r.model, r.metric)].to_dict() | {"model": r.model, "metric": r.metric})
             continue
         n = sum(p[0] for p in parts)
