@@ -40,7 +40,7 @@ $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	  echo "Install Python 3.11 or newer and pass it, e.g.: make setup PYTHON=python3.11" >&2; exit 1; }
 	@echo "[1/4] Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -c 'import platform; print(platform.python_version())'))"
 	@$(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --upgrade pip "setuptools>=77"  # tests/test_wheel.py builds the course wheel with it
 	@echo "[2/4] Installing course_utils, the tools (tools/course_tools) and their dependencies (TensorFlow, Jupyter, otter-grader: ≈ 3.7 GB, 2-3 minutes)"
 	@set -o pipefail; PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
 	  $(PY) -m pip install --progress-bar on -e '.[notebooks]' -e './tools[dev]' 2>&1 \

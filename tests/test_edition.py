@@ -260,22 +260,43 @@ def test_a_changed_english_assignment_cell_is_caught_and_make_assign_refuses_unt
     assert not (tmp_path / "dist").exists()
 
 
-def test_an_inserted_cell_comes_in_untranslated_and_the_others_keep_their_translations(workspace):
+def _entries(po: Path) -> set[tuple]:
+    return {(m.context, m.id, m.string, tuple(sorted(m.flags))) for m in edition.read_catalogue(po) if m.id}
+
+
+def test_an_inserted_cell_changes_one_catalogue_entry_and_the_others_keep_theirs(workspace):
+    """The catalogues are keyed on the cells' ids: inserting a markdown cell adds its entry and
+    leaves every other entry as it was (with positional keys, every later entry changed)."""
     notebooks, locales = workspace
     path = sorted(notebooks.glob("*.ipynb"))[0]
+    po = edition.catalogue_path(LOCALE, path.stem, locales)
+    before = _entries(po)
     new_text = "## A brand-new section\n\nWith a sentence nobody has translated yet."
+    inserted = nbformat.v4.new_markdown_cell(new_text)
 
     def insert(nb, cell):
-        nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_markdown_cell(new_text))
+        nb.cells.insert(nb.cells.index(cell), inserted)
     _edit(path, 2, insert)
     report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
-    assert report.added == ["md-03"] and not report.fuzzy and not report.obsolete
-    catalog = edition.read_catalogue(edition.catalogue_path(LOCALE, path.stem, locales))
-    assert catalog.get(new_text, context="md-03").string == ""
-    shifted = [m for m in catalog if m.id and m.context != "md-03"]
-    assert all(m.string and not m.fuzzy for m in shifted), "moved cells must keep their translations"
-    with pytest.raises(edition.EditionError, match="md-03: untranslated"):
+    assert report.added == [inserted.id] and not report.fuzzy and not report.obsolete
+    after = _entries(po)
+    assert after - before == {(inserted.id, new_text, "", ())} and before - after == set()
+    with pytest.raises(edition.EditionError, match=f"{inserted.id}: untranslated"):
         edition.build(LOCALE, notebook_dir=notebooks, locales_dir=locales, write=False)
+
+
+def test_a_moved_cell_keeps_its_entry(workspace):
+    notebooks, locales = workspace
+    path = sorted(notebooks.glob("*.ipynb"))[0]
+    po = edition.catalogue_path(LOCALE, path.stem, locales)
+    before = _entries(po)
+    nb = nbformat.read(path, 4)
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    nb.cells.remove(markdown[3])
+    nb.cells.insert(nb.cells.index(markdown[1]), markdown[3])
+    nbformat.write(nb, path)
+    report = edition.update(LOCALE, notebook_dir=notebooks, locales_dir=locales, package=False)[0]
+    assert not (report.added or report.fuzzy or report.obsolete) and _entries(po) == before
 
 
 def test_a_removed_cell_becomes_obsolete_and_comes_back_if_restored(workspace):

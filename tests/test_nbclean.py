@@ -26,7 +26,42 @@ def test_clean_strips_execution_noise(tmp_path):
     assert back.metadata == {"kernelspec": nbclean.KERNELSPEC,
                              "language_info": {**nbclean.LANGUAGE_INFO, "version": platform.python_version()}}
     assert '"version": "' not in nbclean.clean_text(path.read_text())  # what git stores has none
-    assert '"id"' not in path.read_text()
+    assert back.nbformat_minor == 5 and back.cells[0].id == code.id  # ids stay: catalogues are keyed on them
+
+
+def _ids(nb):
+    return [cell.get("id") for cell in nb.cells]
+
+
+def test_a_notebook_without_ids_gets_the_keys_its_translations_had():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("1"),
+                                         nbformat.v4.new_markdown_cell("a"), nbformat.v4.new_code_cell("2"),
+                                         nbformat.v4.new_markdown_cell("b")])
+    for cell in nb.cells:
+        cell.pop("id")
+    nbclean.clean_notebook(nb)
+    assert _ids(nb) == ["md-01", "code-01", "md-02", "code-02", "md-03"]
+
+
+def test_ids_stay_when_a_cell_is_inserted_and_a_new_or_pasted_cell_gets_its_own():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(t) for t in "abc"])
+    for cell, key in zip(nb.cells, ("md-01", "md-02", "md-03")):
+        cell["id"] = key
+    inserted = nbformat.v4.new_markdown_cell("new")
+    inserted.pop("id")
+    pasted = nbformat.v4.new_markdown_cell("c")
+    pasted["id"] = "md-03"  # a copy of a cell, with its id
+    broken = nbformat.v4.new_markdown_cell("d")
+    broken["id"] = "not a valid id!"
+    nb.cells[1:1] = [inserted]
+    nb.cells += [pasted, broken]
+    nbclean.clean_notebook(nb)
+    ids = _ids(nb)
+    assert ids[0] == "md-01" and ids[2:4] == ["md-02", "md-03"]
+    assert len(set(ids)) == len(ids) and all(nbclean.CELL_ID.match(i) for i in ids)
+    assert ids[1].startswith("cell-") and ids[4].startswith("cell-") and ids[5].startswith("cell-")
+    again = nbclean.clean_notebook(nbformat.reads(nbformat.writes(nb), 4))
+    assert _ids(again) == ids, "the filter gives the same ids each time"
 
 
 def test_clean_keeps_alt_text_and_drops_other_output_metadata(tmp_path):

@@ -41,8 +41,9 @@ def _working_tree(target: Path) -> Path:
 def build_course_wheel(tmp: Path) -> Path:
     """The course project's wheel, built from a copy of the working tree."""
     source = _working_tree(tmp / "src")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(tmp / "wheels"), str(source)], check=True, capture_output=True, timeout=300)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--wheel-dir", str(tmp / "wheels"), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, f"the course wheel does not build (make setup installs setuptools>=77):\n{built.stderr[-3000:]}"
     (wheel,) = (tmp / "wheels").glob("course_utils-*.whl")
     return wheel
 

@@ -2,9 +2,9 @@
 
 English stays the one source. Each notebook's markdown cells are gettext messages in a
 catalogue beside the notebooks, ``notebooks/locales/<locale>/<notebook stem>.po``: the
-``msgid`` is the English cell, the ``msgctxt`` the cell's stable key (``md-03``: its position
-among the notebook's markdown cells; the committed notebooks carry no cell ``id``, which
-``nbclean`` strips), the ``msgstr`` the translation. Translators edit the ``.po`` files in any PO
+``msgid`` is the English cell, the ``msgctxt`` the cell's id (nbformat 4.5, kept by ``nbclean``;
+the cells that predate ids have ``md-03``, their old position among the markdown cells), so
+inserting or moving a cell changes its own entry alone; the ``msgstr`` is the translation. Translators edit the ``.po`` files in any PO
 editor (Poedit, Lokalize, a text editor); nobody edits a translated notebook.
 
 ``python -m course_tools.edition update es``
@@ -108,11 +108,13 @@ COLLECTIONS = (Collection("notebooks", NOTEBOOK_DIR, LOCALES_DIR, discover),
 
 @dataclass(frozen=True)
 class Source:
-    """One English markdown cell: its key in the catalogue, its text and its cell index."""
+    """One English markdown cell: its key in the catalogue (the cell's id), its text, its cell
+    index, and whether it is the notebook's first markdown cell (where the Colab badge is)."""
 
     context: str
     text: str
     index: int
+    first: bool = False
 
 
 @dataclass
@@ -157,7 +159,7 @@ def markdown_sources(nb: nbformat.NotebookNode) -> list[Source]:
             continue
         count += 1
         text = BADGE.sub("", cell.source, count=1) if count == 1 else cell.source
-        sources.append(Source(f"md-{count:02d}", text, index))
+        sources.append(Source(cell.get("id") or f"md-{count:02d}", text, index, first=count == 1))
     return sources
 
 
@@ -204,7 +206,7 @@ def catalogue_text(catalog: Catalog) -> str:
             lines = normalize(message.previous_id[0], width=PO_WIDTH).splitlines()
             block = "".join(f"#| {'msgid ' if k == 0 else ''}{line}\n" for k, line in enumerate(lines))
             anchor = re.compile(rf"^msgctxt {re.escape(normalize(message.context, width=PO_WIDTH))}\n", re.M)
-            text = anchor.sub(lambda m: block + m.group(0), text, count=1)
+            text = anchor.sub(lambda m, block=block: block + m.group(0), text, count=1)
     return text
 
 
@@ -270,14 +272,15 @@ def merge(old: Catalog | None, sources: Sequence[tuple[str, str, Sequence[tuple[
                 matched[position] = (message, fuzzy)
                 return
 
+    # Each pass binds its source's text and context (``t``, ``c``) into the predicate it claims with.
     for position, (context, text, _) in enumerate(sources):
-        claim(position, lambda m: m.id == text and m.context == context and m.string, False)
-    for position, (context, text, _) in enumerate(sources):
+        claim(position, lambda m, t=text, c=context: m.id == t and m.context == c and m.string, False)
+    for position, (_context, text, _) in enumerate(sources):
         if position not in matched:
-            claim(position, lambda m: m.id == text and m.string, False)
+            claim(position, lambda m, t=text: m.id == t and m.string, False)
     for position, (context, text, _) in enumerate(sources):
         if position not in matched and context is not None:
-            claim(position, lambda m: m.context == context and m.string and m.id != text, True)
+            claim(position, lambda m, t=text, c=context: m.context == c and m.string and m.id != t, True)
 
     for position, (context, text, locations) in enumerate(sources):
         old_message, became_fuzzy = matched.get(position, (None, False))
@@ -402,7 +405,7 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     out = copy.deepcopy(nb)
     for source in markdown_sources(nb):
         text = catalog.get(source.text, context=source.context).string
-        if source.context == "md-01" and BADGE.match(nb.cells[source.index].source):
+        if source.first and BADGE.match(nb.cells[source.index].source):
             text = colab_badge(f"{locale}/{name}") + "\n\n" + text
         out.cells[source.index].source = text
     reuse: dict[int, nbformat.NotebookNode] = {}

@@ -25,15 +25,63 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "pygments_lexer": "ipython3"}
 
 
+#: What nbformat 4.5 allows in a cell id.
+CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def stable_cell_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give every cell an id (nbformat 4.5) that stays with it, in place.
+
+    A cell keeps the id it has. A notebook without any id (written before ids were kept) gets
+    ``md-NN`` for its markdown cells, their position among the markdown cells, which is the key
+    their translations had in the catalogues, and ``code-NN`` for the others; so the catalogues
+    carry over unchanged. A cell added later without one, or with an id another cell already
+    holds (a pasted copy), gets ``cell-`` and the first hex digits of a hash of its source and
+    place, which a re-run of the filter computes again.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, changed in place.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook.
+    """
+    import hashlib
+
+    migrating = not any(CELL_ID.match(str(cell.get("id") or "")) for cell in nb.cells)
+    taken: set[str] = set()
+    counts = {"markdown": 0, "code": 0}
+    for index, cell in enumerate(nb.cells):
+        kind = "markdown" if cell.cell_type == "markdown" else "code"
+        counts[kind] += 1
+        wanted = str(cell.get("id") or "")
+        if migrating:
+            wanted = f"{'md' if kind == 'markdown' else 'code'}-{counts[kind]:02d}"
+        if not CELL_ID.match(wanted) or wanted in taken:
+            digest = hashlib.sha256(f"{index}\0{cell.source}".encode()).hexdigest()
+            width = 8
+            while f"cell-{digest[:width]}" in taken:
+                width += 1
+            wanted = f"cell-{digest[:width]}"
+        cell["id"] = wanted
+        taken.add(wanted)
+    return nb
+
+
 def clean_notebook(nb: nbformat.NotebookNode, *, drop_injected: bool = True) -> nbformat.NotebookNode:
-    """Strip papermill/execution metadata, cell ids and (optionally) papermill's injected cell."""
+    """Strip papermill/execution metadata and (optionally) papermill's injected cell; keep every
+    cell's id (nbformat 4.5: the translation catalogues are keyed on them), giving one to a cell
+    that has none (:func:`stable_cell_ids`)."""
     if drop_injected:
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
-    nb.nbformat, nb.nbformat_minor = 4, 4
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    stable_cell_ids(nb)
     count = 0
     for cell in nb.cells:
-        cell.pop("id", None)
         cell.metadata = {k: cell.metadata[k] for k in KEEP_CELL_METADATA if k in cell.metadata}
         if cell.cell_type == "code":
             # Stable 1, 2, 3... numbering: nbval treats an unnumbered cell with outputs as unrun.
