@@ -15,7 +15,7 @@ TUNE_ARGS ?=## make tune: e.g. --tuner random --max-epochs 2 --profile smoke --t
 BENCH_ARGS ?=## make bench: e.g. --quick, or --archs lstm gru --reps 2
 SEEDS ?= 1 2## make seeds: extra seeds to train (the committed run is seed 42)
 EDITION ?= en## the course's language: en (the source) or es; make edition EDITION=es updates and builds one translation
-MODULES ?=## make mutate: modules to mutate, e.g. "text fileio" (default: the core modules of pyproject's [tool.mutmut])
+MODULES ?=## make mutate: modules to mutate, e.g. "text fileio course_tools.grading.batch" (default: the core modules of pyproject's [tool.mutmut])
 PY := $(VENV)/bin/python
 TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
@@ -125,7 +125,7 @@ bench: setup  ## Measure each model's cost on this machine and backend into benc
 	$(PY) -m course_tools.bench --output bench $(BENCH_ARGS)
 
 mutate: setup  ## Mutation testing of the core modules (mutmut): make mutate MODULES="text fileio" runs a slice
-	$(VENV)/bin/mutmut run $(foreach m,$(MODULES),"course_utils.$(m).*")
+	$(VENV)/bin/mutmut run $(foreach m,$(MODULES),"$(if $(findstring course_tools.,$(m)),$(m),course_utils.$(m)).*")
 	@mkdir -p quality; $(VENV)/bin/mutmut results --all true > quality/mutmut-results.txt
 	$(PY) -m course_tools.mutation quality/mutmut-results.txt quality/mutation.md
 
