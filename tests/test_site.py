@@ -259,3 +259,97 @@ def test_two_editions_get_a_language_switch_to_the_same_page_or_the_front_page(b
     assert pages[es + "01_first.html"]["math"] >= 2 and pages[es + "01_first.html"]["images"] == 2
     assert cells.colab_url("es/01_first.ipynb") in pages[es + "01_first.html"]["links"]
     assert "Resultados" in pages[es + "results.html"]["text"]
+
+
+#: What a 400-px screen shows of a page: the page's own horizontal overflow, every table's and
+#: wide equation's scrolling box, each notebook figure's scale and each long table cell's width.
+PHONE_LAYOUT = """() => {
+  const scroller = el => {  // the nearest box that scrolls sideways (el itself included)
+    for (let c = el; c && c !== document.body; c = c.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(c).overflowX)) return c;
+    return null;
+  };
+  const box = c => c && {scrollWidth: c.scrollWidth, clientWidth: c.clientWidth,
+                          overflowX: getComputedStyle(c).overflowX,
+                          background: getComputedStyle(c).backgroundImage,
+                          attachment: getComputedStyle(c).backgroundAttachment};
+  return {
+    page: document.documentElement.scrollWidth, body: document.body.scrollWidth,
+    tables: [...document.querySelectorAll('article table')].map(t => ({width: t.scrollWidth, box: box(scroller(t))})),
+    long_cells: [...document.querySelectorAll('article td')].filter(td => td.innerText.trim().length >= 40)
+      .map(td => ({width: td.getBoundingClientRect().width, em: parseFloat(getComputedStyle(td).fontSize)})),
+    figures: [...document.querySelectorAll('.cell_output img')].map(img => ({
+      natural: img.naturalWidth, shown: img.getBoundingClientRect().width, box: box(scroller(img))})),
+    equations: [...document.querySelectorAll('div.math mjx-container')].map(m => ({
+      width: m.firstElementChild.getBoundingClientRect().width, box: box(scroller(m))})),
+  };
+}"""
+
+
+def _phone_page(browser, url: str):
+    from playwright import sync_api as playwright_api
+
+    page = browser.new_page(viewport={"width": 400, "height": 800})
+    page.goto(url, wait_until="load")
+    try:
+        page.wait_for_function(MATH_DONE, timeout=20_000)
+    except playwright_api.TimeoutError:
+        pass  # the layout checks say what is missing
+    page.evaluate(IMAGES_BROKEN)  # every image decoded, so that its size is final
+    return page
+
+
+def test_on_a_400_px_screen_the_menu_opens_the_language_switches_and_wide_content_scrolls_in_its_box(
+        browser, serve, real_site):
+    if len(site.EDITIONS) < 2:
+        pytest.skip("one edition built: no language switch to follow")
+    base = serve(real_site)
+    first, second = site.resolve_editions(site.EDITIONS[:2])
+    stem = "05_lstm"  # tables of reviews, figures and the gate equations, wider than a phone
+    page = _phone_page(browser, base + f"{first.lang}/{stem}.html")
+    # the menu button (the visible one: the theme hides the navbar's twin) opens the table of contents
+    toc = page.locator("nav.bd-docs-nav")
+    assert not toc.is_visible(), "on a phone the sidebar starts closed"
+    [menu] = [button for button in page.locator(".primary-toggle").all() if button.is_visible()]
+    menu.click()
+    toc.wait_for(state="visible", timeout=5_000)
+    notebooks = [base + f"{first.lang}/{p.stem}.html" for p in NOTEBOOKS]
+    listed = [urldefrag(link)[0] for link in toc.locator("a[href]").evaluate_all("els => els.map(e => e.href)")]
+    assert [link for link in listed if link in notebooks] == notebooks
+    page.keyboard.press("Escape")
+    toc.wait_for(state="hidden", timeout=5_000)
+    # the wide content scrolls inside its own box, never the page
+    layout = page.evaluate(PHONE_LAYOUT)
+    wide_tables = [t for t in layout["tables"] if t["width"] > 400]
+    assert wide_tables, "05 prints tables wider than a phone"
+    assert all(t["box"] and t["box"]["overflowX"] in ("auto", "scroll")
+               and t["box"]["scrollWidth"] > t["box"]["clientWidth"] for t in wide_tables), wide_tables
+    assert layout["long_cells"], "05 shows reviews in a table"
+    assert all(c["width"] >= 15 * c["em"] for c in layout["long_cells"]), \
+        f"a review wrapped into a narrow column: {layout['long_cells']}"
+    for figure in layout["figures"]:  # text at 9 px or more: see site.FIGURE_MIN_SCALE
+        assert figure["shown"] >= min(figure["natural"] * site.FIGURE_MIN_SCALE, figure["natural"]) - 1, figure
+        if figure["shown"] > 400:
+            assert figure["box"] and figure["box"]["clientWidth"] <= 400 < figure["box"]["scrollWidth"], figure
+    wide_math = [e for e in layout["equations"] if e["width"] > 400]
+    assert wide_math, "05's gate equations are wider than a phone"
+    for equation in wide_math:  # it scrolls, and a shadow on its edge says there is more
+        assert equation["box"] and equation["box"]["clientWidth"] <= 400 < equation["box"]["scrollWidth"], equation
+        assert "gradient" in equation["box"]["background"] and "local" in equation["box"]["attachment"], equation
+    # the header's language switch (the sidebar's is behind the menu) leads to the same notebook
+    switch = page.locator(".bd-header-article .header-language-switch a")
+    assert switch.is_visible()
+    switch.click()
+    page.wait_for_url(base + f"{second.lang}/{stem}.html")
+    title = site.notebook_title(nbformat.read(ROOT / second.folder / f"{stem}.ipynb", 4), Path(stem))
+    assert page.evaluate("document.documentElement.lang") == second.lang
+    assert page.locator("article h1").first.inner_text().strip().rstrip("#").strip() == title
+    page.close()
+    # no page of either edition is wider than the screen
+    wider = {}
+    for path in sorted(real_site.glob("*/*.html")):
+        page = _phone_page(browser, base + path.relative_to(real_site).as_posix())
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > 402:
+            wider[path.relative_to(real_site).as_posix()] = width
+        page.close()
+    assert wider == {}

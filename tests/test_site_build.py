@@ -59,4 +59,28 @@ def test_the_generated_config_executes_nothing_and_switches_language_only_with_t
     assert "language-switch.html" not in alone["html_sidebars"]["**"] and "course_editions" not in alone["html_context"]
     assert "language-switch.html" in both["html_sidebars"]["**"]
     assert [e["lang"] for e in both["html_context"]["course_editions"]] == ["en", "es"]
+    # on a phone the sidebar is behind the menu button: the article header switches language too
+    assert "article_header_end" not in alone["html_theme_options"]
+    assert both["html_theme_options"]["article_header_end"] == ["header-language-switch.html",
+                                                                "article-header-buttons.html"]
+    assert alone["html_js_files"] == both["html_js_files"] == ["course.js"]
     assert alone["mathjax_path"] == site.MATHJAX_FILE and "://" not in alone["mathjax_path"]
+
+
+def test_the_sources_ship_the_phone_fixes(tmp_path):
+    """course.js (the menu button's fix, the figures' and long cells' widths) and the header's
+    language switch are written beside conf.py; tests/test_site.py checks them in a browser."""
+    en, es = site.resolve_editions(["en", "es"])
+    root = tmp_path / "repo"
+    for folder in ("notebooks", "notebooks/es"):
+        (root / folder).mkdir(parents=True)
+        relative = FIRST.name if folder == "notebooks" else f"es/{FIRST.name}"
+        nb = nbformat.read(FIRST, as_version=4)
+        nb.cells[0].source = nb.cells[0].source.replace(cells.colab_badge(FIRST.name), cells.colab_badge(relative), 1)
+        nbformat.write(nb, root / folder / FIRST.name)
+    site.write_sources(en, [en, es], tmp_path / "src", root)
+    script = (tmp_path / "src" / "_static" / "course.js").read_text()
+    assert 'forwardToggles(".primary-toggle")' in script and "stopImmediatePropagation" in script
+    assert f"FIGURE_MIN_SCALE = {site.FIGURE_MIN_SCALE}" in script
+    assert "overflow-x: auto" in (tmp_path / "src" / "_static" / "course.css").read_text()
+    assert 'class="header-language-switch"' in (tmp_path / "src" / "_templates" / "header-language-switch.html").read_text()
