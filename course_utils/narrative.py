@@ -90,7 +90,8 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
     difference is larger than the run-to-run noise."""
     if model not in records.index:
         return _("`{model}` has no record yet.").format(model=model)
-    clauses, apart_lines = [], []
+    clauses: list[str] = []
+    apart_lines: list[str] = []
     for other in others:
         if other not in records.index:
             continue
