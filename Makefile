@@ -87,7 +87,7 @@ outputs: setup  ## Re-execute the notebooks (full profile, default parameters; a
 	$(PY) -m course_tools.validation notebooks/outputs/full notebooks/reference_metrics.json --write
 	$(PY) -c "from course_utils import evaluation, results; evaluation.write_reference_records('notebooks/outputs/full', results.RECORDS)"
 	cp notebooks/outputs/full/behaviour_checks.json course_utils/results/behaviour_checks.json  # 09 alone shows them
-	$(PY) -m course_tools.readme README.md
+	$(PY) -m course_tools.readme README.md README.es.md
 
 NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout 1800 -o addopts="" -o testpaths=notebooks --nbval
@@ -101,7 +101,7 @@ seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write 
 	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
 	$(PY) -m course_tools.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
 	  --output course_utils/results/seed_spread.csv
-	$(PY) -m course_tools.readme README.md
+	$(PY) -m course_tools.readme README.md README.es.md
 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py
 	$(PY) -m course_tools.cells

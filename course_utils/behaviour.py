@@ -144,7 +144,24 @@ def failing_examples(results: pd.DataFrame, n: int = 2) -> pd.DataFrame:
                                    (wrong["p"] - wrong["p_variant"]).abs())
     wrong = wrong.sort_values(["check", "confidence"], ascending=[True, False], kind="stable")
     columns = ["check", "text", "variant", "expected", "p", "p_variant"]
-    return wrong.groupby("check", sort=False).head(n)[columns].reset_index(drop=True)
+    examples = wrong.groupby("check", sort=False).head(n)[columns].reset_index(drop=True)
+    return examples.assign(expected=expected_labels(examples["expected"]))
+
+
+#: What an invariance check expects of one sentence: no label, the same verdict as its variant.
+NO_LABEL = "—"
+
+
+def expected_labels(values) -> list[str]:
+    """Expected labels as a student reads them: ``"positive"`` (1), ``"negative"`` (0), and
+    :data:`NO_LABEL` for an invariance check's sentence (NaN); labels already in words are kept."""
+    def one(value) -> str:
+        if isinstance(value, str):
+            return value
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return NO_LABEL
+        return "positive" if int(value) == 1 else "negative"
+    return [one(v) for v in values]
 
 
 

@@ -112,8 +112,11 @@ def load(path: str | os.PathLike = COMMITTED, *, source: str = COMMITTED_RUN) ->
     data = json.loads(path.read_text(encoding="utf-8"))
     rates = pd.DataFrame({m: pd.Series(data["rates"][m], index=data["checks"], dtype=float) for m in data["models"]})
     rates.index.name = "check"
+    from .behaviour import expected_labels
+
     examples = {m: pd.DataFrame(rows, columns=list(EXAMPLE_COLUMNS)).astype({"p": float, "p_variant": float})
                 for m, rows in sorted(data["examples"].items(), key=lambda item: data["models"].index(item[0]))}
+    examples = {m: frame.assign(expected=expected_labels(frame["expected"])) for m, frame in examples.items()}
     return BehaviourRecord(rates=rates, capabilities=dict(data["capabilities"]), examples=examples, source=source,
                            profile=data.get("profile", ""))
 

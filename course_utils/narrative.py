@@ -90,31 +90,39 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
     difference is larger than the run-to-run noise."""
     if model not in records.index:
         return _("`{model}` has no record yet.").format(model=model)
-    lines = []
+    clauses: list[str] = []
+    apart_lines: list[str] = []
     for other in others:
         if other not in records.index:
             continue
         apart = _different_runs(records, model, other)
         if apart:
-            lines.append(_("`{model}` and `{other}` are not compared: {reason}.").format(
+            apart_lines.append(_("`{model}` and `{other}` are not compared: {reason}.").format(
                 model=model, other=other, reason=apart))
             continue
         diff = records.loc[model, metric] - records.loc[other, metric]
         level = _level(diff)
-        template = (_("`{model}` reaches {metric} {value}, level with {other}: less than {points} points apart")
-                    if level else
-                    _("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
-                    _("`{model}` reaches {metric} {value}, {points} points below {other}"))
-        sentence = template.format(model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3),
-                                   points=fmt_number(0.05, 2) if level else fmt_number(abs(diff) * 100, 1),
-                                   other=_fmt_model(other, records, metric))
+        if not clauses:  # the model and its score once, then each comparison (review L36)
+            template = (_("`{model}` reaches {metric} {value}, level with {other}: less than {points} points apart")
+                        if level else
+                        _("`{model}` reaches {metric} {value}, {points} points above {other}") if diff > 0 else
+                        _("`{model}` reaches {metric} {value}, {points} points below {other}"))
+        else:
+            template = (_("level with {other}: less than {points} points apart") if level else
+                        _("{points} points above {other}") if diff > 0 else _("{points} points below {other}"))
+        clause = template.format(model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3),
+                                 points=fmt_number(0.05, 2) if level else fmt_number(abs(diff) * 100, 1),
+                                 other=_fmt_model(other, records, metric))
         noise = _noise(spread, (model, other), metric)
         if noise is not None:
-            sentence += (_(", more than the seed-to-seed noise (2 × combined sd = {points} points)")
-                         if abs(diff) > noise else
-                         _(", within the seed-to-seed noise (2 × combined sd = {points} points)")).format(
+            clause += (_(", more than the seed-to-seed noise (2 × combined sd = {points} points)")
+                       if abs(diff) > noise else
+                       _(", within the seed-to-seed noise (2 × combined sd = {points} points)")).format(
                 points=fmt_number(noise * 100, 1))
-        lines.append(sentence + ".")
+        clauses.append(clause)
+    lines = ([clauses[0] + "." if len(clauses) == 1 else
+              _("{clauses}; and {last}.").format(clauses="; ".join(clauses[:-1]), last=clauses[-1])]
+             if clauses else []) + apart_lines
     text = " ".join(lines) if lines else _("`{model}`: {metric} {value}.").format(
         model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3))
     if not _from_this_run(records, model):  # a committed result: say so, and no caveat about this run
@@ -601,6 +609,21 @@ def glove_coverage(share: float, words: int) -> str:
 def words_without_vector(words: Sequence[str]) -> str:
     """The most frequent words GloVe has no vector for."""
     return _("The most frequent words without a vector: {words}.").format(words=_code_list(words))
+
+
+def neighbours_moved(table: pd.DataFrame) -> str:
+    """What fine-tuning did to each word's nearest neighbours, read from 08's table (columns
+    ``(word, "before")`` and ``(word, "after")``, one neighbour a row)."""
+    parts = []
+    for word in dict.fromkeys(w for w, _when in table.columns):
+        before, after = list(table[(word, "before")]), list(table[(word, "after")])
+        gone, came = [w for w in before if w not in after], [w for w in after if w not in before]
+        if not gone:
+            parts.append(_("*{word}* keeps all {k} of its neighbours").format(word=word, k=_plain(len(before))))
+        else:
+            parts.append(_("*{word}* trades {gone} for {came}").format(word=word, gone=_words(gone),
+                                                                            came=_words(came)))
+    return _("Fine-tuning moved the neighbourhoods: {parts}.").format(parts="; ".join(parts)) if parts else ""
 
 
 def matrix_shape(shape: tuple[int, ...]) -> str:

@@ -388,9 +388,10 @@ def hyperparameter_columns(table: pd.DataFrame) -> list[str]:
 
 
 def distinct_configurations(table: pd.DataFrame) -> int:
-    """Configurations tried (a Hyperband trial that carries on an earlier one tries none anew)."""
-    columns = (["tuner"] if "tuner" in table.columns else []) + hyperparameter_columns(table)
-    return len(table[columns].drop_duplicates())
+    """Configurations tried, each counted once: a Hyperband trial that carries on an earlier one
+    tries none anew, and a configuration that several tuners tried (both draw from one seeded
+    sequence) is one configuration. For one tuner's count, pass its rows."""
+    return len(table[hyperparameter_columns(table)].drop_duplicates())
 
 
 def _best_first(table: pd.DataFrame) -> pd.DataFrame:

@@ -95,3 +95,20 @@ def test_failing_examples_come_most_confidently_wrong_first_per_check():
     examples = behaviour.failing_examples(results, n=2)
     assert list(examples["text"]) == ["t2", "t1", "t4", "t5"]  # |p - 0.5| and |p - p_variant|, largest first
     assert list(behaviour.failing_examples(results, n=1)["text"]) == ["t2", "t4"]
+    # the expected verdict in words, not 1.0 / NaN (review L26); a label is kept as it is
+    assert list(examples["expected"]) == ["positive", "positive", "—", "—"]
+    assert behaviour.expected_labels([0, 1.0, float("nan"), None, "negative"]) == \
+        ["negative", "positive", "—", "—", "negative"]
+
+
+def test_failing_examples_read_in_spanish_with_words_for_the_expected_verdict():
+    from course_utils import i18n, localize
+    results = pd.DataFrame({"check": ["a", "b"], "kind": ["expect", "invariant"], "text": ["t1", "t2"],
+                            "variant": ["", "v2"], "expected": [0, None], "p": [0.9, 0.9], "p_variant": [None, 0.1],
+                            "failed": [True, True]})
+    i18n.set_edition("es")
+    try:
+        shown = localize.localized_frame(behaviour.failing_examples(results))
+    finally:
+        i18n.set_edition(None)
+    assert list(shown.iloc[:, 3]) == ["negativa", "—"]

@@ -10,7 +10,7 @@ import pytest
 
 from course_tools import edition
 from course_utils import config
-from course_tools.cells import colab_badge, setup_cell
+from course_tools.cells import PARAMETERS_CELL, colab_badge, parameters_cell, setup_cell
 from course_tools.nbclean import clean_text, smudge_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,10 +103,27 @@ def test_code_cells_are_the_english_ones_and_only_the_edition_parameter_is_added
         if position == 0 and collection.setup:  # the setup cell: the same code, its messages in Spanish
             assert es.source == setup_cell(config.REPO_URL, config.COURSE_REF, "es") != en.source
             assert es.source.splitlines()[1:4] == en.source.splitlines()[1:4]
-        elif "parameters" in en.metadata.get("tags", []):
-            assert es.source == en.source + '\nedition = "es"'
+        elif "parameters" in en.metadata.get("tags", []):  # the same code, its comments in Spanish
+            assert es.source == parameters_cell("es")
+            assert _code(es.source) == _code(en.source) + ['edition = "es"']
         else:
             assert es.source == en.source
+
+
+def _code(cell):
+    """A cell's lines without their comments."""
+    return [line.split("#", 1)[0].rstrip() for line in cell.splitlines() if line.split("#", 1)[0].strip()]
+
+
+def test_the_spanish_parameters_cell_has_spanish_comments_and_the_same_code():
+    """The one cell students are told to edit reads in their language (review L30)."""
+    english, spanish = parameters_cell("en"), parameters_cell("es")
+    assert english == PARAMETERS_CELL
+    assert _code(spanish) == _code(english) + ['edition = "es"']
+    comments = [line.split("#", 1)[1] for line in spanish.splitlines() if "#" in line]
+    assert len(comments) == 5 and not any(c in "\n".join(comments) for c in ("the real course", "beside", "seed", "these"))
+    assert "perfil" in spanish and "semilla" in spanish
+    compile(spanish, "parameters-es", "exec")
 
 
 def test_the_spanish_setup_cell_speaks_spanish_and_runs_the_same_install():
@@ -167,7 +184,8 @@ def test_glossary_terms_give_the_english_term_at_first_use(path, collection):
         first = re.search(rf"\b{term}\b", text, flags=re.I)
         if first:
             after = text[first.end():first.end() + 60]
-            assert re.match(rf"[^.;:]{{0,25}}\*[^*]*{english}", after, flags=re.I), \
+            # the house style, «relleno (*padding*)»: the English in parentheses, not set off by commas (L16)
+            assert re.match(rf"[^.;:,]{{0,25}}\(\*[^*]*{english}", after, flags=re.I), \
                 f"{path.name}: first '{first.group(0)}' lacks '(*{english}*)': ...{text[first.start():first.end() + 60]!r}"
     assert "precisión (*accuracy*)" not in text  # accuracy is exactitud
 
@@ -386,3 +404,76 @@ def test_spanish_readme_opens_every_spanish_notebook_and_reads_as_spanish():
     assert "(README.md)" in readme
     share, n = edition.spanish_share(readme)
     assert share >= 0.9 and n > 100
+
+
+def _assertion_messages(source):
+    """The message of every ``assert`` in a test cell, as its source text (None where it has none)."""
+    import ast
+    tree = ast.parse(source.split('""" # END TEST CONFIG', 1)[-1])
+    return [None if node.msg is None else ast.get_source_segment(source.split('""" # END TEST CONFIG', 1)[-1], node.msg)
+            for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "assignments").glob("a*_*.ipynb")), ids=lambda p: p.stem)
+def test_every_assignment_test_explains_its_failure_in_english_and_spanish(path):
+    """The code cells are shared by both editions, so what a student reads when a test fails, and
+    what the assignment prints, says it in both languages, «English / español» (review L31)."""
+    nb = nbformat.read(path, 4)
+    tests = [c.source for c in nb.cells if c.cell_type == "code" and "def test_" in c.source]
+    assert tests
+    for source in tests:
+        for message in _assertion_messages(source):
+            assert message is not None and " / " in message, f"{path.name}: an assert without a bilingual message"
+    prints = [c.source for c in nb.cells if c.cell_type == "code" and "print(f" in c.source and "reviews" in c.source]
+    assert all("reseñas" in p and ":," not in p for p in prints), f"{path.name}: an English-only print"
+
+
+#: Glossary terms the catalogues must use for an English word (docs/glossary-es.md): the English
+#: word (whole word, in the msgid), what the Spanish must then say, and what it must not.
+GLOSSARY_WORDS = [(r"trials?", r"ensayos?", r"(?<!lo )\bpruebas?\b(?! de comportamiento| rápida| ocultas| visibles)"),
+                  (r"buckets?", r"grupos?|agrupación", r"cubetas?"),
+                  (r"ratings?", r"valoraci(?:ón|ones)", r"puntuaci(?:ón|ones) en estrellas")]
+
+
+def test_catalogues_use_the_glossary_for_trial_bucket_and_rating():
+    """A trial is an «ensayo» (not a «prueba»), a bucket a «grupo», a review's rating a «valoración»
+    (the model's «puntuación» is another thing), in every catalogue (review M3, L2, L3)."""
+    catalogues = [edition.package_catalogue_path(LOCALE), *sorted((ROOT / "notebooks" / "locales" / LOCALE).glob("*.po")),
+                  *sorted((ROOT / "assignments" / "locales" / LOCALE).glob("*.po"))]
+    checked = 0
+    for po in catalogues:
+        for message in edition.read_catalogue(po):
+            if not message.id:
+                continue
+            english = " ".join(message.id) if isinstance(message.id, tuple) else message.id
+            spanish = " ".join(message.string) if isinstance(message.string, tuple) else message.string
+            english = re.sub(r"`[^`]*`", " ", english)
+            for word, wanted, unwanted in GLOSSARY_WORDS:
+                if re.search(rf"\b{word}\b", english, flags=re.I):
+                    checked += 1
+                    assert re.search(wanted, spanish, flags=re.I), f"{po.name}: {english[:60]!r} -> {spanish[:80]!r}"
+                    if word == r"trials?":
+                        assert not re.search(unwanted, re.sub(r"conjunto de prueba|reseñas de prueba|de prueba", "", spanish)), \
+                            f"{po.name}: a trial is an «ensayo»: {spanish[:80]!r}"
+                    else:
+                        assert not re.search(unwanted, spanish, flags=re.I), f"{po.name}: {spanish[:80]!r}"
+    assert checked >= 8
+    assert edition.read_catalogue(edition.package_catalogue_path(LOCALE)).get("score").string == "puntuación del modelo"
+
+
+def test_spanish_readme_has_its_own_results_table_spanish_quotes_and_marks_english_only_links():
+    """README.es.md (review L35, M12): the results table in Spanish, generated like README.md's; « »
+    quotes in its prose; every link to English-only material says «(en inglés)»."""
+    from course_tools import readme as readme_tool
+
+    text = (ROOT / "README.es.md").read_text(encoding="utf-8")
+    block = text.split(readme_tool.START, 1)[1].split(readme_tool.END, 1)[0]
+    assert block.strip() == readme_tool.spanish_results_block().strip(), "run: python -m course_tools.readme"
+    assert "| exactitud |" in block and "0,908" in block and "0.908" not in block
+    prose = re.sub(r"```.*?```|`[^`]*`|\([^)]*\)\]|\]\([^)]*\)", " ", text, flags=re.S)
+    assert '"' not in prose, "straight quotes in README.es.md's prose: use « »"
+    for target, after in re.findall(r"\]\(((?!https?:)[^)]+)\)(.{0,16})", text):
+        if target.split("#")[0] in ("README.md",) and "English version" in text.split(target)[0][-40:]:
+            continue  # the link to the English README says so itself
+        if target.split("#")[0].endswith(".md"):
+            assert "en inglés" in after, f"README.es.md links to {target} without «(en inglés)»"

@@ -23,6 +23,26 @@ def test_compare_models_states_the_difference_and_the_noise():
         "`lstm` reaches accuracy 0.881, 2.7 points below")
 
 
+def test_compare_models_names_the_model_once_for_several_others():
+    """One sentence, the model and its score once (review L36: «`lstm` alcanza … `lstm` alcanza …»)."""
+    text = narrative.compare_models(RECORDS, "lstm", ["majority", "dense", "tfidf_logreg"])
+    assert text == ("`lstm` reaches accuracy 0.881, 38.1 points above `majority` (0.500); 0.7 points above "
+                    "`dense` (0.874); and 2.7 points below `tfidf_logreg` (0.908).")
+    assert text.count("`lstm`") == 1 and text.count("reaches") == 1
+    noisy = narrative.compare_models(RECORDS, "lstm", ["dense", "dense"], spread=SPREAD)
+    assert noisy.count("reaches") == 1 and noisy.count("within the seed-to-seed noise") == 2
+
+
+def test_neighbours_moved_is_read_from_the_table_beside_it():
+    """08's sentence on fine-tuning is computed from the neighbours table (review L28)."""
+    table = pd.DataFrame({("boring", "before"): ["awfully", "pretty", "funny"],
+                          ("boring", "after"): ["awful", "awfully", "bored"],
+                          ("waste", "before"): ["wastes", "toxic", "water"], ("waste", "after"): ["water", "wastes", "toxic"]})
+    assert narrative.neighbours_moved(table) == ("Fine-tuning moved the neighbourhoods: *boring* trades *pretty*, "
+                                                 "*funny* for *awful*, *bored*; *waste* keeps all 3 of its neighbours.")
+    assert narrative.neighbours_moved(pd.DataFrame()) == ""
+
+
 def test_ranking_orders_models_and_places_the_reference():
     text = narrative.ranking(RECORDS)
     assert text.startswith("In this table: `tfidf_logreg` 0.908 > `lstm` 0.881 > `dense` 0.874.")

@@ -98,6 +98,18 @@ def test_comparison_sentence_is_computed_and_calls_ties():
     assert "Hyperband found the better configuration here, by 5.0 points of validation accuracy" in text
 
 
+def test_distinct_configurations_counts_a_configuration_both_tuners_tried_once():
+    """09's cost table: both tuners draw from one seeded sequence, so Hyperband's first trials
+    repeat random search's configurations; the search tried the union (review L27)."""
+    table = _table()  # random search: 8, 16; Hyperband: 8, 16, 32
+    assert tuning.distinct_configurations(table) == 3
+    assert [tuning.distinct_configurations(rows) for _, rows in table.groupby("tuner", sort=False)] == [2, 3]
+    assert tuning.distinct_configurations(table.assign(units=[8, 16, 64, 128, 32])) == 5
+    assert "the 2 tuners tried 3 configurations" in narrative.grid_cost(
+        {"configurations": 432, "folds": 3, "hours": 55.7},
+        {"configurations": tuning.distinct_configurations(table), "hours": 0.023})
+
+
 def test_search_progress_draws_best_so_far_per_tuner():
     fig = tuning.search_progress(_table())
     lines = {line.get_label(): line for line in fig.axes[0].get_lines()}

@@ -57,11 +57,30 @@ def _literal(text: str, indent: int, width: int = 64) -> str:
 #: In Colab it installs the pinned release of this package; elsewhere it only checks.
 SETUP_CELL = setup_cell(config.REPO_URL, config.COURSE_REF)
 
-#: The papermill parameters cell (tagged ``parameters``) every notebook carries.
-PARAMETERS_CELL = '''# Parameters (papermill overrides these; see `make smoke` / `make all`)
-profile = "full"    # "smoke": a small subset, one epoch; "full": the real course run
-output_dir = None   # None: outputs/<profile> beside this notebook
-seed = None         # None: the profile's seed'''
+#: What the parameters cell's comments say, marked for the catalogues (``i18n.N_``): it is the one
+#: cell students are told to edit, so each edition's cell speaks its language (``parameters_cell``).
+_PARAMETERS_COMMENTS = (
+    N_("# Parameters (papermill overrides these; see `make smoke` / `make all`)"),
+    N_('# "smoke": a small subset, one epoch; "full": the real course run'),
+    N_("# None: outputs/<profile> beside this notebook"),
+    N_("# None: the profile's seed"),
+    N_("# the edition's language"),
+)
+
+
+def parameters_cell(edition: str = "en") -> str:
+    """The papermill parameters cell (tagged ``parameters``) of ``edition``: the same code in every
+    edition, its comments in the edition's language; a translation's also sets ``edition``."""
+    head, profile, output, seed, language = (gettext(c, edition=edition) for c in _PARAMETERS_COMMENTS)
+    cell = f'''{head}
+profile = "full"    {profile}
+output_dir = None   {output}
+seed = None         {seed}'''
+    return cell if edition == "en" else cell + f'\nedition = "{edition}"   {language}'
+
+
+#: The English parameters cell every English notebook carries.
+PARAMETERS_CELL = parameters_cell()
 _EDITION_LINE = re.compile(r"""^(edition\s*=\s*)(["'])[A-Za-z_]*\2""", re.MULTILINE)
 
 #: The "Open in Colab" badge line at the top of a notebook's first cell, with the blank line after it.
@@ -113,7 +132,7 @@ def sync_notebook(path: Path, edition: str = "en") -> bool:
     title.source = colab_badge(name) + "\n\n" + BADGE.sub("", title.source, count=1)
     code = [c for c in nb.cells if c.cell_type == "code"]
     code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, edition)
-    code[1].source = PARAMETERS_CELL if edition == "en" else set_edition_parameter(PARAMETERS_CELL, edition)
+    code[1].source = parameters_cell(edition)
     code[1].metadata["tags"] = ["parameters"]
     if nbformat.writes(nb) == before:
         return False

@@ -51,7 +51,7 @@ from babel.messages.pofile import normalize, read_po, unescape, write_po
 import course_utils
 from course_utils import config
 from course_utils.fileio import write_text_atomic
-from .cells import BADGE, colab_badge, set_edition_parameter, setup_cell
+from .cells import BADGE, PARAMETERS_CELL, colab_badge, parameters_cell, set_edition_parameter, setup_cell
 # This module works on a checkout: its folders are resolved on import (layout.NotACheckoutError if none).
 from .layout import ASSIGNMENTS_DIR, NOTEBOOK_DIR, discover, find_assignments
 from .nbclean import checkout_text, clean_text
@@ -416,7 +416,9 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
         code[0].source = setup_cell(config.REPO_URL, config.COURSE_REF, locale)
     for position, cell in enumerate(code):
         if "parameters" in cell.metadata.get("tags", []):
-            cell.source = set_edition_parameter(cell.source, locale)
+            # the course's own cell gets its edition's comments; any other, the edition line alone
+            cell.source = (parameters_cell(locale) if cell.source == PARAMETERS_CELL
+                           else set_edition_parameter(cell.source, locale))
         if existing is not None and position < len(old_code) and old_code[position].source == cell.source:
             reuse[position] = old_code[position]
     for position, old in reuse.items():

@@ -14,23 +14,46 @@ import pandas as pd
 
 from course_utils import results
 from course_utils.fileio import write_text_atomic
+from course_utils.i18n import N_, fmt_number, gettext
 from .validation import BEST_SEED_MEAN_TARGET, BEST_TARGET, TARGETS
 
 START, END = "<!-- results:start (make outputs writes this table) -->", "<!-- results:end -->"
 
 #: What each committed model is, in the words of the notebook that trains it.
 DESCRIPTIONS = {
-    "tfidf_logreg": "TF-IDF 1–2-grams + logistic regression (reference)",
-    "bigru": "bidirectional GRU, GloVe fine-tuned",
-    "gru": "GRU, GloVe fine-tuned",
-    "bigru_2x": "stacked bidirectional GRU (2 layers)",
-    "lstm": "LSTM, GloVe fine-tuned",
-    "bigru_learned": "bidirectional GRU, embedding learned from scratch",
-    "dense": "Dense (GloVe embedding fine-tuned, pooling)",
-    "glove_frozen": "bidirectional GRU, GloVe frozen",
+    "tfidf_logreg": N_("TF-IDF 1–2-grams + logistic regression (reference)"),
+    "bigru": N_("bidirectional GRU, GloVe fine-tuned"),
+    "gru": N_("GRU, GloVe fine-tuned"),
+    "bigru_2x": N_("stacked bidirectional GRU (2 layers)"),
+    "lstm": N_("LSTM, GloVe fine-tuned"),
+    "bigru_learned": N_("bidirectional GRU, embedding learned from scratch"),
+    "dense": N_("Dense (GloVe embedding fine-tuned, pooling)"),
+    "glove_frozen": N_("bidirectional GRU, GloVe frozen"),
     "simplernn": "SimpleRNN",
-    "majority": "majority class",
+    "majority": N_("majority class"),
 }
+
+#: The Spanish README's table (README.es.md): its header and the line under it.
+_HEADER_ES = N_("| model | notebook | accuracy | F1 | ROC-AUC | accuracy over seeds (runs: mean ± sd) |")
+_RUN_ES = N_("Committed run: seed 42, {backend} backend, profile `{profile}`. Which accuracy targets it meets, "
+             "and how the best neural model compares with the TF-IDF reference: see the same table in "
+             "[README.md](README.md#results-full-profile-official-25000-review-test-set) (in English).")
+
+
+def spanish_results_block(edition: str = "es") -> str:
+    """README.es.md's block: the same table as :func:`results_block`'s, its labels in ``edition``'s
+    language and its numbers in that edition's typography."""
+    records = results.summary()
+    def n(x: float) -> str:
+        return fmt_number(x, 3, edition=edition)
+    lines = [gettext(_HEADER_ES, edition=edition), "| --- | --- | ---: | ---: | ---: | --- |"]
+    for model, row in records.iterrows():
+        seeds = "" if pd.isna(row["seed_runs"]) else f"{int(row['seed_runs'])}: {n(row['seed_mean'])} ± {n(row['seed_sd'])}"
+        lines.append(f"| {gettext(DESCRIPTIONS.get(model, model), edition=edition)} | {row['notebook'][:2]} | "
+                     f"{n(row['accuracy'])} | {n(row['f1'])} | {n(row['roc_auc'])} | {seeds} |")
+    first = records.drop(index=["tfidf_logreg", "majority"], errors="ignore").iloc[0]
+    return "\n".join([*lines, "", gettext(_RUN_ES, edition=edition).format(backend=first["backend"],
+                                                                           profile=first["profile"])])
 
 
 def results_block() -> str:
@@ -40,7 +63,7 @@ def results_block() -> str:
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for model, row in records.iterrows():
         seeds = "" if pd.isna(row["seed_runs"]) else f"{int(row['seed_runs'])}: {row['seed_mean']:.3f} ± {row['seed_sd']:.3f}"
-        lines.append(f"| {DESCRIPTIONS.get(model, model)} | {row['notebook'][:2]} | {row['accuracy']:.3f} | "
+        lines.append(f"| {gettext(DESCRIPTIONS.get(model, model), edition='en')} | {row['notebook'][:2]} | {row['accuracy']:.3f} | "
                      f"{row['f1']:.3f} | {row['roc_auc']:.3f} | {seeds} |")
     neural = records.drop(index=["tfidf_logreg", "majority"], errors="ignore")
     met = [f"{m} ≥ {t}" for m, t in TARGETS.items() if m in records.index and records.loc[m, "accuracy"] >= t]
@@ -71,14 +94,16 @@ def results_block() -> str:
 
 
 def update(path: str | Path) -> bool:
-    """Rewrite README's results block from the committed results; True if it changed."""
+    """Rewrite README's results block from the committed results (README.es.md's in Spanish);
+    True if it changed."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     if START not in text or END not in text:
         raise ValueError(f"{path} has no results block: add the lines {START!r} and {END!r} where the table goes.")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{results_block()}\n{END}{tail}"
+    block = spanish_results_block() if path.name == "README.es.md" else results_block()
+    new = f"{head}{START}\n{block}\n{END}{tail}"
     if new != text:
         write_text_atomic(path, new)
     return new != text
@@ -86,10 +111,11 @@ def update(path: str | Path) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("readme", nargs="?", default="README.md")
+    parser.add_argument("readme", nargs="*", default=["README.md", "README.es.md"])
     args = parser.parse_args(argv)
-    changed = update(args.readme)
-    print(f"{args.readme}: results table {'updated' if changed else 'already up to date'}")
+    for readme in args.readme:
+        changed = update(readme)
+        print(f"{readme}: results table {'updated' if changed else 'already up to date'}")
     return 0
 
 
