@@ -176,7 +176,7 @@ def _distinct_first_lengths(plan: list) -> list:
 def accepts_any_length(model: keras.Model) -> bool:
     """True when the model's (single) input has no fixed length, i.e. it can be fed bucketed batches."""
     inputs = getattr(model, "inputs", None)
-    return bool(inputs) and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[1] is None
+    return bool(inputs) and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[1] is None  # type: ignore[arg-type, index]  # bool(inputs) excludes None
 
 
 #: The score of a review with no token: the model is not asked (a fully masked row stops cuDNN).

@@ -132,7 +132,7 @@ class Vocabulary:
         return len(self.words)
 
     def __contains__(self, word: str) -> bool:
-        return word in self._index
+        return word in self._index  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
 
     @classmethod
     def build(cls, texts: Iterable[str], max_size: int = 20000, min_count: int = 1) -> "Vocabulary":
@@ -146,7 +146,7 @@ class Vocabulary:
         """Like :meth:`build`, from texts that are already tokenized."""
         if max_size < 3:
             raise ValueError(f"max_size must leave room for words beyond <pad> and <oov>, got {max_size}.")
-        counts = Counter()
+        counts = Counter()  # type: Counter[str]
         for tokens in token_lists:
             counts.update(tokens)
         ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
@@ -154,7 +154,7 @@ class Vocabulary:
 
     def index(self, word: str) -> int:
         """The index of ``word``, or ``OOV`` (1) if it is not in the vocabulary."""
-        return self._index.get(word, OOV)
+        return self._index.get(word, OOV)  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
 
     def encode(self, text: str, *, drop_unknown: bool = False) -> list[int]:
         """Turn one text into a list of indices (unknown words -> 1, or left out)."""
@@ -166,7 +166,7 @@ class Vocabulary:
 
     def encode_tokens(self, tokens: Iterable[str], *, drop_unknown: bool = False) -> list[int]:
         """Encode an already tokenized text; ``drop_unknown`` leaves out-of-vocabulary words out."""
-        get = self._index.get
+        get = self._index.get  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
         if drop_unknown:
             return [i for i in (get(t, OOV) for t in tokens) if i != OOV]
         return [get(t, OOV) for t in tokens]
@@ -254,7 +254,7 @@ def truncation_share(sequences: Sequence[Sequence[int]], maxlen: int) -> float:
 
 def token_coverage(texts: Iterable[str], vocab_sizes: Sequence[int]) -> dict[int, float]:
     """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``."""
-    counts = Counter()
+    counts = Counter()  # type: Counter[str]
     for text in texts:
         counts.update(tokenize(text))
     freq = np.sort(np.fromiter(counts.values(), dtype=np.int64))[::-1]
@@ -305,9 +305,9 @@ def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_text
     vocab = Vocabulary.from_tokens(train_tokens, max_size=vocab_size)
     pad = dict(maxlen=maxlen, padding=padding, truncating=truncating)
     return EncodedData(
-        x_train=pad_sequences([vocab.encode_tokens(t, drop_unknown=drop_unknown) for t in train_tokens], **pad),
+        x_train=pad_sequences([vocab.encode_tokens(t, drop_unknown=drop_unknown) for t in train_tokens], **pad),  # type: ignore[arg-type]  # **pad: maxlen is an int, padding and truncating are str
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=pad_sequences(vocab.encode_many(test_texts, drop_unknown=drop_unknown), **pad),
+        x_test=pad_sequences(vocab.encode_many(test_texts, drop_unknown=drop_unknown), **pad),  # type: ignore[arg-type]  # **pad: maxlen is an int, padding and truncating are str
         y_test=np.asarray(y_test, dtype=np.int32),
         vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating, drop_unknown=drop_unknown,
     )

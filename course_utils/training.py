@@ -294,7 +294,7 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if resume is not None:
         hist = resume.history  # the epochs before the interruption too
-        shutil.rmtree(backup_dir, ignore_errors=True)
+        shutil.rmtree(backup_dir, ignore_errors=True)  # type: ignore[arg-type]  # resume implies backup_dir
     result = TrainingResult(history=hist, epoch_seconds=log.seconds,
                             best_epoch=int(early.best_epoch) + 1, validation_size=len(y_val))
     if history_path is not None:
