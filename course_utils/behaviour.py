@@ -116,6 +116,8 @@ def run_checks(score: Scorer, checks: Sequence[Check] | None = None, *,
     rows = []
     for check in checks:
         p = np.asarray(score(list(check.texts)), dtype=float).ravel()
+        p_variant: np.ndarray | list[float]
+        expected: list[float]
         if check.kind == "expect":
             failed = (p >= threshold).astype(int) != np.asarray(check.labels)
             variants, p_variant, expected = [""] * len(p), [np.nan] * len(p), list(check.labels)

@@ -161,7 +161,10 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
                 if not match:
                     continue
                 split, label, idx, rating = match.groups()
-                data = archive.extractfile(member).read()
+                file = archive.extractfile(member)  # None for anything but a regular file
+                if file is None:
+                    continue
+                data = file.read()
                 rows.append((split, LABELS[label], int(idx), int(rating), decode(data)))
                 bar.update(1)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:

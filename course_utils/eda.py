@@ -21,7 +21,8 @@ def word_lengths(texts: Iterable[str]) -> np.ndarray:
 
 def html_residue(texts: Iterable[str]) -> pd.DataFrame:
     """HTML tags left in the reviews: per tag, the reviews containing it and total occurrences."""
-    reviews, total = Counter(), Counter()
+    reviews: Counter[str] = Counter()
+    total: Counter[str] = Counter()
     for text in texts:
         tags = [t.lower() for t in _TAG.findall(text)]
         total.update(tags)
@@ -34,7 +35,7 @@ def html_residue(texts: Iterable[str]) -> pd.DataFrame:
 
 def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool = True) -> pd.Series:
     """The ``n`` most frequent tokens, optionally without English stop words."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for text in texts:
         counts.update(tokenize(text))
     if drop_stop_words:
@@ -48,7 +49,7 @@ def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool =
 def distinctive_words(texts: Iterable[str], labels: Iterable[int], n: int = 15,
                       min_count: int = 50) -> dict[str, pd.Series]:
     """Words most typical of each class by smoothed log-odds ratio (frequency alone shows 'the')."""
-    counts = {0: Counter(), 1: Counter()}
+    counts: dict[int, Counter[str]] = {0: Counter(), 1: Counter()}
     for text, label in zip(texts, labels):
         counts[int(label)].update(tokenize(text))
     vocab = sorted(w for w in set(counts[0]) | set(counts[1]) if counts[0][w] + counts[1][w] >= min_count)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,10 @@ class WordVectors:
     def __post_init__(self) -> None:
         if len(self.words) != len(self.vectors):
             raise ValueError(f"{len(self.words)} words but {len(self.vectors)} vectors.")
-        object.__setattr__(self, "_index", {w: i for i, w in enumerate(self.words)})
+
+    @cached_property  # not a field: built from ``words`` on first use (it writes past the frozen __setattr__)
+    def _index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
 
     @property
     def dim(self) -> int:

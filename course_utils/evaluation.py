@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,9 +83,9 @@ class MetricsRecord:
     def from_scores(cls, model: str, profile: str, y_true, y_score, *, params: int, epochs: int,
                     train_seconds: float, **kwargs) -> MetricsRecord:
         """Compute the metrics from scores and fill a record."""
+        metrics: dict[str, Any] = classification_metrics(y_true, y_score)  # the six metric fields
         return cls(model=model, profile=profile, params=int(params), epochs=int(epochs),
-                   train_seconds=float(train_seconds),
-                   **classification_metrics(y_true, y_score), **kwargs)
+                   train_seconds=float(train_seconds), **metrics, **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict) -> MetricsRecord:

@@ -5,6 +5,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from collections.abc import Sequence
 
 import keras
@@ -88,15 +89,15 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
     """
     output_dir = Path(output_dir)
     name = model.name
-    settings = dict(epochs=epochs or profile.epochs, batch_size=batch_size or profile.batch_size,
-                    seed=profile.seed, validation_fraction=profile.validation_fraction)
+    settings: dict[str, Any] = dict(epochs=epochs or profile.epochs, batch_size=batch_size or profile.batch_size,
+                                    seed=profile.seed, validation_fraction=profile.validation_fraction)
     key = reuse.training_key(model, encoded.x_train, encoded.y_train,
                              {**settings, **{k: _describe(v) for k, v in fit_kwargs.items()}})
     store = reuse.StoredModel(output_dir, name)
     history_path = output_dir / "histories" / f"{name}.json"
     entry = store.matches(key)
     reused = _reused(store, entry, history_path, encoded) if entry is not None else None
-    if reused is not None:
+    if entry is not None and reused is not None:  # (reused implies entry)
         model, result, scores = reused
         say(reused_notice(name, entry, store))
     else:

@@ -25,7 +25,8 @@ class Session:
     def __repr__(self) -> str:
         from .i18n import _, fmt_int
         p = self.profile
-        size = _("all") if p.train_size is None else f"{fmt_int(p.train_size)}/{fmt_int(p.test_size)}"
+        test = _("all") if p.test_size is None else fmt_int(p.test_size)
+        size = _("all") if p.train_size is None else f"{fmt_int(p.train_size)}/{test}"
         return _("Session(profile={profile}, train/test reviews={size}, vocab={vocab}, maxlen={maxlen}, "
                  "epochs<={epochs}, seed={seed}, output_dir={output_dir})").format(
             profile=repr(p.name), size=size, vocab=fmt_int(p.vocab_size), maxlen=p.maxlen, epochs=p.epochs,

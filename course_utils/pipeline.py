@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,8 +85,8 @@ def encode_cached(data: ImdbData, *, vocab_size: int, maxlen: int, padding: str 
                   truncating: str = "pre", drop_unknown: bool = False, use_cache: bool = True) -> EncodedData:
     """``text.encode_dataset`` on both splits of ``data``, reusing a cached result when the
     reviews and settings are the same (``use_cache=False`` always recomputes)."""
-    settings = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
-                    truncating=truncating, drop_unknown=bool(drop_unknown))
+    settings: dict[str, Any] = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
+                                    truncating=truncating, drop_unknown=bool(drop_unknown))
     def encode() -> EncodedData:
         return encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label, **settings)
 

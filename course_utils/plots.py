@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -12,6 +13,7 @@ if not os.environ.get("DISPLAY") and "ipykernel" not in str(matplotlib.get_backe
     matplotlib.use("Agg")  # headless scripts and tests; notebooks keep their inline backend
 
 import matplotlib.pyplot as plt
+import matplotlib.legend
 import matplotlib.text
 import matplotlib.ticker
 import matplotlib.transforms
@@ -31,10 +33,10 @@ PALETTE = {"negative": "#D55E00", "positive": "#0072B2"}
 CURVE_COLOURS = tuple(sns.color_palette("colorblind", 10).as_hex())
 LINE_STYLES = ("-", "--", "-.", (0, (5, 1, 1, 1, 1, 1)))  # the last: dash, dot, dot
 #: The chance diagonal of a ROC plot: black and dotted, unlike every curve.
-CHANCE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.0}
+CHANCE_STYLE: dict[str, Any] = {"color": "black", "linestyle": ":", "linewidth": 1.0}
 
 
-def curve_styles(n: int) -> list[dict[str, object]]:
+def curve_styles(n: int) -> list[dict[str, Any]]:
     """``n`` distinct line styles (``color`` and ``linestyle``) for the curves of one figure.
 
     Up to ten curves get ten different colours; the line style also changes from one curve to
@@ -363,8 +365,8 @@ def failure_heatmap(rates: pd.DataFrame, *, title: str | None = None) -> plt.Fig
 def alt_text(fig: plt.Figure) -> str:
     """A one-line description of a figure for screen readers, from its titles and axis labels."""
     parts = []
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        parts.append(fig._suptitle.get_text())
+    if fig.get_suptitle():
+        parts.append(fig.get_suptitle())
     for ax in fig.axes:
         bits = [ax.get_title()] + [(_("x: {label}") if axis == "x" else _("y: {label}")).format(label=label)
                                    for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
@@ -382,9 +384,10 @@ def text_problems(fig: plt.Figure) -> list[str]:
     point labels, legend entries) after drawing it as saved (``bbox_inches="tight"``).
     """
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas (the stub's base has none)
     figure_box = fig.get_tightbbox(renderer).transformed(matplotlib.transforms.Affine2D().scale(fig.dpi))
-    texts, legends = [], []
+    texts = []
+    legends: list[matplotlib.legend.Legend] = []
     tick_labels, drawn_ticks = set(), set()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
@@ -402,8 +405,9 @@ def text_problems(fig: plt.Figure) -> list[str]:
             if box.width > 0 and box.height > 0:
                 texts.append((text, box))
     for ax in fig.axes:
-        if ax.get_legend() is not None:
-            legends.append(ax.get_legend())
+        legend = ax.get_legend()
+        if legend is not None:
+            legends.append(legend)
     problems = []
     for i, (a, box_a) in enumerate(texts):
         if (box_a.x0 < figure_box.x0 - 1 or box_a.x1 > figure_box.x1 + 1 or box_a.y0 < figure_box.y0 - 1

@@ -25,7 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from collections.abc import Callable, Mapping, Sequence
 
 import keras
@@ -41,7 +41,7 @@ from .progress import progress_bar
 from .training import seed_everything, steady_tf_input, validation_split
 
 TunerKind = Literal["random", "hyperband"]
-TUNERS: tuple[str, ...] = ("random", "hyperband")
+TUNERS: tuple[TunerKind, ...] = ("random", "hyperband")
 #: What the search space may choose: keyword arguments of :func:`models.build_recurrent`.
 HYPERPARAMETERS: tuple[str, ...] = ("learning_rate", "units", "dropout", "embedding_dim")
 #: Labels used in tables, figures and sentences.
@@ -201,7 +201,7 @@ class RecurrentHyperModel(kt.HyperModel):
 
     def __init__(self, space: Mapping[str, Sequence], *, vocab_size: int, maxlen: int,
                  kind: models.RecurrentKind = "gru", seed: int = 42, batch_size: int = 64,
-                 fixed: Mapping[str, object] | None = None) -> None:
+                 fixed: Mapping[str, Any] | None = None) -> None:
         super().__init__(name=f"tuned_{kind}")
         self.space = check_space(space)
         fixed = dict(fixed or {})
@@ -237,6 +237,7 @@ class _Reporting:
     import unless a TensorBoard callback is used."""
 
     report: Callable[[str, dict, dict], None] | None = None
+    oracle: Any  # the tuner's (KerasTuner's class beside this mixin sets it)
 
     def __init__(self, *args, report: Callable[[str, dict, dict], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
