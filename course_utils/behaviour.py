@@ -70,7 +70,13 @@ def _typo(word: str) -> str:
 
 
 def default_suite() -> list[Check]:
-    """The workbook's suite: six capabilities, a few dozen sentences each."""
+    """The workbook's suite: six capabilities, a few dozen sentences each.
+
+    Returns
+    -------
+    list of Check
+        The checks, in the order the notebook reports them.
+    """
     neg_pos = expand("The {noun} was not {adj}.", noun=NOUNS, adj=POSITIVE)
     neg_neg = expand("The {noun} was not {adj} at all.", noun=NOUNS, adj=NEGATIVE)
     contrast_up = expand("I expected the {noun} to be {bad}, but it was {good}.", noun=NOUNS[:3],
@@ -111,6 +117,20 @@ def run_checks(score: Scorer, checks: Sequence[Check] | None = None, *,
     Columns: check, capability, kind, text, variant, expected, p, p_variant, failed.
     An expectation fails when the verdict differs from the label; an invariance fails when
     the text and its variant get different verdicts.
+
+    Parameters
+    ----------
+    score : Scorer
+        Texts -> p(positive), e.g. :func:`model_scorer`'s.
+    checks : sequence of Check, optional
+        The checks to run (default: :func:`default_suite`).
+    threshold : float, default 0.5
+        A p at or above it is a positive verdict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sentence, with the columns above.
     """
     checks = default_suite() if checks is None else list(checks)
     rows = []
@@ -151,7 +171,20 @@ def failing_examples(results: pd.DataFrame, n: int = 2) -> pd.DataFrame:
 
 
 def model_scorer(model, encoded) -> Scorer:
-    """A scorer (texts -> p(positive)) for a trained model and the encoding it was trained on."""
+    """A scorer (texts -> p(positive)) for a trained model and the encoding it was trained on.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier with one sigmoid output.
+    encoded : EncodedData
+        The encoding the model was trained on (its vocabulary and ``maxlen``).
+
+    Returns
+    -------
+    Scorer
+        A function from a list of texts to an array of p(positive).
+    """
     from .experiment import predict_reviews
 
     return lambda texts: predict_reviews(model, encoded, list(texts))["p(positive)"].to_numpy(dtype=float)

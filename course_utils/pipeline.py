@@ -107,6 +107,28 @@ def prepare(profile: Profile, *, vocab_size: int | None = None, maxlen: int | No
     """Load the profile's reviews and encode them (vocabulary from the training split only).
 
     The encoded arrays are cached between notebooks (see :func:`encode_cached`).
+
+    Parameters
+    ----------
+    profile : Profile
+        Decides the data subsample and the default encoding settings.
+    vocab_size, maxlen : int, optional
+        Override the profile's.
+    padding, truncating : {"pre", "post"}, default "pre"
+        Where sequences are padded and cut.
+    path : path, optional
+        Where the dataset is.
+    data : ImdbData, optional
+        Reviews already loaded (then ``path`` is not read).
+    drop_unknown : bool, optional
+        Override the profile's (leave out-of-vocabulary words out).
+    use_cache : bool, default True
+        Reuse cached encoded arrays.
+
+    Returns
+    -------
+    tuple of (ImdbData, EncodedData)
+        The reviews and their encoding.
     """
     data = data if data is not None else load_profile_data(profile, path, progress=False)
     encoded = encode_cached(data, vocab_size=vocab_size or profile.vocab_size,

@@ -108,12 +108,33 @@ def standardize(text: str) -> str:
     by :func:`clean_text` (Unicode normalised, HTML tags, ``<script>`` content and entities handled,
     zero-width characters deleted) and curly apostrophes become ``'`` (``"don’t"`` -> ``"don't"``).
     The same function prepares the training reviews and any review a student types.
+
+    Parameters
+    ----------
+    text : str
+        A raw review.
+
+    Returns
+    -------
+    str
+        The standardized text.
     """
     return " ".join(_TOKEN.findall(_normalise(text, "standardize")))
 
 
 def tokenize(text: str) -> list[str]:
-    """Split a review into standardized word tokens (``"Don’t!"`` -> ``["don't"]``)."""
+    """Split a review into standardized word tokens (``"Don’t!"`` -> ``["don't"]``).
+
+    Parameters
+    ----------
+    text : str
+        A raw review.
+
+    Returns
+    -------
+    list of str
+        Its tokens, in order.
+    """
     return _TOKEN.findall(_normalise(text, "tokenize"))
 
 
@@ -236,24 +257,74 @@ def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, *, padding: s
 
 
 def sequence_lengths(sequences: Sequence[Sequence[int]]) -> np.ndarray:
-    """Length of each sequence, as an array."""
+    """Length of each sequence, as an array.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int per sequence.
+    """
     return np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
 
 
 def length_percentiles(sequences: Sequence[Sequence[int]],
                        q: Sequence[float] = (50, 75, 90, 95, 99)) -> dict[float, int]:
-    """Percentiles of sequence length, to choose ``maxlen`` from data rather than folklore."""
+    """Percentiles of sequence length, to choose ``maxlen`` from data rather than folklore.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+    q : sequence of float, default (50, 75, 90, 95, 99)
+        The percentiles.
+
+    Returns
+    -------
+    dict of float to int
+        Each percentile's length, as an int.
+    """
     lengths = sequence_lengths(sequences)
     return {p: int(np.percentile(lengths, p)) for p in q}
 
 
 def truncation_share(sequences: Sequence[Sequence[int]], maxlen: int) -> float:
-    """Fraction of reviews that lose tokens when cut to ``maxlen``."""
+    """Fraction of reviews that lose tokens when cut to ``maxlen``.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+    maxlen : int
+        The length they are cut to.
+
+    Returns
+    -------
+    float
+        The share, 0 to 1.
+    """
     return float(np.mean(sequence_lengths(sequences) > maxlen))
 
 
 def token_coverage(texts: Iterable[str], vocab_sizes: Sequence[int]) -> dict[int, float]:
-    """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``."""
+    """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The reviews.
+    vocab_sizes : sequence of int
+        The values of ``k``.
+
+    Returns
+    -------
+    dict of int to float
+        The covered share, 0 to 1, for each ``k``.
+    """
     counts = Counter()  # type: Counter[str]
     for text in texts:
         counts.update(tokenize(text))
@@ -285,7 +356,31 @@ class EncodedData:
 
 def encode_review(text: str, vocab: Vocabulary, maxlen: int, *, padding: str = "pre",
                   truncating: str = "pre", drop_unknown: bool = False) -> np.ndarray:
-    """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input."""
+    """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input.
+
+    Parameters
+    ----------
+    text : str
+        The review.
+    vocab : Vocabulary
+        The vocabulary the model was trained with.
+    maxlen : int
+        The model's input length.
+    padding, truncating : {"pre", "post"}, default "pre"
+        As the training data was padded and cut.
+    drop_unknown : bool, default False
+        Leave out-of-vocabulary words out, as the training data did.
+
+    Returns
+    -------
+    numpy.ndarray
+        Int array of shape ``(1, maxlen)``.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str.
+    """
     if not isinstance(text, str):
         raise TypeError(f"encode_review expects the review as a str, got {type(text).__name__}.")
     return pad_sequences([vocab.encode(text, drop_unknown=drop_unknown)], maxlen, padding=padding,
@@ -314,7 +409,20 @@ def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_text
 
 
 def unknown_rate(vocab: Vocabulary, texts: Iterable[str]) -> float:
-    """Share of running tokens in ``texts`` that are outside ``vocab`` (would become ``<oov>``)."""
+    """Share of running tokens in ``texts`` that are outside ``vocab`` (would become ``<oov>``).
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The vocabulary.
+    texts : iterable of str
+        The reviews.
+
+    Returns
+    -------
+    float
+        The share, 0 to 1.
+    """
     known = total = 0
     for text in texts:
         tokens = tokenize(text)

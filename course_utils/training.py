@@ -89,6 +89,25 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     """Stratified, seeded hold-out carved from the training data: ``x_tr, x_val, y_tr, y_val``.
 
     (Keras's own ``validation_split`` takes the *last* rows, which in IMDB are all one class.)
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The training inputs and labels.
+    fraction : float
+        The share held out, strictly between 0 and 1.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x_tr, x_val, y_tr, y_val)``.
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not in (0, 1).
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}.")
