@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup lab test smoke all gpu validate outputs seeds cells edition assign grade tune bench mutate clean site release-check
+.PHONY: help setup lab test lint smoke all gpu validate outputs seeds cells edition assign grade tune bench mutate clean site release-check
 
 #: Variables whose values `make help` writes into the targets' descriptions.
 HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
@@ -70,6 +70,10 @@ lab: setup  ## Open the notebooks in JupyterLab, with this environment's Python 
 test: setup  ## Run the test suite: unit tests on 2 workers (≈ 3.5 min), then smoke notebooks, sandboxed grading, site and bench (≈ 9 min)
 	$(PY) -m pytest -m "not notebooks" -n 2
 	$(PY) -m pytest -m notebooks
+
+lint: setup  ## Static checks: ruff, then mypy, over both packages and the tests (pyproject's [tool.ruff] and [tool.mypy])
+	$(PY) -m ruff check course_utils tools/course_tools tests
+	$(PY) -m mypy
 
 smoke: setup  ## Execute every notebook in the smoke profile into $(OUTPUT)/smoke (≈ 3-4 min on 2 cores; EDITION=es: the Spanish notebooks, same outputs)
 	$(PY) -m course_tools.runner --profile smoke --output-dir $(OUTPUT)/smoke --edition $(EDITION)

@@ -34,7 +34,18 @@ def review_lengths(x: np.ndarray) -> np.ndarray:
 
 
 def left_align(x: np.ndarray) -> np.ndarray:
-    """Move each row's tokens to the front, in order (right padding), keeping the shape."""
+    """Move each row's tokens to the front, in order (right padding), keeping the shape.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Padded sequences, shape ``(n, maxlen)``, padding 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype, each row's tokens first and its padding after them.
+    """
     x = np.asarray(x)
     real = x != 0
     order = np.argsort(~real, axis=1, kind="stable")  # real tokens first, each group in order
@@ -176,7 +187,7 @@ def _distinct_first_lengths(plan: list) -> list:
 def accepts_any_length(model: keras.Model) -> bool:
     """True when the model's (single) input has no fixed length, i.e. it can be fed bucketed batches."""
     inputs = getattr(model, "inputs", None)
-    return bool(inputs) and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[1] is None
+    return bool(inputs) and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[1] is None  # type: ignore[arg-type, index]  # bool(inputs) excludes None
 
 
 #: The score of a review with no token: the model is not asked (a fully masked row stops cuDNN).
@@ -205,6 +216,21 @@ def padding_cost(lengths: np.ndarray, maxlen: int, batch_size: int) -> dict[str,
     """Recurrent steps per epoch with fixed ``maxlen`` batches against length buckets.
 
     Returns the steps of each, the steps that hold a real token, and the padded share of each.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray
+        Tokens per review (after truncation to ``maxlen``).
+    maxlen : int
+        The fixed batches' length.
+    batch_size : int
+        Reviews per batch.
+
+    Returns
+    -------
+    dict of str to float
+        ``fixed_steps``, ``bucketed_steps``, ``real_steps``, ``fixed_padding``,
+        ``bucketed_padding`` and ``ratio`` (bucketed steps over fixed steps).
     """
     lengths = np.minimum(np.asarray(lengths), maxlen)
     fixed = int(len(lengths) * maxlen)

@@ -70,7 +70,13 @@ def _typo(word: str) -> str:
 
 
 def default_suite() -> list[Check]:
-    """The workbook's suite: six capabilities, a few dozen sentences each."""
+    """The workbook's suite: six capabilities, a few dozen sentences each.
+
+    Returns
+    -------
+    list of Check
+        The checks, in the order the notebook reports them.
+    """
     neg_pos = expand("The {noun} was not {adj}.", noun=NOUNS, adj=POSITIVE)
     neg_neg = expand("The {noun} was not {adj} at all.", noun=NOUNS, adj=NEGATIVE)
     contrast_up = expand("I expected the {noun} to be {bad}, but it was {good}.", noun=NOUNS[:3],
@@ -111,11 +117,27 @@ def run_checks(score: Scorer, checks: Sequence[Check] | None = None, *,
     Columns: check, capability, kind, text, variant, expected, p, p_variant, failed.
     An expectation fails when the verdict differs from the label; an invariance fails when
     the text and its variant get different verdicts.
+
+    Parameters
+    ----------
+    score : Scorer
+        Texts -> p(positive), e.g. :func:`model_scorer`'s.
+    checks : sequence of Check, optional
+        The checks to run (default: :func:`default_suite`).
+    threshold : float, default 0.5
+        A p at or above it is a positive verdict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sentence, with the columns above.
     """
     checks = default_suite() if checks is None else list(checks)
     rows = []
     for check in checks:
         p = np.asarray(score(list(check.texts)), dtype=float).ravel()
+        p_variant: np.ndarray | list[float]
+        expected: list[float]
         if check.kind == "expect":
             failed = (p >= threshold).astype(int) != np.asarray(check.labels)
             variants, p_variant, expected = [""] * len(p), [np.nan] * len(p), list(check.labels)
@@ -166,7 +188,20 @@ def expected_labels(values) -> list[str]:
 
 
 def model_scorer(model, encoded) -> Scorer:
-    """A scorer (texts -> p(positive)) for a trained model and the encoding it was trained on."""
+    """A scorer (texts -> p(positive)) for a trained model and the encoding it was trained on.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier with one sigmoid output.
+    encoded : EncodedData
+        The encoding the model was trained on (its vocabulary and ``maxlen``).
+
+    Returns
+    -------
+    Scorer
+        A function from a list of texts to an array of p(positive).
+    """
     from .experiment import predict_reviews
 
     return lambda texts: predict_reviews(model, encoded, list(texts))["p(positive)"].to_numpy(dtype=float)

@@ -94,7 +94,20 @@ def _plain(value):
 
 
 def save(record: BehaviourRecord, path: str | os.PathLike) -> Path:
-    """Write ``record`` as JSON (atomically); :func:`load` reads it back."""
+    """Write ``record`` as JSON (atomically); :func:`load` reads it back.
+
+    Parameters
+    ----------
+    record : BehaviourRecord
+        The record to write.
+    path : path
+        The JSON file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     data = {"profile": record.profile, "checks": list(record.rates.index), "models": record.models,
             "capabilities": record.capabilities,
             "rates": {m: [_plain(v) for v in record.rates[m]] for m in record.rates.columns},
@@ -147,7 +160,18 @@ def for_notebook(checked: Mapping[str, pd.DataFrame], checks: Sequence, *, profi
 
 
 def notice(record: BehaviourRecord | None) -> str:
-    """The sentence that says whose checks a section shows (empty for this run's own)."""
+    """The sentence that says whose checks a section shows (empty for this run's own).
+
+    Parameters
+    ----------
+    record : BehaviourRecord or None
+        The record a section shows (None: this run's own checks).
+
+    Returns
+    -------
+    str
+        Markdown; empty for this run's own checks.
+    """
     if record is None:
         return _("No trained model in this output folder, and no committed behavioural checks: run notebooks "
                  "03–07 first.")
@@ -161,7 +185,18 @@ def notice(record: BehaviourRecord | None) -> str:
 
 def heatmap_title(record: BehaviourRecord) -> str | None:
     """The failure heatmap's title: None (the default) for this run's checks, one naming the
-    committed full run for its record."""
+    committed full run for its record.
+
+    Parameters
+    ----------
+    record : BehaviourRecord
+        The record the heatmap shows.
+
+    Returns
+    -------
+    str or None
+        None for this run's checks, else a title naming the committed full run.
+    """
     if record.source == THIS_RUN:
         return None
     return _("Behavioural checks of the committed full run: failure rate (%)")

@@ -161,7 +161,10 @@ def read_archive(path: str | os.PathLike, *, progress: bool | None = None) -> tu
                 if not match:
                     continue
                 split, label, idx, rating = match.groups()
-                data = archive.extractfile(member).read()
+                file = archive.extractfile(member)  # None for anything but a regular file
+                if file is None:
+                    continue
+                data = file.read()
                 rows.append((split, LABELS[label], int(idx), int(rating), decode(data)))
                 bar.update(1)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
@@ -396,7 +399,22 @@ def subsample(frame: pd.DataFrame, n: int | None, *, seed: int) -> pd.DataFrame:
 
 
 def load_profile_data(profile: config.Profile, path: str | os.PathLike | None = None, **kwargs) -> ImdbData:
-    """Load the dataset and subsample each split to the profile's size (seeded, balanced)."""
+    """Load the dataset and subsample each split to the profile's size (seeded, balanced).
+
+    Parameters
+    ----------
+    profile : config.Profile
+        Its ``train_size``, ``test_size`` and ``seed`` decide the subsample (None sizes: all).
+    path : path, optional
+        Where the dataset is (default: :func:`load_imdb`'s search).
+    **kwargs
+        Passed on to :func:`load_imdb`.
+
+    Returns
+    -------
+    ImdbData
+        Both splits, subsampled.
+    """
     data = load_imdb(path, **kwargs)
     return ImdbData(subsample(data.train, profile.train_size, seed=profile.seed),
                     subsample(data.test, profile.test_size, seed=profile.seed + 1),

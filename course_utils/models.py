@@ -197,6 +197,16 @@ def summary_table(model: keras.Model) -> pd.DataFrame:
     """The model's layers as a plain table (layer, type, output shape, parameters).
 
     Unlike ``model.summary()`` it stores cleanly in a notebook (no terminal colour codes).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer.
     """
     import pandas as pd
 

@@ -61,7 +61,20 @@ def _words(items: Sequence[str]) -> str:
 
 
 def distinctive_words(tables: Mapping[str, pd.Series], n: int = 6) -> str:
-    """Which words the log-odds ranking puts first for each class, in this run."""
+    """Which words the log-odds ranking puts first for each class, in this run.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.Series
+        :func:`course_utils.eda.distinctive_words`' result.
+    n : int, default 6
+        Words named per class.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     parts = [_("for **{name}** reviews: {words}").format(name=label(name), words=_words(list(series.index[:n])))
              for name, series in tables.items()]
     return _("The strongest cues in this run are {parts}. Ask of each word: is it a sentiment word that will "
@@ -71,7 +84,20 @@ def distinctive_words(tables: Mapping[str, pd.Series], n: int = 6) -> str:
 
 
 def data_summary(train: pd.DataFrame, test: pd.DataFrame, word_lengths: np.ndarray) -> str:
-    """Sizes, balance and lengths of the loaded splits."""
+    """Sizes, balance and lengths of the loaded splits.
+
+    Parameters
+    ----------
+    train, test : pandas.DataFrame
+        The loaded splits.
+    word_lengths : numpy.ndarray
+        Words per review (:func:`course_utils.eda.word_lengths`).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     share = float(np.mean(train.label))
     median, p95 = np.percentile(word_lengths, [50, 95])
     return _("{train} training and {test} test reviews; {share} of the training reviews are positive. The "
@@ -87,7 +113,28 @@ def _fmt_model(name: str, records: pd.DataFrame, metric: str) -> str:
 def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, metric: str = "accuracy",
                    spread: pd.DataFrame | None = None, profile: Profile | None = None) -> str:
     """How ``model`` compares with ``others`` on ``metric``; with a seed table, whether each
-    difference is larger than the run-to-run noise."""
+    difference is larger than the run-to-run noise.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        The metrics records, indexed by model.
+    model : str
+        The model the sentence is about.
+    others : sequence of str
+        The models it is compared with.
+    metric : str, default "accuracy"
+        The column compared.
+    spread : pandas.DataFrame, optional
+        The committed seed table (:func:`course_utils.results.seed_spread`).
+    profile : Profile, optional
+        This run's profile: the seed table speaks for the committed profile only.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     if model not in records.index:
         return _("`{model}` has no record yet.").format(model=model)
     clauses: list[str] = []
@@ -165,7 +212,20 @@ def _noise(spread: pd.DataFrame | None, models: Sequence[str], metric: str) -> f
 
 
 def sensitivity(curve: pd.Series, model: str) -> str:
-    """Where a model listens: the strongest window and how far back the effect still reaches."""
+    """Where a model listens: the strongest window and how far back the effect still reaches.
+
+    Parameters
+    ----------
+    curve : pandas.Series
+        :func:`course_utils.probes.position_sensitivity`'s result.
+    model : str
+        The model's name, as the sentence shows it.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     if curve.empty:
         return _("No window of `{model}`'s inputs could be removed in this sample.").format(model=model)
     peak_at, peak = int(curve.idxmax()), float(curve.max())
@@ -199,7 +259,18 @@ def _score(x: float) -> str:
 
 def label_doubts(frame: pd.DataFrame) -> str:
     """Among wrongly classified reviews (``label``, ``stated score`` columns), those whose own text
-    contradicts their label: the dataset, not the model, is wrong there."""
+    contradicts their label: the dataset, not the model, is wrong there.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Misclassified reviews with ``label`` and ``stated score`` columns.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     if "stated score" not in frame:
         return ""
     stated = frame["stated score"]
@@ -271,6 +342,11 @@ def verdicts(table: pd.DataFrame, expected: Sequence[int], model: str) -> str:
     str
         Markdown: how many are right and wrong; an "undecided" review (p near 0.5) and one the
         model cannot judge (no, or too few, known words) are counted apart, never right or wrong.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` does not hold one label per review.
     """
     from . import reviews
 
@@ -312,6 +388,22 @@ def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str =
 
     Rows of different origins (``source``: this run, the committed full run) are ranked apart,
     and the reference is compared only with neural models of its own origin and profile.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        The metrics records, indexed by model (with ``source`` when mixed).
+    metric : str, default "accuracy"
+        The column ranked on.
+    reference : str, default "tfidf_logreg"
+        The classical reference model.
+    exclude : sequence of str, default ("majority",)
+        Models left out of the ranking.
+
+    Returns
+    -------
+    str
+        Markdown.
     """
     table = records.drop(index=[m for m in exclude if m in records.index]).sort_values(metric, ascending=False)
     if table.empty:
@@ -346,7 +438,22 @@ def ranking(records: pd.DataFrame, *, metric: str = "accuracy", reference: str =
 
 def grid_cost(cost: Mapping[str, float], searched: Mapping[str, float], *, tuners: int = 2) -> str:
     """The full grid's cost (a ``tuning.grid_cost`` row) against the search actually run
-    (``configurations`` and ``hours``, both from the notebook's table)."""
+    (``configurations`` and ``hours``, both from the notebook's table).
+
+    Parameters
+    ----------
+    cost : mapping of str to float
+        A :func:`course_utils.tuning.grid_cost` row.
+    searched : mapping of str to float
+        ``configurations`` and ``hours`` of the search run.
+    tuners : int, default 2
+        How many tuners shared the search.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     minutes = round(float(searched["hours"]) * 60)
     values = dict(grid=_plain(cost["configurations"]), folds=_plain(cost["folds"]), hours=_fixed(cost["hours"], 0),
                   tried=_plain(searched["configurations"]), minutes=_plain(minutes), tuners=_plain(tuners))
@@ -375,7 +482,20 @@ def grid_cost(cost: Mapping[str, float], searched: Mapping[str, float], *, tuner
 def tuner_comparison(table: pd.DataFrame, *, objective: str = "val_accuracy") -> str:
     """How the tuners of a ``tuning.compare_tuners`` table spent one budget, and which found the
     better configuration: configurations, trials, epochs, time and best score, each computed; a
-    tie to three decimals is a tie."""
+    tie to three decimals is a tie.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`course_utils.tuning.compare_tuners`' table.
+    objective : str, default "val_accuracy"
+        The score column.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     from .tuning import distinct_configurations
 
     parts, best = [], {}
@@ -421,6 +541,18 @@ def behaviour(rates: pd.DataFrame, capabilities: Mapping[str, str]) -> str:
     """Per check, which models fail least and most (``rates``: checks x models, shares failed).
 
     Ties are stated as ties: every model at the extreme is named.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        Checks x models, the share of sentences failed.
+    capabilities : mapping of str to str
+        The capability each check tests.
+
+    Returns
+    -------
+    str
+        Markdown, one sentence per check.
     """
     if rates.empty or rates.shape[1] == 0:
         return _("No model has been checked yet.")
@@ -461,7 +593,13 @@ def no_trained_model() -> str:
 
 
 def no_seed_table() -> str:
-    """What the seed section says before ``make seeds`` has written its table."""
+    """What the seed section says before ``make seeds`` has written its table.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("No seed table is committed yet: `make seeds` writes one.")
 
 
@@ -471,6 +609,20 @@ def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_fr
     ``order_free`` is a model that cannot see order (``dense`` averages its word vectors); the
     other columns are models that read in order. Each order check says who fails less, and the
     conclusion counts the checks where some order-reading model beats the order-free one.
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        Checks x models, the share of sentences failed.
+    capabilities : mapping of str to str
+        The capability each check tests.
+    order_free : str, default "dense"
+        The column of the model that cannot see order.
+
+    Returns
+    -------
+    str
+        Markdown.
     """
     checks = [c for c in rates.index if capabilities.get(c) in WORD_ORDER_CAPABILITIES]
     if not checks:
@@ -513,7 +665,25 @@ def word_order(rates: pd.DataFrame, capabilities: Mapping[str, str], *, order_fr
 
 
 def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int]) -> str:
-    """How many of the same hand-written reviews each model gets right, and who gets more."""
+    """How many of the same hand-written reviews each model gets right, and who gets more.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        ``predict_reviews``' table of each model, by model name.
+    expected : sequence of int
+        The label each review deserves.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` does not hold one label per review of a table.
+    """
     right = {}
     for model, table in tables.items():
         if len(expected) != len(table):
@@ -536,7 +706,25 @@ def verdicts_compared(tables: Mapping[str, pd.DataFrame], expected: Sequence[int
 def learning_curve(training, model: str) -> str:
     """What the curves show: the epoch whose weights training kept, and how far training went
     beyond it. ``training`` is a :class:`course_utils.training.TrainingResult`: the kept epoch is
-    its ``best_epoch``, the one early stopping restored, not a guess from the history."""
+    its ``best_epoch``, the one early stopping restored, not a guess from the history.
+
+    Parameters
+    ----------
+    training : TrainingResult
+        The fit's result (its ``history`` and ``best_epoch``).
+    model : str
+        The model's name, as the sentence shows it.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Raises
+    ------
+    ValueError
+        If the kept epoch is not in the history.
+    """
     history = training.history
     val = list(history.get("val_accuracy", []))
     train = list(history.get("accuracy", []))
@@ -567,7 +755,20 @@ def learning_curve(training, model: str) -> str:
 
 
 def truncation(share_cut: float, maxlen: int) -> str:
-    """How many reviews the chosen ``maxlen`` cuts."""
+    """How many reviews the chosen ``maxlen`` cuts.
+
+    Parameters
+    ----------
+    share_cut : float
+        The share of reviews longer than ``maxlen``.
+    maxlen : int
+        The chosen length.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("With `maxlen = {maxlen}`, {cut} of the training reviews lose tokens (their beginnings, with "
              "`truncating=\"pre\"`); the other {kept} are kept whole.").format(
         maxlen=maxlen, cut=fmt_percent(share_cut, 1), kept=fmt_percent(1 - share_cut, 1))
@@ -578,36 +779,116 @@ def _code_list(items: Sequence[str]) -> str:
 
 
 def vocabulary(words: Sequence[str], first: int = 15) -> str:
-    """The vocabulary's size and its first entries (padding, unknown, then the most frequent)."""
+    """The vocabulary's size and its first entries (padding, unknown, then the most frequent).
+
+    Parameters
+    ----------
+    words : sequence of str
+        The vocabulary's words, by index.
+    first : int, default 15
+        How many entries to show.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("The vocabulary has {n} entries; the first ones: {words}.").format(
         n=fmt_int(len(words)), words=_code_list(words[:first]))
 
 
 def encoded_shapes(x_train: np.ndarray, x_test: np.ndarray, vocab_size: int) -> str:
-    """The shapes of the encoded splits and the vocabulary size."""
+    """The shapes of the encoded splits and the vocabulary size.
+
+    Parameters
+    ----------
+    x_train, x_test : numpy.ndarray
+        The encoded splits.
+    vocab_size : int
+        The vocabulary's size.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("Training inputs of shape {train}, test inputs of shape {test}, a vocabulary of {n} entries.").format(
         train=f"`{tuple(x_train.shape)}`", test=f"`{tuple(x_test.shape)}`", n=fmt_int(vocab_size))
 
 
 def lstm_parameters(units: int, inputs: int, keras_count: int) -> str:
-    """An LSTM layer's parameters by the formula, against the count Keras reports."""
+    """An LSTM layer's parameters by the formula, against the count Keras reports.
+
+    Parameters
+    ----------
+    units : int
+        The LSTM's units.
+    inputs : int
+        The width of its input vectors.
+    keras_count : int
+        The parameters Keras counts for the layer.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     formula = 4 * (units * (inputs + units) + units)
     return _("LSTM layer: 4 weight blocks (3 gates and the candidate) × (u·(d+u) + u) = 4 × ({u}·({d}+{u}) + {u}) = "
              "{formula} parameters (Keras counts {keras}).").format(u=units, d=inputs, formula=fmt_int(formula), keras=fmt_int(keras_count))
 
 
 def glove_loaded(words: int, dim: int, source: str) -> str:
-    """What was loaded from GloVe."""
+    """What was loaded from GloVe.
+
+    Parameters
+    ----------
+    words : int
+        Vectors loaded.
+    dim : int
+        Their width.
+    source : str
+        Where they came from.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("{words} words × {dim} dimensions from {source}.").format(words=fmt_int(words), dim=dim, source=source)
 
 
 def glove_coverage(share: float, words: int) -> str:
-    """The share of the vocabulary's words with a GloVe vector."""
+    """The share of the vocabulary's words with a GloVe vector.
+
+    Parameters
+    ----------
+    share : float
+        The covered share, 0 to 1.
+    words : int
+        The vocabulary's real words.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("{share} of our {n} words have a GloVe vector.").format(share=fmt_percent(share, 1), n=fmt_int(words))
 
 
 def words_without_vector(words: Sequence[str]) -> str:
-    """The most frequent words GloVe has no vector for."""
+    """The most frequent words GloVe has no vector for.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The vocabulary's words without a vector, most frequent first.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("The most frequent words without a vector: {words}.").format(words=_code_list(words))
 
 
@@ -627,13 +908,35 @@ def neighbours_moved(table: pd.DataFrame) -> str:
 
 
 def matrix_shape(shape: tuple[int, ...]) -> str:
-    """The embedding matrix's shape, rows first."""
+    """The embedding matrix's shape, rows first.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The matrix's shape.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("Embedding matrix of shape {shape}: one row per vocabulary entry, one column per dimension.").format(
         shape=f"`{tuple(shape)}`")
 
 
 def search_budget(budget) -> str:
-    """The epochs each tuner gets (a ``tuning.SearchBudget``): the same for both."""
+    """The epochs each tuner gets (a ``tuning.SearchBudget``): the same for both.
+
+    Parameters
+    ----------
+    budget : SearchBudget
+        :func:`course_utils.tuning.search_budget`'s result.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     return _("Budget: {hb_epochs} epochs for Hyperband ({hb_trials} trials), {rs_epochs} for random search "
              "({rs_trials} trials of {max_epochs} epochs).").format(
         hb_epochs=fmt_int(budget.hyperband_epochs), hb_trials=fmt_int(budget.hyperband_trials),
@@ -645,6 +948,20 @@ def bucketing(cost: dict, maxlen: int, batch_size: int) -> str:
     """What padding costs per epoch, fixed-length batches against length buckets.
 
     ``cost`` is :func:`course_utils.batching.padding_cost`'s result for the training reviews.
+
+    Parameters
+    ----------
+    cost : dict
+        :func:`course_utils.batching.padding_cost`'s result.
+    maxlen : int
+        The fixed batches' length.
+    batch_size : int
+        Reviews per batch.
+
+    Returns
+    -------
+    str
+        Markdown.
     """
     return _("In batches of {batch} reviews padded to `maxlen = {maxlen}`, one epoch over the training reviews "
              "takes {fixed} recurrent steps, {fixed_pad} of them on padding. In length buckets it takes "
@@ -655,7 +972,20 @@ def bucketing(cost: dict, maxlen: int, batch_size: int) -> str:
 
 
 def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
-    """Which of ``models`` over- or under-predicts the positive class, read from precision and recall."""
+    """Which of ``models`` over- or under-predicts the positive class, read from precision and recall.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        The metrics records, indexed by model.
+    models : sequence of str
+        The models the sentence is about.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     parts = []
     for model in models:
         if model not in records.index:
@@ -671,7 +1001,18 @@ def precision_recall(records: pd.DataFrame, models: Sequence[str]) -> str:
 
 
 def sources(records: pd.DataFrame) -> str:
-    """Which rows of a comparison come from this run and which from the committed full run."""
+    """Which rows of a comparison come from this run and which from the committed full run.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        A comparison table with a ``source`` column.
+
+    Returns
+    -------
+    str
+        Markdown (empty when every row is this run's).
+    """
     if "source" not in records or (records["source"] == "this run").all():
         return ""
     committed = [f"`{m}`" for m in records.index[records["source"] != "this run"]]

@@ -25,7 +25,8 @@ class Session:
     def __repr__(self) -> str:
         from .i18n import _, fmt_int
         p = self.profile
-        size = _("all") if p.train_size is None else f"{fmt_int(p.train_size)}/{fmt_int(p.test_size)}"
+        test = _("all") if p.test_size is None else fmt_int(p.test_size)
+        size = _("all") if p.train_size is None else f"{fmt_int(p.train_size)}/{test}"
         return _("Session(profile={profile}, train/test reviews={size}, vocab={vocab}, maxlen={maxlen}, "
                  "epochs<={epochs}, seed={seed}, output_dir={output_dir})").format(
             profile=repr(p.name), size=size, vocab=fmt_int(p.vocab_size), maxlen=p.maxlen, epochs=p.epochs,
@@ -43,6 +44,22 @@ def start(profile: str | None = None, output_dir: str | os.PathLike | None = Non
     Series in its language (``localize.register_display``); English registers nothing. A
     translated notebook run from ``notebooks/<edition>/`` with no output folder chosen writes to
     ``../outputs/<profile>``, the English notebooks' folder, so both editions share models.
+
+    Parameters
+    ----------
+    profile : str, optional
+        ``"smoke"`` or ``"full"`` (default: ``$COURSE_PROFILE``, else ``"full"``).
+    output_dir : path, optional
+        Where outputs go (default: ``outputs/<profile>`` beside the notebooks).
+    seed : int, optional
+        Overrides the profile's seed.
+    edition : str, optional
+        ``"en"`` or ``"es"``.
+
+    Returns
+    -------
+    Session
+        The profile and output folder.
     """
     from . import i18n, localize, plots
     from .training import seed_everything
@@ -91,7 +108,13 @@ MODEL_OUTPUT_MARK = "model output: "
 
 
 def say(markdown: str) -> None:
-    """Show a computed sentence as Markdown in a notebook (plain text elsewhere); "" shows nothing."""
+    """Show a computed sentence as Markdown in a notebook (plain text elsewhere); "" shows nothing.
+
+    Parameters
+    ----------
+    markdown : str
+        The sentence (Markdown).
+    """
     if not markdown:
         return
     if _in_notebook():
@@ -109,6 +132,13 @@ def show_model_output(table: pd.DataFrame, *, rows_vary: bool = False) -> None:
     its shape and columns: ``make validate`` compares that line exactly and leaves the values to
     the metric checks (``tests/nbval_sanitize.cfg``). ``rows_vary=True`` leaves the row count out
     too, for tables whose length the model decides (e.g. the checks a model fails).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table to show.
+    rows_vary : bool, default False
+        Leave the row count out of the first line.
     """
     bundle = model_output_bundle(table, rows_vary=rows_vary)
     if _in_notebook():
@@ -151,7 +181,13 @@ def _quiet_backend() -> None:
 
 
 def environment_summary() -> str:
-    """One line with the versions that decide the numbers (Python, Keras, backend)."""
+    """One line with the versions that decide the numbers (Python, Keras, backend).
+
+    Returns
+    -------
+    str
+        The line.
+    """
     import keras
     return (f"Python {platform.python_version()} | Keras {keras.__version__} | "
             f"backend {keras.backend.backend()} | {os.cpu_count()} CPU cores")

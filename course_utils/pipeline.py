@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,8 +85,8 @@ def encode_cached(data: ImdbData, *, vocab_size: int, maxlen: int, padding: str 
                   truncating: str = "pre", drop_unknown: bool = False, use_cache: bool = True) -> EncodedData:
     """``text.encode_dataset`` on both splits of ``data``, reusing a cached result when the
     reviews and settings are the same (``use_cache=False`` always recomputes)."""
-    settings = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
-                    truncating=truncating, drop_unknown=bool(drop_unknown))
+    settings: dict[str, Any] = dict(vocab_size=int(vocab_size), maxlen=int(maxlen), padding=padding,
+                                    truncating=truncating, drop_unknown=bool(drop_unknown))
     def encode() -> EncodedData:
         return encode_dataset(data.train.text, data.train.label, data.test.text, data.test.label, **settings)
 
@@ -106,6 +107,28 @@ def prepare(profile: Profile, *, vocab_size: int | None = None, maxlen: int | No
     """Load the profile's reviews and encode them (vocabulary from the training split only).
 
     The encoded arrays are cached between notebooks (see :func:`encode_cached`).
+
+    Parameters
+    ----------
+    profile : Profile
+        Decides the data subsample and the default encoding settings.
+    vocab_size, maxlen : int, optional
+        Override the profile's.
+    padding, truncating : {"pre", "post"}, default "pre"
+        Where sequences are padded and cut.
+    path : path, optional
+        Where the dataset is.
+    data : ImdbData, optional
+        Reviews already loaded (then ``path`` is not read).
+    drop_unknown : bool, optional
+        Override the profile's (leave out-of-vocabulary words out).
+    use_cache : bool, default True
+        Reuse cached encoded arrays.
+
+    Returns
+    -------
+    tuple of (ImdbData, EncodedData)
+        The reviews and their encoding.
     """
     data = data if data is not None else load_profile_data(profile, path, progress=False)
     encoded = encode_cached(data, vocab_size=vocab_size or profile.vocab_size,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -12,6 +13,7 @@ if not os.environ.get("DISPLAY") and "ipykernel" not in str(matplotlib.get_backe
     matplotlib.use("Agg")  # headless scripts and tests; notebooks keep their inline backend
 
 import matplotlib.pyplot as plt
+import matplotlib.legend
 import matplotlib.text
 import matplotlib.ticker
 import matplotlib.transforms
@@ -31,10 +33,10 @@ PALETTE = {"negative": "#D55E00", "positive": "#0072B2"}
 CURVE_COLOURS = tuple(sns.color_palette("colorblind", 10).as_hex())
 LINE_STYLES = ("-", "--", "-.", (0, (5, 1, 1, 1, 1, 1)))  # the last: dash, dot, dot
 #: The chance diagonal of a ROC plot: black and dotted, unlike every curve.
-CHANCE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.0}
+CHANCE_STYLE: dict[str, Any] = {"color": "black", "linestyle": ":", "linewidth": 1.0}
 
 
-def curve_styles(n: int) -> list[dict[str, object]]:
+def curve_styles(n: int) -> list[dict[str, Any]]:
     """``n`` distinct line styles (``color`` and ``linestyle``) for the curves of one figure.
 
     Up to ten curves get ten different colours; the line style also changes from one curve to
@@ -79,7 +81,18 @@ def save_figure(fig: plt.Figure, output_dir: str | os.PathLike | None, name: str
 
 
 def class_balance(frames: Mapping[str, pd.DataFrame]) -> plt.Figure:
-    """Bar chart of positive/negative counts per split, counts written inside the bars."""
+    """Bar chart of positive/negative counts per split, counts written inside the bars.
+
+    Parameters
+    ----------
+    frames : mapping of str to pandas.DataFrame
+        The splits by name (``label`` column).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     counts = pd.DataFrame({split: frame.label.map(dict(enumerate(CLASS_NAMES))).value_counts()
                            for split, frame in frames.items()}).T.reindex(columns=list(CLASS_NAMES))
     ax = counts.plot.bar(color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(6.5, 3.8), width=0.8)
@@ -92,7 +105,24 @@ def class_balance(frames: Mapping[str, pd.DataFrame]) -> plt.Figure:
 
 def length_distribution(lengths: Mapping[str, np.ndarray], *, unit: str = "words",
                         maxlen: int | None = None, clip: int | None = 1500) -> plt.Figure:
-    """Histograms of review length (e.g. per class), with an optional ``maxlen`` line."""
+    """Histograms of review length (e.g. per class), with an optional ``maxlen`` line.
+
+    Parameters
+    ----------
+    lengths : mapping of str to numpy.ndarray
+        Lengths by group name.
+    unit : str, default "words"
+        What a length counts, for the axis label.
+    maxlen : int, optional
+        Draw a line there.
+    clip : int or None, default 1500
+        Lengths above it are drawn at it (None: no clipping).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     fig, ax = plt.subplots(figsize=(8, 4))
     for name, values in lengths.items():
         values = np.asarray(values)
@@ -107,7 +137,18 @@ def length_distribution(lengths: Mapping[str, np.ndarray], *, unit: str = "words
 
 
 def rating_histogram(frame: pd.DataFrame) -> plt.Figure:
-    """Reviews per star rating (1-10), coloured by label: 5 and 6 are absent by design."""
+    """Reviews per star rating (1-10), coloured by label: 5 and 6 are absent by design.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A split (``rating`` and ``label`` columns).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     counts = frame.groupby(["rating", "label"]).size().unstack(fill_value=0).reindex(range(1, 11), fill_value=0)
     counts.columns = [CLASS_NAMES[c] for c in counts.columns]
     ax = counts.plot.bar(stacked=True, color=[PALETTE[c] for c in counts.columns], rot=0, figsize=(7, 3.5))
@@ -116,7 +157,20 @@ def rating_histogram(frame: pd.DataFrame) -> plt.Figure:
 
 
 def top_words(counts: Mapping[str, pd.Series], n: int = 15) -> plt.Figure:
-    """Side-by-side horizontal bars of the ``n`` most distinctive words per class."""
+    """Side-by-side horizontal bars of the ``n`` most distinctive words per class.
+
+    Parameters
+    ----------
+    counts : mapping of str to pandas.Series
+        Per class, a score by word (:func:`course_utils.eda.distinctive_words`).
+    n : int, default 15
+        Words per class.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     fig, axes = plt.subplots(1, len(counts), figsize=(5 * len(counts), 0.32 * n + 1.2))
     for ax, (name, series) in zip(np.atleast_1d(axes), counts.items()):
         top = series.head(n)[::-1]
@@ -126,7 +180,20 @@ def top_words(counts: Mapping[str, pd.Series], n: int = 15) -> plt.Figure:
 
 
 def coverage_curve(coverage: Mapping[int, float], *, chosen: int | None = None) -> plt.Figure:
-    """Share of running tokens covered against vocabulary size."""
+    """Share of running tokens covered against vocabulary size.
+
+    Parameters
+    ----------
+    coverage : mapping of int to float
+        :func:`course_utils.text.token_coverage`'s result.
+    chosen : int, optional
+        A vocabulary size to mark.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     sizes, shares = zip(*sorted(coverage.items()))
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot(sizes, np.array(shares) * 100, marker="o")
@@ -191,6 +258,20 @@ def roc_curves(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
     The legend sits outside the axes (it would cover the curves); ``without_curve`` names the
     models of the comparison that have no scores here, listed in the legend so a reader never
     mistakes a missing curve for a hidden one.
+
+    Parameters
+    ----------
+    scores : mapping of str to tuple of numpy.ndarray
+        ``(y_true, y_score)`` by model name.
+    title : str, default "ROC"
+        The title.
+    without_curve : sequence of str, default ()
+        Models of the comparison without scores.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
     """
     fig, ax = plt.subplots(figsize=(8.5 if scores or without_curve else 5.5, 5))
     for (name, (y_true, y_score)), style in zip(scores.items(), curve_styles(len(scores))):
@@ -231,6 +312,18 @@ def metric_bars(table: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "f1",
     """Grouped bars of a few metrics per model (rows of ``table``); the axis floor is stated.
 
     Rows of different origins (``source``) are drawn in panels of their own.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Metrics records, indexed by model.
+    metrics : sequence of str, default ("accuracy", "f1", "roc_auc")
+        The columns drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
     """
     groups = origin_groups(table)
     fig, axes = _panels(groups, lambda frame: max(2.5, 1.1 * len(frame) + 1.5), 4.4)
@@ -260,6 +353,16 @@ def accuracy_vs_time(table: pd.DataFrame) -> plt.Figure:
     than labels next to the points: models with similar cost and accuracy (LSTM, GRU) would print
     their names on top of each other. Rows of different origins (``source``) get panels of their
     own: their times come from other machines or data.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Metrics records, indexed by model (``accuracy``, ``train_seconds``, optionally ``source``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
     """
     groups = origin_groups(table)
     fig, axes = _panels(groups, lambda frame: 4.0, 4.5)
@@ -330,6 +433,20 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
 
     Each series gets its own colour and line style (:func:`curve_styles`); an x of whole numbers
     gets ticks at whole numbers only.
+
+    Parameters
+    ----------
+    x : sequence
+        The shared x values (numbers or category labels).
+    ys : mapping of str to sequence of float
+        The series by name.
+    xlabel, ylabel, title : str
+        The axis labels and the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
     """
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for (name, y), style in zip(ys.items(), curve_styles(len(ys))):
@@ -348,7 +465,20 @@ def series_plot(x: Sequence[float], ys: Mapping[str, Sequence[float]], *, xlabel
 
 def failure_heatmap(rates: pd.DataFrame, *, title: str | None = None) -> plt.Figure:
     """Share of failed sentences per behavioural check (rows) and model (columns); ``title``
-    replaces the default one (e.g. to say the rates are the committed run's)."""
+    replaces the default one (e.g. to say the rates are the committed run's).
+
+    Parameters
+    ----------
+    rates : pandas.DataFrame
+        Checks x models, the share of sentences failed.
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     fig, ax = plt.subplots(figsize=(1.3 * rates.shape[1] + 4.5, 0.5 * rates.shape[0] + 1.8))
     sns.heatmap(rates.astype(float) * 100, annot=True, fmt=".0f", cmap="Reds", vmin=0, vmax=100,
                 cbar_kws={"label": _("% of sentences failed")}, ax=ax)
@@ -363,8 +493,8 @@ def failure_heatmap(rates: pd.DataFrame, *, title: str | None = None) -> plt.Fig
 def alt_text(fig: plt.Figure) -> str:
     """A one-line description of a figure for screen readers, from its titles and axis labels."""
     parts = []
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        parts.append(fig._suptitle.get_text())
+    if fig.get_suptitle():
+        parts.append(fig.get_suptitle())
     for ax in fig.axes:
         bits = [ax.get_title()] + [(_("x: {label}") if axis == "x" else _("y: {label}")).format(label=label)
                                    for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
@@ -382,9 +512,10 @@ def text_problems(fig: plt.Figure) -> list[str]:
     point labels, legend entries) after drawing it as saved (``bbox_inches="tight"``).
     """
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas (the stub's base has none)
     figure_box = fig.get_tightbbox(renderer).transformed(matplotlib.transforms.Affine2D().scale(fig.dpi))
-    texts, legends = [], []
+    texts = []
+    legends: list[matplotlib.legend.Legend] = []
     tick_labels, drawn_ticks = set(), set()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
@@ -402,8 +533,9 @@ def text_problems(fig: plt.Figure) -> list[str]:
             if box.width > 0 and box.height > 0:
                 texts.append((text, box))
     for ax in fig.axes:
-        if ax.get_legend() is not None:
-            legends.append(ax.get_legend())
+        legend = ax.get_legend()
+        if legend is not None:
+            legends.append(legend)
     problems = []
     for i, (a, box_a) in enumerate(texts):
         if (box_a.x0 < figure_box.x0 - 1 or box_a.x1 > figure_box.x1 + 1 or box_a.y0 < figure_box.y0 - 1
@@ -436,6 +568,20 @@ def show(fig: plt.Figure, output_dir: str | os.PathLike | None = None, name: str
     or is clipped raises ``ValueError`` instead of being shown. In a translated edition the
     figure's texts are translated first (``localize.localize_figure``), so the checks, the saved
     file, the display and the alt text are all the edition's; the English figure is untouched.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    output_dir : path, optional
+        The folder that gets ``figures/<name>.png``.
+    name : str, optional
+        The file's name, without extension.
+
+    Raises
+    ------
+    ValueError
+        With ``$COURSE_CHECK_FIGURES=1``, if the figure's text overlaps or is clipped.
     """
     from .localize import localize_figure
 

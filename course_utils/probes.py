@@ -10,7 +10,26 @@ from .text import PAD
 
 def accuracy_by_length(y_true, y_score, lengths, bins=(0, 100, 200, 300, 500, 10_000),
                        threshold: float = 0.5) -> pd.DataFrame:
-    """Test accuracy per bucket of review length (in tokens, before truncation)."""
+    """Test accuracy per bucket of review length (in tokens, before truncation).
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        The labels.
+    y_score : array-like of float
+        p(positive) for each review.
+    lengths : array-like of int
+        Tokens per review.
+    bins : sequence of int, default (0, 100, 200, 300, 500, 10000)
+        The bucket edges.
+    threshold : float, default 0.5
+        Scores at or above it are positive predictions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per bucket: ``reviews`` and ``accuracy``.
+    """
     y_true = np.asarray(y_true).ravel()
     correct = (np.asarray(y_score).ravel() >= threshold).astype(int) == y_true
     buckets = pd.cut(np.asarray(lengths), bins=list(bins), right=False)
@@ -32,6 +51,33 @@ def position_sensitivity(model, x: np.ndarray, *, window: int = 16, n_windows: i
     layers skip those steps); ``fill=OOV`` would instead insert "unknown word" vectors,
     which a model trained with ``drop_unknown`` has never learned. A model with short
     memory reacts only to the last windows.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier.
+    x : numpy.ndarray
+        Encoded reviews (pre-padded: their last tokens at the end).
+    window : int, default 16
+        Tokens per window.
+    n_windows : int, default 12
+        How many windows, counted back from the end.
+    sample : int, default 256
+        Reviews used.
+    seed : int, default 0
+        Seed of the sample.
+    fill : int, default 0
+        The index written over a window (0: padding).
+
+    Returns
+    -------
+    pandas.Series
+        Mean absolute change in p(positive), by window (its distance from the end).
+
+    Raises
+    ------
+    ValueError
+        If ``window`` or ``n_windows`` is not positive.
     """
     if window < 1 or n_windows < 1:
         raise ValueError("window and n_windows must be positive.")

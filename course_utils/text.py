@@ -108,12 +108,33 @@ def standardize(text: str) -> str:
     by :func:`clean_text` (Unicode normalised, HTML tags, ``<script>`` content and entities handled,
     zero-width characters deleted) and curly apostrophes become ``'`` (``"don’t"`` -> ``"don't"``).
     The same function prepares the training reviews and any review a student types.
+
+    Parameters
+    ----------
+    text : str
+        A raw review.
+
+    Returns
+    -------
+    str
+        The standardized text.
     """
     return " ".join(_TOKEN.findall(_normalise(text, "standardize")))
 
 
 def tokenize(text: str) -> list[str]:
-    """Split a review into standardized word tokens (``"Don’t!"`` -> ``["don't"]``)."""
+    """Split a review into standardized word tokens (``"Don’t!"`` -> ``["don't"]``).
+
+    Parameters
+    ----------
+    text : str
+        A raw review.
+
+    Returns
+    -------
+    list of str
+        Its tokens, in order.
+    """
     return _TOKEN.findall(_normalise(text, "tokenize"))
 
 
@@ -132,7 +153,7 @@ class Vocabulary:
         return len(self.words)
 
     def __contains__(self, word: str) -> bool:
-        return word in self._index
+        return word in self._index  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
 
     @classmethod
     def build(cls, texts: Iterable[str], max_size: int = 20000, min_count: int = 1) -> "Vocabulary":
@@ -146,7 +167,7 @@ class Vocabulary:
         """Like :meth:`build`, from texts that are already tokenized."""
         if max_size < 3:
             raise ValueError(f"max_size must leave room for words beyond <pad> and <oov>, got {max_size}.")
-        counts = Counter()
+        counts = Counter()  # type: Counter[str]
         for tokens in token_lists:
             counts.update(tokens)
         ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
@@ -154,7 +175,7 @@ class Vocabulary:
 
     def index(self, word: str) -> int:
         """The index of ``word``, or ``OOV`` (1) if it is not in the vocabulary."""
-        return self._index.get(word, OOV)
+        return self._index.get(word, OOV)  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
 
     def encode(self, text: str, *, drop_unknown: bool = False) -> list[int]:
         """Turn one text into a list of indices (unknown words -> 1, or left out)."""
@@ -166,7 +187,7 @@ class Vocabulary:
 
     def encode_tokens(self, tokens: Iterable[str], *, drop_unknown: bool = False) -> list[int]:
         """Encode an already tokenized text; ``drop_unknown`` leaves out-of-vocabulary words out."""
-        get = self._index.get
+        get = self._index.get  # type: ignore[attr-defined]  # set in __post_init__ (frozen dataclass)
         if drop_unknown:
             return [i for i in (get(t, OOV) for t in tokens) if i != OOV]
         return [get(t, OOV) for t in tokens]
@@ -236,25 +257,75 @@ def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, *, padding: s
 
 
 def sequence_lengths(sequences: Sequence[Sequence[int]]) -> np.ndarray:
-    """Length of each sequence, as an array."""
+    """Length of each sequence, as an array.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int per sequence.
+    """
     return np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
 
 
 def length_percentiles(sequences: Sequence[Sequence[int]],
                        q: Sequence[float] = (50, 75, 90, 95, 99)) -> dict[float, int]:
-    """Percentiles of sequence length, to choose ``maxlen`` from data rather than folklore."""
+    """Percentiles of sequence length, to choose ``maxlen`` from data rather than folklore.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+    q : sequence of float, default (50, 75, 90, 95, 99)
+        The percentiles.
+
+    Returns
+    -------
+    dict of float to int
+        Each percentile's length, as an int.
+    """
     lengths = sequence_lengths(sequences)
     return {p: int(np.percentile(lengths, p)) for p in q}
 
 
 def truncation_share(sequences: Sequence[Sequence[int]], maxlen: int) -> float:
-    """Fraction of reviews that lose tokens when cut to ``maxlen``."""
+    """Fraction of reviews that lose tokens when cut to ``maxlen``.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Encoded reviews.
+    maxlen : int
+        The length they are cut to.
+
+    Returns
+    -------
+    float
+        The share, 0 to 1.
+    """
     return float(np.mean(sequence_lengths(sequences) > maxlen))
 
 
 def token_coverage(texts: Iterable[str], vocab_sizes: Sequence[int]) -> dict[int, float]:
-    """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``."""
-    counts = Counter()
+    """Share of all running tokens in ``texts`` covered by the top-``k`` words, for each ``k``.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        The reviews.
+    vocab_sizes : sequence of int
+        The values of ``k``.
+
+    Returns
+    -------
+    dict of int to float
+        The covered share, 0 to 1, for each ``k``.
+    """
+    counts = Counter()  # type: Counter[str]
     for text in texts:
         counts.update(tokenize(text))
     freq = np.sort(np.fromiter(counts.values(), dtype=np.int64))[::-1]
@@ -285,7 +356,31 @@ class EncodedData:
 
 def encode_review(text: str, vocab: Vocabulary, maxlen: int, *, padding: str = "pre",
                   truncating: str = "pre", drop_unknown: bool = False) -> np.ndarray:
-    """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input."""
+    """Encode one review a student types (any characters, even empty) as a ``(1, maxlen)`` input.
+
+    Parameters
+    ----------
+    text : str
+        The review.
+    vocab : Vocabulary
+        The vocabulary the model was trained with.
+    maxlen : int
+        The model's input length.
+    padding, truncating : {"pre", "post"}, default "pre"
+        As the training data was padded and cut.
+    drop_unknown : bool, default False
+        Leave out-of-vocabulary words out, as the training data did.
+
+    Returns
+    -------
+    numpy.ndarray
+        Int array of shape ``(1, maxlen)``.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str.
+    """
     if not isinstance(text, str):
         raise TypeError(f"encode_review expects the review as a str, got {type(text).__name__}.")
     return pad_sequences([vocab.encode(text, drop_unknown=drop_unknown)], maxlen, padding=padding,
@@ -305,16 +400,29 @@ def encode_dataset(train_texts: Sequence[str], y_train: Sequence[int], test_text
     vocab = Vocabulary.from_tokens(train_tokens, max_size=vocab_size)
     pad = dict(maxlen=maxlen, padding=padding, truncating=truncating)
     return EncodedData(
-        x_train=pad_sequences([vocab.encode_tokens(t, drop_unknown=drop_unknown) for t in train_tokens], **pad),
+        x_train=pad_sequences([vocab.encode_tokens(t, drop_unknown=drop_unknown) for t in train_tokens], **pad),  # type: ignore[arg-type]  # **pad: maxlen is an int, padding and truncating are str
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=pad_sequences(vocab.encode_many(test_texts, drop_unknown=drop_unknown), **pad),
+        x_test=pad_sequences(vocab.encode_many(test_texts, drop_unknown=drop_unknown), **pad),  # type: ignore[arg-type]  # **pad: maxlen is an int, padding and truncating are str
         y_test=np.asarray(y_test, dtype=np.int32),
         vocab=vocab, maxlen=maxlen, padding=padding, truncating=truncating, drop_unknown=drop_unknown,
     )
 
 
 def unknown_rate(vocab: Vocabulary, texts: Iterable[str]) -> float:
-    """Share of running tokens in ``texts`` that are outside ``vocab`` (would become ``<oov>``)."""
+    """Share of running tokens in ``texts`` that are outside ``vocab`` (would become ``<oov>``).
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+        The vocabulary.
+    texts : iterable of str
+        The reviews.
+
+    Returns
+    -------
+    float
+        The share, 0 to 1.
+    """
     known = total = 0
     for text in texts:
         tokens = tokenize(text)

@@ -89,6 +89,25 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     """Stratified, seeded hold-out carved from the training data: ``x_tr, x_val, y_tr, y_val``.
 
     (Keras's own ``validation_split`` takes the *last* rows, which in IMDB are all one class.)
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The training inputs and labels.
+    fraction : float
+        The share held out, strictly between 0 and 1.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x_tr, x_val, y_tr, y_val)``.
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not in (0, 1).
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}.")
@@ -294,7 +313,7 @@ def fit_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, 
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if resume is not None:
         hist = resume.history  # the epochs before the interruption too
-        shutil.rmtree(backup_dir, ignore_errors=True)
+        shutil.rmtree(backup_dir, ignore_errors=True)  # type: ignore[arg-type]  # resume implies backup_dir
     result = TrainingResult(history=hist, epoch_seconds=log.seconds,
                             best_epoch=int(early.best_epoch) + 1, validation_size=len(y_val))
     if history_path is not None:

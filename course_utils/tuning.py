@@ -25,7 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from collections.abc import Callable, Mapping, Sequence
 
 import keras
@@ -41,7 +41,7 @@ from .progress import progress_bar
 from .training import seed_everything, steady_tf_input, validation_split
 
 TunerKind = Literal["random", "hyperband"]
-TUNERS: tuple[str, ...] = ("random", "hyperband")
+TUNERS: tuple[TunerKind, ...] = ("random", "hyperband")
 #: What the search space may choose: keyword arguments of :func:`models.build_recurrent`.
 HYPERPARAMETERS: tuple[str, ...] = ("learning_rate", "units", "dropout", "embedding_dim")
 #: Labels used in tables, figures and sentences.
@@ -54,7 +54,27 @@ SPACE: dict[str, list] = {"learning_rate": [3e-4, 1e-3, 2e-3, 5e-3], "units": [1
 
 def stratified_subset(x, y, n: int, *, seed: int):
     """A seeded, class-balanced subset of ``n`` rows (IMDB arrays are sorted by label:
-    ``x[:n]`` would hold one class only). ``n`` at least the number of rows returns all of them."""
+    ``x[:n]`` would hold one class only). ``n`` at least the number of rows returns all of them.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Inputs and labels.
+    n : int
+        Rows wanted.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x_subset, y_subset)``; ``(x, y)`` themselves when ``n`` covers every row.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive number.
+    """
     y = np.asarray(y)
     if n < 1:
         raise ValueError(f"n must be a positive number of rows, got {n!r}.")
@@ -92,7 +112,27 @@ def grid_size(space: Mapping[str, Sequence]) -> int:
 
 def grid_cost(space: Mapping[str, Sequence], seconds_per_config: float, *, folds: int = 1) -> dict[str, float]:
     """What the full grid would cost at ``seconds_per_config`` (e.g. from :func:`seconds_per_epoch`
-    times the epochs of one configuration)."""
+    times the epochs of one configuration).
+
+    Parameters
+    ----------
+    space : mapping of str to sequence
+        The search space: the values of each hyperparameter.
+    seconds_per_config : float
+        Training seconds of one configuration.
+    folds : int, default 1
+        Trainings per configuration (cross-validation folds).
+
+    Returns
+    -------
+    dict of str to float
+        ``configurations``, ``folds``, ``seconds per configuration`` and ``hours``.
+
+    Raises
+    ------
+    ValueError
+        If ``seconds_per_config`` is negative or ``folds`` below 1.
+    """
     if seconds_per_config < 0 or folds < 1:
         raise ValueError(f"seconds_per_config must be >= 0 and folds >= 1, got {seconds_per_config} and {folds}.")
     configs = grid_size(space)
@@ -102,7 +142,23 @@ def grid_cost(space: Mapping[str, Sequence], seconds_per_config: float, *, folds
 
 
 def seconds_per_epoch(table: pd.DataFrame) -> float:
-    """Measured training seconds per epoch over every trial of ``table`` (:func:`trials_table`)."""
+    """Measured training seconds per epoch over every trial of ``table`` (:func:`trials_table`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`trials_table`'s table.
+
+    Returns
+    -------
+    float
+        Seconds per epoch.
+
+    Raises
+    ------
+    ValueError
+        If the table holds no trained epoch.
+    """
     epochs = table["epochs trained"].sum()
     if epochs < 1:
         raise ValueError("the table holds no trained epoch: run a search first.")
@@ -166,6 +222,26 @@ def search_budget(max_epochs: int, *, factor: int = 3, iterations: int = 1) -> S
     Example: ``max_epochs=3, factor=3``: B = 2 brackets, s = 2. Bracket 1: 3 models x 1 epoch,
     then the best one 2 more epochs (5 epochs); bracket 0: 2 models x 3 epochs (6 epochs).
     Hyperband: 6 trials, 11 epochs; random search: 11 // 3 = 3 trials of 3 epochs (9 epochs).
+
+    Parameters
+    ----------
+    max_epochs : int
+        The most epochs one configuration trains.
+    factor : int, default 3
+        Hyperband's reduction factor.
+    iterations : int, default 1
+        Hyperband iterations.
+
+    Returns
+    -------
+    SearchBudget
+        The epochs and trials of each tuner.
+
+    Raises
+    ------
+    ValueError
+        If ``max_epochs``, ``factor`` or ``iterations`` is not a positive integer, or ``factor``
+        is below 2.
     """
     for name, value in {"max_epochs": max_epochs, "factor": factor, "iterations": iterations}.items():
         if not isinstance(value, (int, np.integer)) or value < 1:
@@ -201,7 +277,7 @@ class RecurrentHyperModel(kt.HyperModel):
 
     def __init__(self, space: Mapping[str, Sequence], *, vocab_size: int, maxlen: int,
                  kind: models.RecurrentKind = "gru", seed: int = 42, batch_size: int = 64,
-                 fixed: Mapping[str, object] | None = None) -> None:
+                 fixed: Mapping[str, Any] | None = None) -> None:
         super().__init__(name=f"tuned_{kind}")
         self.space = check_space(space)
         fixed = dict(fixed or {})
@@ -237,6 +313,7 @@ class _Reporting:
     import unless a TensorBoard callback is used."""
 
     report: Callable[[str, dict, dict], None] | None = None
+    oracle: Any  # the tuner's (KerasTuner's class beside this mixin sets it)
 
     def __init__(self, *args, report: Callable[[str, dict, dict], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -336,7 +413,32 @@ def compare_tuners(hypermodel: RecurrentHyperModel, x, y, *, budget: SearchBudge
                    validation_fraction: float = 0.2, progress: bool | None = None,
                    log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Run each tuner under the same budget (folders ``directory/<tuner>``, started afresh) and
-    return one table: a ``tuner`` column, then :func:`trials_table`'s, best first."""
+    return one table: a ``tuner`` column, then :func:`trials_table`'s, best first.
+
+    Parameters
+    ----------
+    hypermodel : RecurrentHyperModel
+        The model and search space.
+    x, y : numpy.ndarray
+        The training inputs and labels (the validation split is carved from them).
+    budget : SearchBudget
+        :func:`search_budget`'s result.
+    directory : path
+        Where the tuners' folders go.
+    tuners : sequence of {"random", "hyperband"}, default both
+        The tuners to run, in order.
+    validation_fraction : float, default 0.2
+        The share held out for the objective.
+    progress : bool, optional
+        Show a progress bar (default: in a notebook).
+    log : callable, optional
+        Called with a line per finished trial.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial of every tuner.
+    """
     tables = [run_search(t, hypermodel, x, y, budget=budget, directory=directory,
                          validation_fraction=validation_fraction, progress=progress, log=log)
               .assign(tuner=LABELS[t]) for t in tuners]
@@ -390,7 +492,18 @@ def hyperparameter_columns(table: pd.DataFrame) -> list[str]:
 def distinct_configurations(table: pd.DataFrame) -> int:
     """Configurations tried, each counted once: a Hyperband trial that carries on an earlier one
     tries none anew, and a configuration that several tuners tried (both draw from one seeded
-    sequence) is one configuration. For one tuner's count, pass its rows."""
+    sequence) is one configuration. For one tuner's count, pass its rows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`trials_table`'s (or :func:`compare_tuners`') table.
+
+    Returns
+    -------
+    int
+        The number of distinct configurations.
+    """
     return len(table[hyperparameter_columns(table)].drop_duplicates())
 
 
@@ -402,7 +515,18 @@ def _best_first(table: pd.DataFrame) -> pd.DataFrame:
 
 def search_progress(table: pd.DataFrame) -> plt.Figure:
     """Best validation accuracy so far against cumulative epochs trained, one line per tuner
-    (``table`` from :func:`compare_tuners`); each trial is a marker."""
+    (``table`` from :func:`compare_tuners`); each trial is a marker.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`compare_tuners`' table.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, to pass to :func:`show`.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.8))
     markers = iter("os^Dv")
     for tuner, rows in table.groupby("tuner", sort=False):

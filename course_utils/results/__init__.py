@@ -17,7 +17,13 @@ PROFILE = "full"
 
 
 def seed_spread() -> pd.DataFrame | None:
-    """The committed seed table (model, metric, runs, mean, sd, min, max, tolerance), if any."""
+    """The committed seed table (model, metric, runs, mean, sd, min, max, tolerance), if any.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The table, or None before ``make seeds`` has written it.
+    """
     return pd.read_csv(SPREAD) if SPREAD.exists() else None
 
 
@@ -27,6 +33,20 @@ def seed_table(spread: pd.DataFrame, records: pd.DataFrame, metric: str = "accur
     The ``this run`` column holds a value only for rows this runtime trained (``source`` "this
     run") in the committed profile: a committed row is not a result of this run, and a smoke
     row was trained on other data, so neither belongs next to the committed spread.
+
+    Parameters
+    ----------
+    spread : pandas.DataFrame
+        :func:`seed_spread`'s table.
+    records : pandas.DataFrame
+        This run's metrics records, indexed by model (with ``source``).
+    metric : str, default "accuracy"
+        The metric shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model: the committed statistics and ``this run``.
     """
     table = spread[spread["metric"] == metric].set_index("model")[["runs", "mean", "sd", "min", "max"]]
     mine = records

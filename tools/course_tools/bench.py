@@ -22,7 +22,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,7 +176,8 @@ BUCKETED_ARCHS = ("simple_rnn", "lstm", "gru", "bigru")
 
 def _recurrent(arch: str, profile: config.Profile, vocab: int, maxlen: int | None):
     from course_utils import models
-    kind = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}[arch]
+    kinds: dict[str, models.RecurrentKind] = {"simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru", "bigru": "gru"}
+    kind = kinds[arch]
     return models.build_recurrent(kind, vocab, maxlen, bidirectional=arch == "bigru", **profile.rnn_kwargs())
 
 
@@ -237,9 +239,9 @@ def measure_jax_compiles(arch: str = "gru", *, profile_name: str = "full", fract
     from course_utils.batching import LengthBuckets
     compiles: list[float] = []
 
-    def listen(event: str, duration: float, **_) -> None:
+    def listen(event: str, duration_secs: float, **_: str | int) -> None:
         if event == "/jax/core/compile/backend_compile_duration":
-            compiles.append(duration)
+            compiles.append(duration_secs)
 
     jax.monitoring.register_event_duration_secs_listener(listen)
     profile = config.get_profile(profile_name)
@@ -275,7 +277,7 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
     cold = [_timed(lambda: load_imdb(use_cache=False, progress=False)) for _ in range(reps)]
     data = load_imdb(progress=False)  # makes sure the cache exists
     warm = [_timed(lambda: load_imdb(progress=False)) for _ in range(reps)]
-    settings = dict(vocab_size=20000, maxlen=256, drop_unknown=True)
+    settings: dict[str, Any] = dict(vocab_size=20000, maxlen=256, drop_unknown=True)
     tok = [_timed(lambda: encode_dataset(data.train.text, data.train.label, data.test.text,
                                          data.test.label, **settings)) for _ in range(reps)]
     encode_cached(data, **settings)  # makes sure the encoded cache exists
@@ -287,7 +289,7 @@ def measure_pipeline(reps: int = 3) -> list[dict]:
     return rows
 
 
-def _in_subprocess(kind: str, *, backend: str | None = None, **kwargs) -> dict | list:
+def _in_subprocess(kind: str, *, backend: str | None = None, **kwargs) -> Any:  # the measure's JSON
     cmd = [sys.executable, "-m", "course_tools.bench", "_one", kind, json.dumps(kwargs)]
     env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -319,7 +321,7 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
     """Run the benchmarks and write ``results.md``, CSV files and ``scaling.png``."""
     out = Path(output_dir)
     tables: dict[str, pd.DataFrame] = {}
-    common = dict(profile_name=profile, reps=reps, warmup=warmup)
+    common: dict[str, Any] = dict(profile_name=profile, reps=reps, warmup=warmup)
 
     def log(msg):
         print(msg, file=stream, flush=True)
@@ -339,7 +341,7 @@ def run(output_dir: str | os.PathLike = "bench", *, archs: Sequence[str] = ARCHI
     for comparison, arms in (COMPARISONS.items() if comparisons else ()):
         log(f"{comparison}: {' vs '.join(arms)} ...")
         keep(comparison, pd.DataFrame(_in_subprocess("interleaved", comparison=comparison, **common)))
-    brows = []
+    brows: list[dict] = []
     for arch in bucketing:
         log(f"bucketing {arch}: fixed maxlen batches vs length buckets ...")
         brows += _in_subprocess("bucketing", arch=arch, fraction=bucketing_fraction, **common)
@@ -403,9 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     if argv[:1] == ["_one"]:
         kind, kwargs = argv[1], json.loads(argv[2])
-        measure = {"pipeline": measure_pipeline, "interleaved": measure_interleaved, "model": measure_one,
-                   "bucketing": measure_bucketing, "jax_compiles": measure_jax_compiles}[kind]
-        result = measure(**kwargs)
+        measures: dict[str, Callable[..., Any]] = {
+            "pipeline": measure_pipeline, "interleaved": measure_interleaved, "model": measure_one,
+            "bucketing": measure_bucketing, "jax_compiles": measure_jax_compiles}
+        result = measures[kind](**kwargs)
         print(json.dumps(result))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -41,6 +41,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from collections.abc import Callable, Iterable, Sequence
 
 import nbformat
@@ -75,6 +76,8 @@ PO_WIDTH = 0
 #: Plural forms as GNU gettext and PO editors know them. Babel derives Spanish's from CLDR
 #: (three forms, one for exact millions), which would ask translators for a form nobody uses.
 PLURAL_FORMS = {"es": (2, "(n != 1)")}
+#: A message id as Babel holds it: the English text, or ``(singular, plural)`` for ``ngettext``.
+MessageID = str | tuple[str, ...] | list[str]
 #: Where the assignments' catalogues live: ``<ASSIGNMENT_LOCALES_DIR>/<locale>/<name>.po``.
 ASSIGNMENT_LOCALES_DIR = ASSIGNMENTS_DIR / "locales"
 
@@ -206,7 +209,9 @@ def catalogue_text(catalog: Catalog) -> str:
             lines = normalize(message.previous_id[0], width=PO_WIDTH).splitlines()
             block = "".join(f"#| {'msgid ' if k == 0 else ''}{line}\n" for k, line in enumerate(lines))
             anchor = re.compile(rf"^msgctxt {re.escape(normalize(message.context, width=PO_WIDTH))}\n", re.M)
-            text = anchor.sub(lambda m, block=block: block + m.group(0), text, count=1)
+            found = anchor.search(text)
+            if found:  # the block goes right above the entry's msgctxt line
+                text = text[:found.start()] + block + text[found.start():]
     return text
 
 
@@ -233,11 +238,11 @@ def _new_catalogue(locale: str, domain: str, old: Catalog | None) -> Catalog:
         new.locale = Locale.parse(locale)
         new.fuzzy = False
     elif locale.split("_")[0] in PLURAL_FORMS:
-        new._num_plurals, new._plural_expr = PLURAL_FORMS[locale.split("_")[0]]  # no public setter
+        new._num_plurals, new._plural_expr = PLURAL_FORMS[locale.split("_")[0]]  # type: ignore[assignment]  # no public setter; Babel declares them None
     return new
 
 
-def merge(old: Catalog | None, sources: Sequence[tuple[str, str, Sequence[tuple[str, int]]]],
+def merge(old: Catalog | None, sources: Sequence[tuple[str | None, MessageID, Sequence[tuple[str, int]]]],
           locale: str, domain: str) -> tuple[Catalog, MergeReport]:
     """Merge the current English messages into ``old``; return the new catalogue and a report.
 
@@ -284,7 +289,9 @@ def merge(old: Catalog | None, sources: Sequence[tuple[str, str, Sequence[tuple[
 
     for position, (context, text, locations) in enumerate(sources):
         old_message, became_fuzzy = matched.get(position, (None, False))
-        string, flags, previous = "", set(), ()
+        string: MessageID | None = ""
+        flags: set[str] = set()
+        previous: MessageID = ()
         if old_message is not None:
             string = old_message.string
             was_fuzzy = "fuzzy" in old_message.flags
@@ -305,14 +312,15 @@ def merge(old: Catalog | None, sources: Sequence[tuple[str, str, Sequence[tuple[
     for k, message in enumerate(candidates):
         if k not in claimed and message.string:
             key = (message.id, message.context) if message.context else message.id
-            new.obsolete[key] = Message(message.id, message.string, flags=message.flags, context=message.context)
+            new.obsolete[key] = Message(  # type: ignore[index]  # Babel's key type has no plural (tuple) ids
+                message.id, message.string, flags=message.flags, context=message.context)
             if k < active:
                 report.obsolete.append(message.context or _label(message.id))
     return new, report
 
 
-def _label(message_id: str | tuple[str, ...]) -> str:
-    return (message_id[0] if isinstance(message_id, tuple) else message_id)[:40]
+def _label(message_id: MessageID) -> str:
+    return (message_id[0] if isinstance(message_id, (tuple, list)) else message_id)[:40]
 
 
 def _load(path: Path) -> Catalog | None:
@@ -354,13 +362,13 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
 def extract_templates(sources: Sequence[tuple[Path, str]] = SENTENCE_SOURCES,
-                      ) -> list[tuple[None, str | tuple[str, str], list]]:
+                      ) -> list[tuple[None, str | tuple[str, ...], list[tuple[str, int]]]]:
     """The ``_("...")``/``ngettext(...)`` sentence templates in the packages, with where they are.
 
     ``sources`` pairs each package's folder with the name its locations are written under."""
     from babel.messages.extract import extract_from_dir
 
-    found: dict[str | tuple[str, str], list[tuple[str, int]]] = {}
+    found: dict[str | tuple[str, ...], list[tuple[str, int]]] = {}
     for folder, prefix in sources:
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 str(folder), method_map=[("**.py", "python")], keywords=KEYWORDS):
@@ -404,7 +412,10 @@ def translate_notebook(nb: nbformat.NotebookNode, catalog: Catalog, name: str, l
     its first code cell is the course's setup cell, written in ``locale``."""
     out = copy.deepcopy(nb)
     for source in markdown_sources(nb):
-        text = catalog.get(source.text, context=source.context).string
+        message = catalog.get(source.text, context=source.context)
+        if message is None or not isinstance(message.string, str):  # problems() lets none through
+            raise EditionError(f"{name} {source.context}: no translation; check the catalogue with problems()")
+        text = message.string
         if source.first and BADGE.match(nb.cells[source.index].source):
             text = colab_badge(f"{locale}/{name}") + "\n\n" + text
         out.cells[source.index].source = text
@@ -449,7 +460,8 @@ def build(locale: str, *, notebook_dir: Path = NOTEBOOK_DIR, locales_dir: Path =
         nb = nbformat.read(path, 4)
         catalog = _load(catalogue_path(locale, path.stem, locales_dir))
         found += problems(catalog, markdown_sources(nb), path.name)
-        loaded.append((path, nb, catalog))
+        if catalog is not None:  # a missing one is among the problems
+            loaded.append((path, nb, catalog))
     if found:
         raise EditionError(f"Cannot build the '{locale}' edition: {len(found)} entries need a translator "
                            "(edit the .po files, then build again):\n  " + "\n  ".join(found))
@@ -529,8 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         [c for c in COLLECTIONS if args.only in (None, c.name)]
     try:
         for collection in collections:
-            kwargs = dict(notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
-                          find=collection.find)
+            kwargs: dict[str, Any] = dict(notebook_dir=collection.source_dir, locales_dir=collection.locales_dir,
+                                          find=collection.find)
             if args.command == "update":
                 package = not custom and collection.name == "notebooks"
                 for report in update(args.locale, package=package, **kwargs):

@@ -189,7 +189,7 @@ def main(argv=None) -> int:
     current repository (``make setup``)."""
     import argparse
 
-    parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(main.__doc__ or "").split("\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--filter", action="store_true", help="clean filter: stdin -> stdout")
     mode.add_argument("--smudge", action="store_true", help="smudge filter: stdin -> stdout")

@@ -61,9 +61,9 @@ def project_version(root: Path) -> str:
 def config_constants(root: Path) -> dict[str, str]:
     """``REPO_URL`` and ``COURSE_REF`` as ``root/course_utils/config.py`` assigns them (read, not imported)."""
     path = root / "course_utils" / "config.py"
-    found = {}
+    found: dict[str, str] = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in ("REPO_URL", "COURSE_REF"):
                     found[target.id] = node.value.value
@@ -193,7 +193,7 @@ def tag_modules(root: Path, ref: str) -> set[str]:
     run = _git(root, "ls-tree", "-r", "--name-only", f"refs/tags/{ref}", "--", "course_utils")
     if run is None or run.returncode != 0:
         raise ValueError(f"git ls-tree cannot read the tag {ref}: {run.stderr.strip() if run else 'no git'}")
-    modules = set()
+    modules: set[str] = set()
     for name in run.stdout.splitlines():
         if name.endswith(".py"):
             parts = name[:-3].split("/")
@@ -218,7 +218,7 @@ def notebook_imports(path: Path, root: Path) -> set[str]:
     ``from course_utils import x`` counts ``course_utils.x`` when ``x`` is a module or package
     in ``root``'s working tree (otherwise a name that ``course_utils/__init__.py`` defines).
     """
-    found = set()
+    found: set[str] = set()
     for cell in nbformat.read(path, as_version=4).cells:
         tree = _code(cell.source) if cell.cell_type == "code" else None
         for node in ast.walk(tree) if tree is not None else ():
@@ -236,7 +236,7 @@ def notebook_imports(path: Path, root: Path) -> set[str]:
 def tools_imports(path: Path) -> set[str]:
     """The modules of the instructor's tools (``course_tools``) one notebook's code cells import:
     the course wheel Colab installs does not hold them."""
-    found = set()
+    found: set[str] = set()
     for cell in nbformat.read(path, as_version=4).cells:
         tree = _code(cell.source) if cell.cell_type == "code" else None
         for node in ast.walk(tree) if tree is not None else ():

@@ -115,8 +115,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen
-    reader: threading.Thread = field(default=None)
+    process: subprocess.Popen[str]
+    reader: threading.Thread | None = field(default=None)
 
     @property
     def pid(self) -> int:
@@ -124,6 +124,8 @@ class Child:
 
 
 def _pump(child: Child, lines: queue.Queue[tuple[str, str]]) -> None:
+    if child.process.stdout is None:  # started without stdout=PIPE: nothing to pump
+        return
     for line in child.process.stdout:
         lines.put((child.name, line.rstrip("\n")))
 

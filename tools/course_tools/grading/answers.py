@@ -8,6 +8,7 @@ maximum. Nothing the submission writes can change a question's points or maximum
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
@@ -309,7 +310,8 @@ def _a1(rng: np.random.Generator) -> Challenge:
     keep = np.sort(rng.choice(len(everything), size=max(2, int(len(everything) * 0.8)), replace=False))
     train = [everything[i] for i in keep]
     vocab = Vocabulary.build(train, max_size=5000)
-    probes, checks = [], []
+    probes: list[dict] = []
+    checks: list[Check] = []
 
     def add(prefix: str, calls: list[dict]) -> list[str]:
         ids = [f"{prefix}-{i}" for i in range(len(calls))]
@@ -359,7 +361,7 @@ def _a1(rng: np.random.Generator) -> Challenge:
     p90 = length_percentiles(ids_train, [90])[90]
     ids = add("q5", [{"value": "maxlen_90"}, {"value": "share_truncated"}])
     checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: types and range"),
-                        lambda a, q5=tuple(ids): _q5_types(a, list(q5), p90)))
+                        functools.partial(_q5_types, ids=list(ids), p90=p90)))
     checks.append(Check("q5", 1, N_("maxlen_90 and share_truncated: values"), _judge_all(
         ids, [p90, truncation_share(ids_train, p90)], same=_numeric_close, label=N_("q5 values"))))
     # the examples, drawn with the secret
@@ -383,7 +385,7 @@ def _a1(rng: np.random.Generator) -> Challenge:
     return Challenge("a1_data_preparation", probes, first_checks + checks, rebind=rebind)
 
 
-def _q5_types(answers: dict, ids: list[str], p90: int) -> tuple[bool, str]:
+def _q5_types(answers: dict, ids: list[str], p90: int) -> tuple[bool, str | LazyText]:
     """Types and range, on the secret training reviews: ``maxlen_90`` must be their 90th percentile
     (an int and a share typed in score nothing)."""
     try:

@@ -21,6 +21,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import nbformat
 import pandas as pd
@@ -386,6 +387,8 @@ def _check_model(answers_dir: Path, folder: Path, ctx: Context) -> dict:
     from . import modelcheck
 
     spec = ctx.challenge.model_check
+    if spec is None:  # only assignment 2's challenge exports a model
+        raise ValueError(f"{ctx.assignment} has no model to check.")
     limits = sandbox.Limits(wall_seconds=min(ctx.limits.wall_seconds, 300), memory_bytes=ctx.limits.memory_bytes,
                             total_memory_bytes=min(ctx.limits.total_memory_bytes, MODELCHECK_MEMORY),
                             cgroup=ctx.limits.cgroup)
@@ -404,7 +407,7 @@ def _delegation_advice(found) -> list[str]:
     return lines
 
 
-def _failed(student: str, questions: dict[str, float], status: str) -> GradeResult:
+def _failed(student: str, questions: Mapping[str, float], status: str) -> GradeResult:
     return GradeResult(student, {q: 0.0 for q in questions}, status)
 
 
@@ -547,8 +550,8 @@ def grade_batch(submissions: str | os.PathLike, assignment: str, output_dir: str
     challenge = reference_answers.challenge(assignment, class_seed(output_dir, new=new_secret))
     questions = reference_answers.QUESTIONS[assignment]
     results: list[GradeResult] = []
-    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="grading-") as scratch_name:
+        scratch = Path(scratch_name)
         os.chmod(scratch, 0o711)  # the sandbox user may enter, not list
         from .reference import write_sandbox_data
 
@@ -654,7 +657,7 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
-def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFrame:
+def _sheet(results: list[GradeResult], questions: Mapping[str, float]) -> pd.DataFrame:
     rows = [{"student": sheet_cell(r.student), **{q: min(r.scores.get(q, 0.0), float(m)) for q, m in questions.items()},
              "max_total": float(sum(questions.values())), "status": sheet_cell(r.status)} for r in results]
     sheet = pd.DataFrame(rows, columns=["student", *questions, "max_total", "status"])
@@ -662,7 +665,7 @@ def _sheet(results: list[GradeResult], questions: dict[str, float]) -> pd.DataFr
     return sheet.sort_values("student").reset_index(drop=True)  # names are unique: no ties
 
 
-def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
+def _feedback(result: GradeResult, questions: Mapping[str, float]) -> str:
     """The student's feedback file, in the submission's edition (the sheet and report stay English)."""
     edition = result.edition if result.edition in FEEDBACK_EDITIONS else "en"
     total = sum(min(result.scores.get(q, 0.0), float(m)) for q, m in questions.items())
@@ -674,7 +677,7 @@ def _feedback(result: GradeResult, questions: dict[str, float]) -> str:
                       result.feedback or _("(nothing was scored)", edition=edition), ""])
 
 
-def _report(roster: Roster, assignment: str, unsafe: bool, notes: list[str] = ()) -> str:
+def _report(roster: Roster, assignment: str, unsafe: bool, notes: Sequence[str] = ()) -> str:
     """The batch's report; every name and reason escaped (a file name is the student's text)."""
     md = markdown_safe
     lines = [f"# Grading report: {assignment}", "",

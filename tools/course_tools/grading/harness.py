@@ -101,7 +101,8 @@ def answer_challenge(namespace: dict, challenge_path: str, out_dir: str) -> None
     out = Path(out_dir)
     out.mkdir(exist_ok=True)
     challenge = json.loads(Path(challenge_path).read_text(encoding="utf-8"))
-    answers, advice = {}, {}
+    answers: dict[str, dict] = {}
+    advice: dict[str, list[str]] = {}
     for probe in challenge["probes"]:
         try:
             if "model" in probe:

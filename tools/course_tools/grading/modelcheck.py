@@ -15,6 +15,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,14 +89,17 @@ def check_config(config: dict, *, vocab_size: int, maxlen: int) -> dict:
     model must not be built (unknown code, sizes out of bounds); ``spec`` problems cost the
     specification's points; ``facts`` are what was read (kind, units, parameters, loss).
     """
-    unsafe, spec, facts = [], [], {}
+    unsafe: list[str] = []
+    spec: list[str] = []
+    facts: dict[str, Any] = {}
     for obj in _objects(config, []):
         module, name, registered = obj.get("module"), obj.get("class_name"), obj.get("registered_name")
         if module is not None and module not in ALLOWED_MODULES:
             unsafe.append(f"an object from module {str(module)[:60]!r}: only Keras's built-ins are loaded")
         if registered not in (None, name):
             unsafe.append(f"a registered (custom) object {str(registered)[:60]!r}")
-    model_config = config.get("config") if isinstance(config.get("config"), dict) else {}
+    inner = config.get("config")
+    model_config = inner if isinstance(inner, dict) else {}
     layers = model_config.get("layers")
     if config.get("class_name") not in ("Sequential", "Functional") or not isinstance(layers, list):
         return {"unsafe": unsafe + ["not a Sequential or Functional Keras model"], "spec": spec, "facts": facts}
@@ -223,7 +227,7 @@ def evaluate(answers_dir: Path, x: np.ndarray, *, vocab_size: int, maxlen: int, 
     if not report:
         report = {"unsafe": [f"the model could not be checked (exit code {run.returncode}"
                              f"{', timed out' if run.timed_out else ''})"], "spec": [], "facts": {}, "built": False}
-    result = {"$model": report}
+    result: dict[str, Any] = {"$model": report}
     if report.get("built"):
         try:
             result["$scores"] = load_npy("scores.npy", 8 << 20, base=work).astype(float).reshape(-1)

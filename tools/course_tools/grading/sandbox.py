@@ -352,7 +352,7 @@ def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | No
     entries = files = 0
     try:
         while pending:
-            fd, relative = pending.pop(0)
+            fd, folder = pending.pop(0)
             try:
                 with os.scandir(fd) as listing:
                     names = []
@@ -368,9 +368,9 @@ def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | No
                     except OSError:
                         continue
                     if stat.S_ISDIR(info.st_mode):
-                        if len(relative.parts) + 1 < max_depth:
+                        if len(folder.parts) + 1 < max_depth:
                             try:
-                                pending.append((os.open(name, flags, dir_fd=fd), relative / name))
+                                pending.append((os.open(name, flags, dir_fd=fd), folder / name))
                             except OSError:
                                 pass
                     elif stat.S_ISREG(info.st_mode):
@@ -384,7 +384,7 @@ def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | No
                         except OSError:
                             continue
                         try:
-                            budget -= _copy_one(child, target / relative / name, budget)
+                            budget -= _copy_one(child, target / folder / name, budget)
                         finally:
                             os.close(child)
             finally:
