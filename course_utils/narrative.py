@@ -893,8 +893,20 @@ def words_without_vector(words: Sequence[str]) -> str:
 
 
 def neighbours_moved(table: pd.DataFrame) -> str:
-    """What fine-tuning did to each word's nearest neighbours, read from 08's table (columns
-    ``(word, "before")`` and ``(word, "after")``, one neighbour a row)."""
+    """What fine-tuning did to each word's nearest neighbours, read from 08's table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``(word, "before")`` and ``(word, "after")``, one neighbour a row (08's
+        neighbours table).
+
+    Returns
+    -------
+    str
+        One sentence naming, per word, the neighbours it lost and gained (or that it kept them
+        all); empty for a table without columns.
+    """
     parts = []
     for word in dict.fromkeys(w for w, _when in table.columns):
         before, after = list(table[(word, "before")]), list(table[(word, "after")])

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import nbformat
 
@@ -212,6 +212,19 @@ def _code(source: str) -> ast.Module | None:
         return None
 
 
+def _imports(path: Path, package: str) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The ``import`` and absolute ``from … import`` statements of one notebook's code cells that
+    name ``package`` or one of its modules."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        tree = _code(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == package for a in node.names):
+                yield node
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                    and node.module.split(".")[0] == package:
+                yield node
+
+
 def notebook_imports(path: Path, root: Path) -> set[str]:
     """The ``course_utils`` modules one notebook's code cells import (dotted names).
 
@@ -219,17 +232,15 @@ def notebook_imports(path: Path, root: Path) -> set[str]:
     in ``root``'s working tree (otherwise a name that ``course_utils/__init__.py`` defines).
     """
     found: set[str] = set()
-    for cell in nbformat.read(path, as_version=4).cells:
-        tree = _code(cell.source) if cell.cell_type == "code" else None
-        for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.split(".")[0] == "course_utils")
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                    and node.module.split(".")[0] == "course_utils":
-                found.add(node.module)
-                folder = root.joinpath(*node.module.split("."))
-                found.update(f"{node.module}.{a.name}" for a in node.names
-                             if (folder / f"{a.name}.py").is_file() or (folder / a.name / "__init__.py").is_file())
+    for node in _imports(path, "course_utils"):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "course_utils")
+        else:
+            module = node.module or ""
+            found.add(module)
+            folder = root.joinpath(*module.split("."))
+            found.update(f"{module}.{a.name}" for a in node.names
+                         if (folder / f"{a.name}.py").is_file() or (folder / a.name / "__init__.py").is_file())
     return found
 
 
@@ -237,14 +248,11 @@ def tools_imports(path: Path) -> set[str]:
     """The modules of the instructor's tools (``course_tools``) one notebook's code cells import:
     the course wheel Colab installs does not hold them."""
     found: set[str] = set()
-    for cell in nbformat.read(path, as_version=4).cells:
-        tree = _code(cell.source) if cell.cell_type == "code" else None
-        for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.split(".")[0] == "course_tools")
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                    and node.module.split(".")[0] == "course_tools":
-                found.add(node.module)
+    for node in _imports(path, "course_tools"):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "course_tools")
+        else:
+            found.add(node.module or "")
     return found
 
 
