@@ -160,6 +160,7 @@ def compare_models(records: pd.DataFrame, model: str, others: Sequence[str], *, 
         clause = template.format(model=model, metric=label(metric), value=fmt_number(records.loc[model, metric], 3),
                                  points=fmt_number(0.05, 2) if level else fmt_number(abs(diff) * 100, 1),
                                  other=_fmt_model(other, records, metric))
+        clause += _epochs_apart(records, model, other)
         noise = _noise(spread, (model, other), metric)
         if noise is not None:
             clause += (_(", more than the seed-to-seed noise (2 × combined sd = {points} points)")
@@ -196,6 +197,23 @@ def _different_runs(records: pd.DataFrame, a: str, b: str) -> str:
         return _("`{a}` comes from {origin_a} and `{b}` from {origin_b}, trained on other data").format(
             a=a, b=b, origin_a=_origin(records, a), origin_b=_origin(records, b))
     return ""
+
+
+def _trained_epochs(records: pd.DataFrame, name: str) -> int | None:
+    """The epochs a neural model trained for (``None`` for a row trained otherwise: TF-IDF, majority)."""
+    if "epochs" not in records or "extra" not in records:
+        return None
+    extra = records.loc[name, "extra"]
+    return int(records.loc[name, "epochs"]) if isinstance(extra, dict) and "best_epoch" in extra else None
+
+
+def _epochs_apart(records: pd.DataFrame, model: str, other: str) -> str:
+    """", in 2 epochs against 8" when two neural models trained for different numbers of epochs."""
+    epochs, other_epochs = _trained_epochs(records, model), _trained_epochs(records, other)
+    if epochs is None or other_epochs is None or epochs == other_epochs:
+        return ""
+    return ngettext(", in {epochs} epoch against {other_epochs}", ", in {epochs} epochs against {other_epochs}",
+                    epochs).format(epochs=_plain(epochs), other_epochs=_plain(other_epochs))
 
 
 def _noise(spread: pd.DataFrame | None, models: Sequence[str], metric: str) -> float | None:

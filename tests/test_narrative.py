@@ -262,3 +262,18 @@ def test_a_difference_that_rounds_to_nothing_is_called_level_not_above_or_below(
     assert "level with `tfidf_logreg` (0.908): less than 0.05 points apart" in \
         narrative.compare_models(records, "bigru", ["tfidf_logreg"])
     assert "1.2 points above" in narrative.compare_models(records, "bigru", ["gru"])
+
+
+def test_compare_models_says_when_two_models_trained_for_different_epochs():
+    """07 compares a stacked BiGRU trained 2 epochs with a BiGRU trained 8: the sentence says so."""
+    trained = {"best_epoch": 2}
+    records = pd.DataFrame({"accuracy": [0.907, 0.870, 0.894, 0.908], "epochs": [8, 2, 8, 1],
+                            "extra": [trained, trained, trained, {}]},
+                           index=pd.Index(["bigru", "bigru_2x", "gru", "tfidf_logreg"], name="model"))
+    assert narrative.compare_models(records, "bigru_2x", ["bigru"]) == (
+        "`bigru_2x` reaches accuracy 0.870, 3.7 points below `bigru` (0.907), in 2 epochs against 8.")
+    assert "epoch" not in narrative.compare_models(records, "bigru", ["gru"])  # the same epochs: nothing to say
+    assert "epoch" not in narrative.compare_models(records, "bigru", ["tfidf_logreg"])  # TF-IDF has no epochs
+    one = records.assign(epochs=[1, 1, 3, 1])
+    assert narrative.compare_models(one, "bigru", ["gru"]).endswith(", in 1 epoch against 3.")
+    assert "epoch" not in narrative.compare_models(RECORDS, "lstm", ["dense"])  # rows without epochs (09's table)
