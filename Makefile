@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 TRANSLATIONS := es
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help setup lab test lint smoke all gpu validate outputs seeds cells edition assign grade tune bench mutate clean site release-check
+.PHONY: help setup lab test lint smoke all gpu validate outputs seeds seeds-notebook cells edition assign grade tune bench mutate clean site release-check
 
 #: Variables whose values `make help` writes into the targets' descriptions.
 HELP_VARS := OUTPUT SUBMISSIONS WORKERS TIMEOUT SEEDS VENV
@@ -105,6 +105,14 @@ seeds: setup  ## Train the training notebooks with more seeds (SEEDS) and write 
 	  --only 03 04 05 06 07 08 --output-dir build/seeds/seed-$$s || exit 1; done
 	$(PY) -m course_tools.seeds notebooks/outputs/full $(addprefix build/seeds/seed-,$(SEEDS)) \
 	  --output course_utils/results/seed_spread.csv
+	$(PY) -m course_tools.readme README.md README.es.md
+
+seeds-notebook: setup  ## Retrain one notebook (NOTEBOOK=07) with the extra seeds; its models' rows of the seed table are replaced, the others kept
+	@test -n "$(NOTEBOOK)" || { echo "make seeds-notebook: say which notebook, e.g. NOTEBOOK=07"; exit 2; }
+	for s in $(SEEDS); do COURSE_RETRAIN=1 $(PY) -m course_tools.runner --profile full --seed $$s \
+	  --only $(NOTEBOOK) --output-dir build/seeds/$(NOTEBOOK)-seed-$$s || exit 1; done
+	$(PY) -m course_tools.seeds notebooks/outputs/full $(addprefix build/seeds/$(NOTEBOOK)-seed-,$(SEEDS)) \
+	  --retrained-in course_utils/results/seed_spread.csv --output course_utils/results/seed_spread.csv
 	$(PY) -m course_tools.readme README.md README.es.md
 
 cells: setup  ## Rewrite every notebook's Colab badge, setup and parameters cells from config.py

@@ -68,3 +68,34 @@ def test_validation_uses_the_seed_tolerance_per_model(tmp_path):
     rerun = pd.DataFrame({"accuracy": [0.92, 0.885]}, index=pd.Index(["lstm", "dense"], name="model"))
     problems = validation.compare(reference, rerun, 0.01, per_metric)
     assert problems == ["dense.accuracy: 0.8850, committed 0.8700 (differs by more than 0.01)"]
+
+
+def test_a_notebook_retrained_with_every_seed_replaces_only_its_models_rows(tmp_path):
+    """07 retrained with seeds 42, 1 and 2: its models get new rows, 05's lstm keeps the committed one."""
+    committed = seeds.spread([_run(tmp_path / f"old{i}", lstm, 870, gru=g) for i, (lstm, g) in
+                              enumerate(((880, 800), (890, 810), (900, 820)))])
+    retrained = [_run(tmp_path / f"new{i}", None, None, gru=g) for i, g in enumerate((900, 910, 920))]
+    table = seeds.replace_retrained(committed, seeds.spread(retrained)).set_index(["model", "metric"])
+    assert table.loc[("gru", "accuracy"), "mean"] == pytest.approx(0.91) and table.loc[("gru", "accuracy"), "runs"] == 3
+    old = committed.set_index(["model", "metric"])
+    assert table.loc[("lstm", "accuracy")].to_dict() == old.loc[("lstm", "accuracy")].to_dict()
+    assert table.loc[("dense", "accuracy")].to_dict() == old.loc[("dense", "accuracy")].to_dict()
+    assert sorted(table.index) == sorted(old.index)
+    with_committed = [_run(tmp_path / "run42", 950, 990, gru=930)] + retrained  # the committed run holds every model
+    table = seeds.replace_retrained(committed, seeds.spread(with_committed)).set_index(["model", "metric"])
+    assert table.loc[("gru", "accuracy"), "runs"] == 4 and table.loc[("gru", "accuracy"), "max"] == 0.93
+    assert table.loc[("lstm", "accuracy")].to_dict() == old.loc[("lstm", "accuracy")].to_dict(), \
+        "a model in only one of the runs keeps its pooled row"
+
+
+def test_the_command_line_replaces_rows_and_refuses_both_merges(tmp_path, capsys):
+    committed = tmp_path / "spread.csv"
+    seeds.main([str(_run(tmp_path / f"old{i}", 880 + 10 * i, 870, gru=800)) for i in range(2)] + ["--output", str(committed)])
+    runs = [str(_run(tmp_path / f"new{i}", None, None, gru=900 + 10 * i)) for i in range(2)]
+    assert seeds.main(runs + ["--retrained-in", str(committed), "--output", str(tmp_path / "out.csv")]) == 0
+    out = pd.read_csv(tmp_path / "out.csv").set_index(["model", "metric"])
+    assert out.loc[("gru", "accuracy"), "mean"] == pytest.approx(0.905)
+    assert out.loc[("lstm", "accuracy"), "mean"] == pytest.approx(0.885)
+    with pytest.raises(SystemExit):
+        seeds.main(runs + ["--retrained-in", str(committed), "--add-to", str(committed), "--output", str(tmp_path / "x.csv")])
+    assert "give one of them" in capsys.readouterr().err

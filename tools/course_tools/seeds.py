@@ -4,7 +4,9 @@
 reads the metrics records of several runs of the same notebooks (the committed run and
 ``make seeds``' extra seeds) and writes one row per model and metric: runs, mean, sd, min, max,
 and the tolerance ``max(0.01, 4 sd)`` that ``make validate`` allows a re-run. With
-``--add-to TABLE`` the runs join an existing table instead (a seed trained later, alone).
+``--add-to TABLE`` the runs join an existing table instead (a seed trained later, alone); with
+``--retrained-in TABLE`` the models every run holds (one notebook retrained with every seed)
+replace their rows of that table and the other models keep theirs.
 """
 from __future__ import annotations
 
@@ -83,6 +85,21 @@ def add_runs(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return pooled.astype({"runs": int})
 
 
+def replace_retrained(table: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the rows of the models ``new`` measured in all its runs put in their place.
+
+    For a notebook retrained with every seed (its models changed; the others did not): the seed
+    runs hold only its models, the committed run holds every model, so the models in all runs
+    are the retrained ones. Their rows are replaced; every other row stays the one ``table``
+    pooled (a model in only some of the runs, the committed run's others, is not re-measured).
+    """
+    runs = int(new["runs"].max())
+    retrained = new[new["runs"] == runs]
+    kept = table[~table["model"].isin(set(retrained["model"]))]
+    merged = pd.concat([kept, retrained[list(table.columns)]], ignore_index=True)
+    return merged.sort_values(["model", "metric"], ignore_index=True).astype({"runs": int})
+
+
 def read_spread(path: str | os.PathLike) -> pd.DataFrame | None:
     """The committed seed table, or None where it does not exist."""
     path = Path(path)
@@ -102,13 +119,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", required=True)
     parser.add_argument("--add-to", default=None,
                         help="a committed seed table to pool these runs with (runs of seeds it does not hold)")
+    parser.add_argument("--retrained-in", default=None,
+                        help="a committed seed table whose rows of the models every run holds are replaced "
+                             "(a notebook retrained with every seed); its other rows stay")
     args = parser.parse_args(argv)
+    if args.add_to and args.retrained_in:
+        parser.error("--add-to pools new runs, --retrained-in replaces rows: give one of them")
     table = spread(args.runs)
-    if args.add_to:
-        base = read_spread(args.add_to)
-        if base is None:
-            parser.error(f"--add-to {args.add_to}: no such seed table")
-        table = add_runs(base, table)
+    for option, merge in (("add_to", add_runs), ("retrained_in", replace_retrained)):
+        path = getattr(args, option)
+        if path:
+            base = read_spread(path)
+            if base is None:
+                parser.error(f"--{option.replace('_', '-')} {path}: no such seed table")
+            table = merge(base, table)
     write_text_atomic(args.output, table.round(5).to_csv(index=False))
     print(table.round(4).to_string(index=False))
     return 0
