@@ -19,6 +19,7 @@ import tempfile
 import unicodedata
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,7 @@ from course_utils.i18n import EDITIONS, N_, LazyText, render
 from course_utils.i18n import gettext as _
 from course_utils.progress import progress_bar
 from . import answers as reference_answers
-from . import safefiles, sandbox
+from . import safefiles, sandbox, walk
 from .inert import SHOWN_LIMIT, markdown_safe, shown  # noqa: F401 - part of this module's interface
 from .assign import EDITION_KEY, student_folder
 
@@ -162,54 +163,35 @@ def _regular_tree(folder: Path, limit: int = TREE_ENTRIES, max_depth: int = TREE
     """Why ``folder`` cannot be graded (a link, a hard link or a special file anywhere in it, too
     deep, too many entries), or ``None``.
 
-    Iterative (a folder 1,100 levels deep is one refusal, not a ``RecursionError``), every folder
-    opened relative to its parent's descriptor without following links (no path grows past
-    ``PATH_MAX``), and bounded: at most ``limit`` entries and ``max_depth`` levels are looked at.
+    A walk (``walk.entries``, depth first): iterative (a folder 1,100 levels deep is one refusal,
+    not a ``RecursionError``), every folder opened relative to its parent's descriptor without
+    following links (no path grows past ``PATH_MAX``), and bounded: at most ``limit`` entries and
+    ``max_depth`` levels are looked at. The first entry that is not a regular file or a folder
+    refuses the tree.
     """
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        top = os.open(folder, flags)
-    except OSError as exc:
+        with closing(walk.entries(folder, limit=limit, max_depth=max_depth)) as found:
+            for entry in found:
+                if entry.info is None:
+                    return "an entry vanished while it was read"
+                mode, relative = entry.info.st_mode, entry.relative
+                if stat.S_ISLNK(mode):
+                    return (f"holds a symbolic link ({relative}): links are never followed; "
+                            "copy the file in instead")
+                if stat.S_ISREG(mode):
+                    if entry.info.st_nlink > 1:
+                        return f"holds {relative}, {HARD_LINK}"
+                elif stat.S_ISDIR(mode):
+                    if entry.descent is walk.Descent.TOO_DEEP:
+                        return f"nests folders more than {max_depth} levels deep"
+                    if entry.descent is walk.Descent.UNOPENABLE:
+                        return f"holds {relative}, which cannot be opened as a folder"
+                else:
+                    return f"holds {relative}, which is not a regular file"
+    except walk.FolderUnopenable as exc:
         return f"cannot be opened ({exc.strerror})"
-    pending: list[tuple[int, tuple[str, ...]]] = [(top, ())]
-    seen = 0
-    try:
-        while pending:
-            fd, parts = pending.pop()
-            try:
-                with os.scandir(fd) as entries:
-                    names = []
-                    for entry in entries:
-                        seen += 1
-                        if seen > limit:
-                            return f"holds more than {limit:,} entries"
-                        names.append(entry.name)
-                for name in sorted(names):
-                    relative = "/".join(parts + (os.fsdecode(name),))
-                    try:
-                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    except OSError:
-                        return "an entry vanished while it was read"
-                    if stat.S_ISLNK(info.st_mode):
-                        return (f"holds a symbolic link ({relative}): links are never followed; "
-                                "copy the file in instead")
-                    if stat.S_ISREG(info.st_mode):
-                        if info.st_nlink > 1:
-                            return f"holds {relative}, {HARD_LINK}"
-                    elif stat.S_ISDIR(info.st_mode):
-                        if len(parts) + 1 >= max_depth:
-                            return f"nests folders more than {max_depth} levels deep"
-                        try:
-                            pending.append((os.open(name, flags, dir_fd=fd), parts + (os.fsdecode(name),)))
-                        except OSError:
-                            return f"holds {relative}, which cannot be opened as a folder"
-                    else:
-                        return f"holds {relative}, which is not a regular file"
-            finally:
-                os.close(fd)
-    finally:
-        for fd, _ in pending:
-            os.close(fd)
+    except walk.TooManyEntries:
+        return f"holds more than {limit:,} entries"
     return None
 
 

@@ -24,12 +24,12 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterator, Mapping, Sequence
 
-from . import cgroups
+from . import cgroups, walk
 
 WORK = "/grading"  # not /work: the venv may live under /work
 NOBODY = 65534
@@ -324,8 +324,9 @@ def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | No
     """Copy what a sandbox left in ``source`` to ``target``, within limits; returns notes on what was left.
 
     With ``keep``, only those relative paths (the files the scorer reads) are copied: nothing else
-    of the sandbox's folder is even listed. Without, regular files are copied folder by folder,
-    at most ``max_entries`` entries looked at, ``max_files`` files, ``max_depth`` levels. Either
+    of the sandbox's folder is even listed. Without, regular files are copied folder by folder
+    (``walk.entries``, breadth first), at most ``max_entries`` entries looked at, ``max_files``
+    files, ``max_depth`` levels; a link, a special file or a folder too deep is passed over. Either
     way: no link (symbolic or hard), FIFO or device is copied (a FIFO would block the grader),
     every path is opened without following links, and at most ``budget`` bytes are copied.
     A million empty folders cost the host nothing: at most ``max_entries`` are looked at.
@@ -347,51 +348,27 @@ def _copy_back(source: Path, target: Path, budget: int, keep: Sequence[str] | No
         return notes
     import stat
 
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    pending = [(os.open(source, flags), Path())]
-    entries = files = 0
-    try:
-        while pending:
-            fd, folder = pending.pop(0)
-            try:
-                with os.scandir(fd) as listing:
-                    names = []
-                    for entry in listing:
-                        entries += 1
-                        if entries > max_entries:
-                            notes.append(f"copy back from /grading stopped after {max_entries:,} entries")
-                            return notes
-                        names.append(entry.name)
-                for name in sorted(names):
-                    try:
-                        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(info.st_mode):
-                        if len(folder.parts) + 1 < max_depth:
-                            try:
-                                pending.append((os.open(name, flags, dir_fd=fd), folder / name))
-                            except OSError:
-                                pass
-                    elif stat.S_ISREG(info.st_mode):
-                        files += 1
-                        if files > max_files:
-                            notes.append(f"copy back from /grading stopped after {max_files:,} files")
-                            return notes
-                        try:
-                            child = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-                                            | getattr(os, "O_CLOEXEC", 0), dir_fd=fd)
-                        except OSError:
-                            continue
-                        try:
-                            budget -= _copy_one(child, target / folder / name, budget)
-                        finally:
-                            os.close(child)
-            finally:
-                os.close(fd)
-    finally:
-        for fd, _ in pending:
-            os.close(fd)
+    files = 0
+    try:  # breadth first: the top's files before any folder's
+        with closing(walk.entries(source, limit=max_entries, max_depth=max_depth, breadth_first=True)) as found:
+            for entry in found:
+                if entry.info is None or not stat.S_ISREG(entry.info.st_mode):
+                    continue  # vanished, a link, a FIFO, a device; a folder's files come later
+                files += 1
+                if files > max_files:
+                    notes.append(f"copy back from /grading stopped after {max_files:,} files")
+                    return notes
+                try:
+                    child = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                    | getattr(os, "O_CLOEXEC", 0), dir_fd=entry.dir_fd)
+                except OSError:
+                    continue
+                try:
+                    budget -= _copy_one(child, target.joinpath(*entry.parts), budget)
+                finally:
+                    os.close(child)
+    except walk.TooManyEntries:
+        notes.append(f"copy back from /grading stopped after {max_entries:,} entries")
     return notes
 
 
