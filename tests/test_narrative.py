@@ -103,7 +103,7 @@ def test_the_smoke_banner_states_the_most_epochs_any_notebook_trains():
     smoke = config.get_profile("smoke")
     assert smoke.epochs == 1 and smoke.dense_epochs == 3  # 03's Dense trains more than the rest
     assert "at most 3 epochs" in narrative.smoke_notice(smoke)
-    assert "at most 5 epochs" in narrative.smoke_notice(smoke.replace(bigru_epochs=5))
+    assert "at most 5 epochs" in narrative.smoke_notice(smoke.replace(epochs=5))
 
 
 def _trained(history, best_epoch):
@@ -265,7 +265,7 @@ def test_a_difference_that_rounds_to_nothing_is_called_level_not_above_or_below(
 
 
 def test_compare_models_says_when_two_models_trained_for_different_epochs():
-    """07 compares a stacked BiGRU trained 2 epochs with a BiGRU trained 8: the sentence says so."""
+    """07 compares a stacked BiGRU trained 3 epochs with a BiGRU trained 6: the sentence says so."""
     trained = {"best_epoch": 2}
     records = pd.DataFrame({"accuracy": [0.907, 0.870, 0.894, 0.908], "epochs": [8, 2, 8, 1],
                             "extra": [trained, trained, trained, {}]},
