@@ -125,14 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.add_to and args.retrained_in:
         parser.error("--add-to pools new runs, --retrained-in replaces rows: give one of them")
-    table = spread(args.runs)
-    for option, merge in (("add_to", add_runs), ("retrained_in", replace_retrained)):
-        path = getattr(args, option)
-        if path:
-            base = read_spread(path)
-            if base is None:
-                parser.error(f"--{option.replace('_', '-')} {path}: no such seed table")
-            table = merge(base, table)
+    try:
+        table = spread(args.runs)
+    except ValueError as exc:  # a run folder without records: say which, without a traceback
+        parser.error(str(exc))
+    option, path, merge = (("--add-to", args.add_to, add_runs) if args.add_to else
+                           ("--retrained-in", args.retrained_in, replace_retrained))
+    if path:
+        base = read_spread(path)
+        if base is None:
+            parser.error(f"{option} {path}: no such seed table")
+        table = merge(base, table)
     write_text_atomic(args.output, table.round(5).to_csv(index=False))
     print(table.round(4).to_string(index=False))
     return 0
